@@ -1,0 +1,1 @@
+"""Flint's server: the Litestar app, its domains, the SQLite store and the scheduler."""

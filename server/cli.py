@@ -1,0 +1,81 @@
+"""The `flint` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from server.errors import ConfigError
+
+DESCRIPTION = """\
+Flint keeps every payment of a field-service job on one trail: deposits texted before the
+truck rolls, add-ons approved in the driveway, balances, refunds.
+
+  flint serve            run the server (office API, pay pages, Twilio webhooks, sync)
+  flint serve --demo     the same, with demo data and the built-in Twilio sandbox
+"""
+
+SERVE_EPILOG = """\
+environment:
+  FLINT_DB            SQLite file (default ./flint.db)
+  FLINT_API_KEY       the office key (required unless --demo)
+  FLINT_PUBLIC_URL    base of pay links and of Twilio signature checks (default http://HOST:PORT)
+  TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER, TWILIO_API_URL
+                      Twilio; with no TWILIO_ACCOUNT_SID the built-in sandbox is used
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flint", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="run the Flint server",
+        description="Run the Flint server in one process (one SQLite writer, one scheduler).",
+        epilog=SERVE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument(
+        "--demo", action="store_true", help="load demo data and print the keys and URLs to try it with"
+    )
+    return parser
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+    from server.config import Settings
+    from server.demo import banner, seed
+
+    try:
+        settings = Settings.from_env(host=args.host, port=args.port, demo=args.demo)
+    except ConfigError as err:
+        print(f"flint serve: {err.detail}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.demo:
+        info = seed(settings.db_path)
+        print(banner(info, api_key=settings.api_key, public_url=settings.public_url), flush=True)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, workers=1, log_level="info")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    parser.print_help()
+    return 0 if args.command is None and os.isatty(1) else 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,66 @@
+"""Settings read from the environment (contract §2)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from server.errors import ConfigError
+
+DEMO_API_KEY = "flint_demo_office_key"
+DEFAULT_BUSINESS_NAME = "Flint Field Services"
+
+
+@dataclass(frozen=True, slots=True)
+class TwilioSettings:
+    account_sid: str | None
+    auth_token: str | None
+    from_number: str | None
+    api_url: str
+
+    @property
+    def sandboxed(self) -> bool:
+        """No account configured: the server runs its own Twilio-compatible sandbox."""
+        return not self.account_sid
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    db_path: str
+    api_key: str
+    public_url: str
+    twilio: TwilioSettings
+    demo: bool = False
+    scheduler: bool = True
+    business_name: str = DEFAULT_BUSINESS_NAME
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        demo: bool = False,
+    ) -> Settings:
+        env = os.environ if env is None else env
+        api_key = env.get("FLINT_API_KEY", "")
+        if not api_key:
+            if not demo:
+                raise ConfigError("FLINT_API_KEY is required (or run with --demo)")
+            api_key = DEMO_API_KEY
+        public_url = env.get("FLINT_PUBLIC_URL") or f"http://{host}:{port}"
+        return cls(
+            db_path=env.get("FLINT_DB") or "./flint.db",
+            api_key=api_key,
+            public_url=public_url.rstrip("/"),
+            twilio=TwilioSettings(
+                account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
+                auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
+                from_number=env.get("TWILIO_FROM_NUMBER") or None,
+                api_url=(env.get("TWILIO_API_URL") or "https://api.twilio.com").rstrip("/"),
+            ),
+            demo=demo,
+            business_name=env.get("FLINT_BUSINESS_NAME") or DEFAULT_BUSINESS_NAME,
+        )

@@ -1,0 +1,149 @@
+"""`flint serve --demo`: a store with a few customers, technicians with enrolled devices, jobs and
+orders, so the product explains itself in a minute. Seeding happens once per database file."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+
+from server.clock import Clock, format_time, system_clock
+from server.customers import service as customers
+from server.customers.types import CreateCustomer
+from server.ids import hash_token, new_id
+from server.jobs import service as jobs
+from server.jobs.types import CreateJob, JobStatus, UpdateJob
+from server.orders import service as orders
+from server.orders.types import CreateOrder, LineItemIn, Metadata
+from server.store import Tx
+from server.store.migrations import migrate
+from server.technicians import service as technicians
+from server.technicians import store as technicians_store
+from server.technicians.types import CreateTechnician
+from server.wire import Actor
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "demo.json"
+SYSTEM = Actor(kind="system", id="demo")
+T = TypeVar("T")
+
+
+class DemoOrder(msgspec.Struct, rename="camel"):
+    line_items: list[LineItemIn]
+    metadata: Metadata = {}
+
+
+class DemoJob(msgspec.Struct, rename="camel"):
+    key: str
+    customer: str
+    technician: str | None
+    title: str
+    address: str
+    scheduled_in_hours: Annotated[int, msgspec.Meta(ge=0)]
+    orders: list[DemoOrder]
+    status: JobStatus | None = None
+
+
+class DemoCustomer(CreateCustomer, rename="camel"):
+    key: str = ""
+
+
+class DemoTechnician(CreateTechnician, rename="camel"):
+    key: str = ""
+    device: str | None = None
+
+
+class Fixtures(msgspec.Struct, rename="camel"):
+    device_token: str
+    customers: list[DemoCustomer]
+    technicians: list[DemoTechnician]
+    jobs: list[DemoJob]
+
+
+@dataclass(frozen=True)
+class DemoInfo:
+    device_token: str
+    first_phone: str
+    seeded: bool
+
+
+def load_fixtures(path: Path = FIXTURES) -> Fixtures:
+    return msgspec.json.decode(path.read_bytes(), type=Fixtures)
+
+
+def _in_transaction(path: str, now: str, unit: Callable[[Tx], T]) -> T:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("BEGIN IMMEDIATE")
+        result = unit(Tx(conn, now, writable=True))
+        conn.execute("COMMIT")
+        return result
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    finally:
+        conn.close()
+
+
+def seed(db_path: str, clock: Clock = system_clock, fixtures: Fixtures | None = None) -> DemoInfo:
+    """Load the demo fixtures into an empty store; a store that has customers is left alone."""
+    data = fixtures or load_fixtures()
+    migrate(db_path)
+    now = clock()
+
+    def unit(tx: Tx) -> bool:
+        if tx.one("SELECT 1 FROM customers LIMIT 1") is not None:
+            return False
+        customer_ids = {c.key: customers.create(tx, c).id for c in data.customers}
+        technician_ids: dict[str, str] = {}
+        for index, t in enumerate(data.technicians):
+            technician_ids[t.key] = technicians.create(tx, t).id
+            if t.device is not None:
+                # The first device gets the fixture's known token, so the demo can print it every start.
+                token = data.device_token if index == 0 else f"{data.device_token}_{index}"
+                technicians_store.insert_device(
+                    tx, new_id("dev"), technician_ids[t.key], t.device, hash_token(token)
+                )
+        for j in data.jobs:
+            job = jobs.create(
+                tx,
+                SYSTEM,
+                CreateJob(
+                    customer_id=customer_ids[j.customer],
+                    title=j.title,
+                    address=j.address,
+                    technician_id=technician_ids.get(j.technician or ""),
+                    scheduled_at=format_time(now + timedelta(hours=j.scheduled_in_hours)),
+                ),
+            )
+            for o in j.orders:
+                orders.create(
+                    tx, SYSTEM, CreateOrder(line_items=o.line_items, metadata={**o.metadata, "jobId": job.id})
+                )
+            if j.status is not None:
+                jobs.update(tx, SYSTEM, job.id, UpdateJob(version=job.version, status=j.status))
+        return True
+
+    seeded = _in_transaction(db_path, format_time(now), unit)
+    return DemoInfo(device_token=data.device_token, first_phone=data.customers[0].phone, seeded=seeded)
+
+
+def banner(info: DemoInfo, *, api_key: str, public_url: str) -> str:
+    lines: list[Any] = [
+        "Flint demo is running.",
+        f"  Office API key   {api_key}",
+        f"  Dispatch board   {public_url}/dispatch",
+        f"  Customer phone   {public_url}/sandbox/phone/{info.first_phone}",
+        f"  Device token     {info.device_token}",
+        f"  API spec         {public_url}/schema/openapi.json",
+        "",
+        f"  Try: curl -H 'Authorization: Bearer {api_key}' {public_url}/v1/jobs",
+    ]
+    return "\n".join(str(line) for line in lines)

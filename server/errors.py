@@ -1,0 +1,99 @@
+"""The server's error tree. Each error has a stable `code`; `server.web.problems` maps it to
+problem+json in one place.
+
+    FlintError                 any rule the server refuses to break
+    ├── InvalidRequest     400 a malformed request (with field errors)
+    ├── Unauthorized       401 no or unknown credentials
+    ├── Forbidden          403 credentials that do not reach this
+    ├── NotFound           404
+    ├── VersionConflict    409 a stale `version` (carries `currentVersion`)
+    ├── Conflict           409 other conflicts (e.g. `mutation_gap`)
+    ├── TooLarge           413
+    ├── RuleViolation      422 a business rule, code named by the contract
+    └── ConfigError            the process cannot start
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    field: str
+    message: str
+
+
+class FlintError(Exception):
+    status = 500
+    code = "internal_error"
+    title = "Internal error"
+
+    def __init__(self, detail: str, *, code: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+        self.extra = extra
+
+
+class InvalidRequest(FlintError):
+    status = 400
+    code = "invalid_request"
+    title = "Invalid request"
+
+    def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.errors = errors or []
+
+
+class Unauthorized(FlintError):
+    status = 401
+    code = "unauthorized"
+    title = "Unauthorized"
+
+
+class Forbidden(FlintError):
+    status = 403
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class NotFound(FlintError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(FlintError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class VersionConflict(Conflict):
+    code = "version_conflict"
+    title = "Version conflict"
+
+    def __init__(self, detail: str, current_version: int) -> None:
+        super().__init__(detail, currentVersion=current_version)
+
+
+class TooLarge(FlintError):
+    status = 413
+    code = "too_large"
+    title = "Request too large"
+
+
+class RuleViolation(FlintError):
+    status = 422
+    title = "Request breaks a rule"
+
+    def __init__(self, code: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail, code=code, **extra)
+
+
+class ConfigError(FlintError):
+    code = "config_error"
+    title = "Configuration error"

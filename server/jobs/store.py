@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from server.changes import touch
+from server.store import Row, Tx
+
+_JOB = (
+    "n, id, customer_id, technician_id, title, address, status, scheduled_at, version, created_at, updated_at"
+)
+
+
+def insert(
+    tx: Tx,
+    job_id: str,
+    *,
+    customer_id: str,
+    technician_id: str | None,
+    title: str,
+    address: str,
+    status: str,
+    scheduled_at: str | None,
+) -> None:
+    tx.run(
+        "INSERT INTO jobs (id, customer_id, technician_id, title, address, status, scheduled_at, version,"
+        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+        (job_id, customer_id, technician_id, title, address, status, scheduled_at, tx.now, tx.now),
+    )
+    touch(tx, "job", job_id, job_id)
+
+
+def update(tx: Tx, job_id: str, **fields: Any) -> None:
+    """Bump the version and set `fields` (column names)."""
+    assignments = "".join(f", {column} = :{column}" for column in fields)
+    tx.run(
+        f"UPDATE jobs SET version = version + 1, updated_at = :now{assignments} WHERE id = :id",
+        {**fields, "now": tx.now, "id": job_id},
+    )
+    touch(tx, "job", job_id, job_id)
+
+
+def get(tx: Tx, job_id: str) -> Row | None:
+    return tx.one(f"SELECT {_JOB} FROM jobs WHERE id = ?", (job_id,))
+
+
+def get_many(tx: Tx, job_ids: Sequence[str]) -> list[Row]:
+    if not job_ids:
+        return []
+    marks = ",".join("?" * len(job_ids))
+    return tx.all(f"SELECT {_JOB} FROM jobs WHERE id IN ({marks}) ORDER BY n", list(job_ids))
+
+
+def page(
+    tx: Tx, after: int, limit: int, technician_id: str | None, customer_id: str | None, status: str | None
+) -> list[Row]:
+    where = ["n > ?"]
+    params: list[Any] = [after]
+    for column, value in (("technician_id", technician_id), ("customer_id", customer_id), ("status", status)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    params.append(limit + 1)
+    return tx.all(f"SELECT {_JOB} FROM jobs WHERE {' AND '.join(where)} ORDER BY n LIMIT ?", params)

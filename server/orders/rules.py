@@ -1,0 +1,88 @@
+"""Pure rules of an order. Every money figure the API reports is derived here and only here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from server.errors import RuleViolation
+
+CLOSED_STATES = frozenset({"completed", "cancelled"})
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    quantity: int
+    unit_amount: int
+    kind: str
+
+    @property
+    def amount(self) -> int:
+        return self.quantity * self.unit_amount
+
+    @property
+    def signed_amount(self) -> int:
+        """A discount subtracts from the order; every other kind adds to it."""
+        return -self.amount if self.kind == "discount" else self.amount
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    total: int
+    paid: int
+    refunded: int
+
+    @property
+    def net_paid(self) -> int:
+        return self.paid - self.refunded
+
+    @property
+    def balance(self) -> int:
+        return self.total - self.net_paid
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(self.total + other.total, self.paid + other.paid, self.refunded + other.refunded)
+
+
+NO_MONEY = Figures(0, 0, 0)
+
+
+def total_of(lines: Iterable[Line]) -> int:
+    return sum(line.signed_amount for line in lines)
+
+
+def figures(lines: Iterable[Line], captured: Iterable[int], refunds: Iterable[int]) -> Figures:
+    return Figures(total=total_of(lines), paid=sum(captured), refunded=sum(refunds))
+
+
+def check_new_total(lines: Iterable[Line], net_paid: int) -> int:
+    """The total after a change: never below zero, never below what the customer has paid net."""
+    total = total_of(lines)
+    if total < 0:
+        raise RuleViolation("negative_total", "discounts would take the order total below zero")
+    if total < net_paid:
+        raise RuleViolation(
+            "would_overpay", "the order total would fall below what has been paid on it; refund first"
+        )
+    return total
+
+
+def check_open(state: str, order_id: str) -> None:
+    if state in CLOSED_STATES:
+        raise RuleViolation("order_closed", f"order {order_id} is {state}")
+
+
+def check_currency(expected: str, currencies: Iterable[str]) -> None:
+    for currency in currencies:
+        if currency != expected:
+            raise RuleViolation(
+                "currency_mismatch", f"this order is in {expected}; a line item in {currency} cannot join it"
+            )
+
+
+def check_state_change(current: str, new: str, figures_now: Figures, order_id: str) -> None:
+    if current == new:
+        return
+    check_open(current, order_id)
+    if new == "cancelled" and figures_now.net_paid > 0:
+        raise RuleViolation("order_has_payments", "refund what was paid on this order before cancelling it")

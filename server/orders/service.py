@@ -1,0 +1,294 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+from server.customers import store as customers_store
+from server.errors import FieldError, InvalidRequest, NotFound, RuleViolation, VersionConflict
+from server.ids import new_id
+from server.jobs import store as jobs_store
+from server.money import DEFAULT_CURRENCY, Money
+from server.orders import rules, store
+from server.orders.rules import Figures, Line
+from server.orders.types import CreateOrder, LineItem, LineItemIn, Order, UpdateOrder
+from server.payments import store as payments_store
+from server.store import Row, Tx
+from server.trail import service as trail
+from server.web.pagination import Page, paginate
+from server.wire import Actor
+
+
+def _line(row: Row | dict[str, Any]) -> Line:
+    return Line(quantity=row["quantity"], unit_amount=row["unit_amount"], kind=row["kind"])
+
+
+def _line_item(row: Row, currency: str) -> LineItem:
+    return LineItem(
+        uid=row["uid"],
+        name=row["name"],
+        quantity=row["quantity"],
+        unit_price_money=Money(row["unit_amount"], currency),
+        kind=row["kind"],
+        total_money=Money(_line(row).amount, currency),
+        added_by=Actor(kind=row["added_by_kind"], id=row["added_by_id"]),
+    )
+
+
+def figures_of(tx: Tx, rows: Sequence[Row]) -> dict[str, Figures]:
+    """The money figures of each order, from its line items, payments and refunds (three queries)."""
+    ids = [r["id"] for r in rows]
+    lines = store.lines_of(tx, ids)
+    money = payments_store.money_of(tx, ids)
+    return {order_id: rules.figures(map(_line, lines[order_id]), *money[order_id]) for order_id in ids}
+
+
+def views(tx: Tx, rows: Sequence[Row]) -> list[Order]:
+    ids = [r["id"] for r in rows]
+    lines = store.lines_of(tx, ids)
+    money = payments_store.money_of(tx, ids)
+    orders = []
+    for row in rows:
+        currency, own = row["currency"], lines[row["id"]]
+        figures = rules.figures(map(_line, own), *money[row["id"]])
+        orders.append(
+            Order(
+                id=row["id"],
+                version=row["version"],
+                state=row["state"],
+                customer_id=row["customer_id"],
+                job_id=row["job_id"],
+                metadata=store.decode_metadata(row["metadata"]),
+                line_items=[_line_item(line, currency) for line in own],
+                total_money=Money(figures.total, currency),
+                paid_money=Money(figures.paid, currency),
+                refunded_money=Money(figures.refunded, currency),
+                balance_money=Money(figures.balance, currency),
+                created_at=row["created_at"],
+                updated_at=row["updated_at"],
+            )
+        )
+    return orders
+
+
+def load(tx: Tx, order_id: str) -> Row:
+    row = store.get(tx, order_id)
+    if row is None:
+        raise NotFound(f"no order {order_id}")
+    return row
+
+
+def get(tx: Tx, order_id: str) -> Order:
+    return views(tx, [load(tx, order_id)])[0]
+
+
+def list_page(tx: Tx, after: int, limit: int, job_id: str | None, customer_id: str | None) -> Page[Order]:
+    return paginate(store.page(tx, after, limit, job_id, customer_id), limit, partial(views, tx))
+
+
+def _check_version(row: Row, version: int | None) -> None:
+    if version is not None and version != row["version"]:
+        raise VersionConflict(
+            f"order {row['id']} is at version {row['version']}, not {version}", current_version=row["version"]
+        )
+
+
+def _new_lines(items: Sequence[LineItemIn], actor: Actor, taken: set[str]) -> list[dict[str, Any]]:
+    """Rows for new line items. A uid the order already has breaks a rule; one repeated inside
+    the request makes the request malformed."""
+    uids = [item.uid for item in items if item.uid is not None]
+    if len(uids) != len(set(uids)):
+        raise InvalidRequest("two line items share a uid", [FieldError("lineItems", "uids must be unique")])
+    new = []
+    for item in items:
+        uid = item.uid or str(uuid.uuid4())
+        if uid in taken:
+            raise RuleViolation("duplicate_uid", f"the order already has a line item with uid {uid}")
+        new.append(
+            {
+                "uid": uid,
+                "name": item.name,
+                "quantity": item.quantity,
+                "unit_amount": item.unit_price_money.amount,
+                "kind": item.kind,
+                "added_by_kind": actor.kind,
+                "added_by_id": actor.id,
+            }
+        )
+    return new
+
+
+def _line_event(order_id: str, line: Row | dict[str, Any], currency: str, total: int) -> dict[str, Any]:
+    return {
+        "orderId": order_id,
+        "uid": line["uid"],
+        "name": line["name"],
+        "kind": line["kind"],
+        "quantity": line["quantity"],
+        "unitPriceMoney": Money(line["unit_amount"], currency),
+        "orderTotalMoney": Money(total, currency),
+    }
+
+
+def create(tx: Tx, actor: Actor, data: CreateOrder) -> Order:
+    metadata = dict(data.metadata or {})
+    job_id = metadata.get("jobId")
+    customer_id = data.customer_id
+    if customer_id is not None and customers_store.get(tx, customer_id) is None:
+        raise RuleViolation("unknown_customer", f"no customer {customer_id}")
+    if job_id is not None:
+        job = jobs_store.get(tx, job_id)
+        if job is None:
+            raise RuleViolation("unknown_job", f"metadata.jobId names no job: {job_id}")
+        customer_id = customer_id or job["customer_id"]
+
+    items = data.line_items
+    currency = items[0].unit_price_money.currency if items else DEFAULT_CURRENCY
+    rules.check_currency(currency, (item.unit_price_money.currency for item in items))
+    if job_id is not None:
+        rules.check_currency(currency, store.currencies_for_job(tx, job_id))
+    new = _new_lines(items, actor, set())
+    total = rules.check_new_total(map(_line, new), net_paid=0)
+
+    order_id = new_id("ord")
+    store.insert_order(
+        tx, order_id, customer_id=customer_id, job_id=job_id, metadata=metadata, currency=currency
+    )
+    store.insert_lines(tx, order_id, new)
+    trail.record(
+        tx,
+        "order.created",
+        actor,
+        {
+            "orderId": order_id,
+            "lineItemCount": len(new),
+            "totalMoney": Money(total, currency),
+            "metadata": metadata,
+        },
+        job_id=job_id,
+        order_id=order_id,
+    )
+    return get(tx, order_id)
+
+
+def add_line_items(
+    tx: Tx,
+    actor: Actor,
+    order_id: str,
+    items: Sequence[LineItemIn],
+    version: int | None = None,
+    client_at: str | None = None,
+) -> Order:
+    row = load(tx, order_id)
+    _check_version(row, version)
+    rules.check_open(row["state"], order_id)
+    currency = row["currency"]
+    rules.check_currency(currency, (item.unit_price_money.currency for item in items))
+    existing = store.lines_of(tx, [order_id])[order_id]
+    new = _new_lines(items, actor, {line["uid"] for line in existing})
+    before = figures_of(tx, [row])[order_id]
+    total = rules.check_new_total([*map(_line, existing), *map(_line, new)], before.net_paid)
+
+    store.insert_lines(tx, order_id, new)
+    store.update_order(tx, order_id, row["job_id"])
+    running = before.total
+    for line in new:
+        running += _line(line).signed_amount
+        trail.record(
+            tx,
+            "order.line_item_added",
+            actor,
+            _line_event(order_id, line, currency, running),
+            job_id=row["job_id"],
+            order_id=order_id,
+            client_at=client_at,
+        )
+    assert running == total
+    return get(tx, order_id)
+
+
+def remove_line_item(
+    tx: Tx, actor: Actor, order_id: str, uid: str, version: int | None = None, client_at: str | None = None
+) -> Order:
+    row = load(tx, order_id)
+    _check_version(row, version)
+    rules.check_open(row["state"], order_id)
+    existing = store.lines_of(tx, [order_id])[order_id]
+    removed = next((line for line in existing if line["uid"] == uid), None)
+    if removed is None:
+        raise NotFound(f"order {order_id} has no line item {uid}")
+    before = figures_of(tx, [row])[order_id]
+    total = rules.check_new_total([_line(line) for line in existing if line["uid"] != uid], before.net_paid)
+
+    store.delete_line(tx, order_id, uid)
+    store.update_order(tx, order_id, row["job_id"])
+    trail.record(
+        tx,
+        "order.line_item_removed",
+        actor,
+        _line_event(order_id, removed, row["currency"], total),
+        job_id=row["job_id"],
+        order_id=order_id,
+        client_at=client_at,
+    )
+    return get(tx, order_id)
+
+
+def update(tx: Tx, actor: Actor, order_id: str, data: UpdateOrder) -> Order:
+    row = load(tx, order_id)
+    _check_version(row, data.version)
+    changes: dict[str, Any] = {}
+    job_id = row["job_id"]
+
+    if data.metadata is not None:
+        metadata = store.decode_metadata(row["metadata"])
+        for key, value in data.metadata.items():
+            if value is None:
+                metadata.pop(key, None)
+            else:
+                metadata[key] = value
+        new_job = metadata.get("jobId")
+        if new_job != job_id:
+            if new_job is not None and jobs_store.get(tx, new_job) is None:
+                raise RuleViolation("unknown_job", f"metadata.jobId names no job: {new_job}")
+            if new_job is not None:
+                rules.check_currency(row["currency"], store.currencies_for_job(tx, new_job))
+            changes["job_id"] = new_job
+        changes["metadata"] = store.encode_metadata(metadata)
+
+    if data.state is not None and data.state != row["state"]:
+        rules.check_state_change(row["state"], data.state, figures_of(tx, [row])[order_id], order_id)
+        changes["state"] = data.state
+
+    if not changes:
+        return get(tx, order_id)
+    store.update_order(tx, order_id, changes.get("job_id", job_id), **changes)
+    event = {"orderId": order_id, "changes": sorted(changes)}
+    if "state" in changes:
+        trail.record(
+            tx,
+            "order.state_changed",
+            actor,
+            {"orderId": order_id, "from": row["state"], "to": data.state},
+            job_id=changes.get("job_id", job_id),
+            order_id=order_id,
+        )
+    if "metadata" in changes:
+        for affected in {job_id, changes.get("job_id", job_id)}:
+            trail.record(tx, "order.updated", actor, event, job_id=affected, order_id=order_id)
+    return get(tx, order_id)
+
+
+def job_figures(tx: Tx, job_ids: Sequence[str]) -> dict[str, tuple[Figures, str]]:
+    """Each job's money over its orders. A cancelled order owes nothing, so only its payments count."""
+    rows = store.for_jobs(tx, job_ids)
+    per_order = figures_of(tx, rows)
+    found: dict[str, tuple[Figures, str]] = {}
+    for row in rows:
+        figures = per_order[row["id"]]
+        if row["state"] == "cancelled":
+            figures = Figures(0, figures.paid, figures.refunded)
+        so_far, _ = found.get(row["job_id"], (rules.NO_MONEY, row["currency"]))
+        found[row["job_id"]] = (so_far + figures, row["currency"])
+    return found

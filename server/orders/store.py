@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from server.changes import touch
+from server.store import Row, Tx
+
+_ORDER = "n, id, version, state, customer_id, job_id, metadata, currency, created_at, updated_at"
+_LINE = "n, order_id, uid, name, quantity, unit_amount, kind, added_by_kind, added_by_id, created_at"
+
+_encode = msgspec.json.Encoder(order="sorted").encode
+_decode = msgspec.json.Decoder(dict[str, str]).decode
+
+
+def encode_metadata(metadata: dict[str, str]) -> str:
+    return _encode(metadata).decode()
+
+
+def decode_metadata(text: str) -> dict[str, str]:
+    return _decode(text)
+
+
+def insert_order(
+    tx: Tx,
+    order_id: str,
+    *,
+    customer_id: str | None,
+    job_id: str | None,
+    metadata: dict[str, str],
+    currency: str,
+) -> None:
+    tx.run(
+        "INSERT INTO orders (id, version, state, customer_id, job_id, metadata, currency, created_at,"
+        " updated_at) VALUES (?, 1, 'open', ?, ?, ?, ?, ?, ?)",
+        (order_id, customer_id, job_id, encode_metadata(metadata), currency, tx.now, tx.now),
+    )
+    touch(tx, "order", order_id, job_id)
+
+
+def insert_lines(tx: Tx, order_id: str, lines: Sequence[dict[str, Any]]) -> None:
+    tx.many(
+        "INSERT INTO line_items (order_id, uid, name, quantity, unit_amount, kind, added_by_kind,"
+        " added_by_id, created_at) VALUES (:order_id, :uid, :name, :quantity, :unit_amount, :kind,"
+        " :added_by_kind,"
+        " :added_by_id, :created_at)",
+        [{**line, "order_id": order_id, "created_at": tx.now} for line in lines],
+    )
+
+
+def delete_line(tx: Tx, order_id: str, uid: str) -> None:
+    tx.run("DELETE FROM line_items WHERE order_id = ? AND uid = ?", (order_id, uid))
+
+
+def update_order(tx: Tx, order_id: str, job_id: str | None, **fields: Any) -> None:
+    """Bump the version and set `fields` (column names)."""
+    assignments = "".join(f", {column} = :{column}" for column in fields)
+    tx.run(
+        f"UPDATE orders SET version = version + 1, updated_at = :now{assignments} WHERE id = :id",
+        {**fields, "now": tx.now, "id": order_id},
+    )
+    touch(tx, "order", order_id, job_id)
+
+
+def get(tx: Tx, order_id: str) -> Row | None:
+    return tx.one(f"SELECT {_ORDER} FROM orders WHERE id = ?", (order_id,))
+
+
+def for_job(tx: Tx, job_id: str) -> list[Row]:
+    return tx.all(f"SELECT {_ORDER} FROM orders WHERE job_id = ? ORDER BY n", (job_id,))
+
+
+def for_jobs(tx: Tx, job_ids: Sequence[str]) -> list[Row]:
+    if not job_ids:
+        return []
+    marks = ",".join("?" * len(job_ids))
+    return tx.all(f"SELECT {_ORDER} FROM orders WHERE job_id IN ({marks}) ORDER BY n", list(job_ids))
+
+
+def page(tx: Tx, after: int, limit: int, job_id: str | None, customer_id: str | None) -> list[Row]:
+    where = ["n > ?"]
+    params: list[Any] = [after]
+    if job_id is not None:
+        where.append("job_id = ?")
+        params.append(job_id)
+    if customer_id is not None:
+        where.append("customer_id = ?")
+        params.append(customer_id)
+    params.append(limit + 1)
+    return tx.all(f"SELECT {_ORDER} FROM orders WHERE {' AND '.join(where)} ORDER BY n LIMIT ?", params)
+
+
+def lines_of(tx: Tx, order_ids: Sequence[str]) -> dict[str, list[Row]]:
+    """Line items of each order, in the order they were added."""
+    found: dict[str, list[Row]] = defaultdict(list)
+    if order_ids:
+        marks = ",".join("?" * len(order_ids))
+        for row in tx.all(
+            f"SELECT {_LINE} FROM line_items WHERE order_id IN ({marks}) ORDER BY n", list(order_ids)
+        ):
+            found[row["order_id"]].append(row)
+    return found
+
+
+def currencies_for_job(tx: Tx, job_id: str) -> set[str]:
+    return {r["currency"] for r in tx.all("SELECT DISTINCT currency FROM orders WHERE job_id = ?", (job_id,))}

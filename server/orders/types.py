@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from server.money import Money
+from server.wire import Actor, Name, Timestamp, Uid, Version
+
+LineItemKind = Literal["service", "addon", "travel", "material", "deposit", "discount"]
+OrderState = Literal["open", "completed", "cancelled"]
+Quantity = Annotated[int, msgspec.Meta(ge=1, le=10000)]
+MetadataKey = Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+MetadataValue = Annotated[str, msgspec.Meta(max_length=500)]
+Metadata = Annotated[dict[MetadataKey, MetadataValue], msgspec.Meta(max_length=50)]
+MetadataPatch = Annotated[dict[MetadataKey, MetadataValue | None], msgspec.Meta(max_length=50)]
+MAX_LINE_ITEMS = 500
+
+
+class LineItemIn(msgspec.Struct, rename="camel"):
+    name: Name
+    quantity: Quantity
+    unit_price_money: Money
+    kind: LineItemKind = "service"
+    uid: Uid | None = None
+
+
+LineItems = Annotated[list[LineItemIn], msgspec.Meta(max_length=MAX_LINE_ITEMS)]
+
+
+class CreateOrder(msgspec.Struct, rename="camel"):
+    line_items: LineItems = []
+    metadata: Metadata | None = None
+    customer_id: str | None = None
+
+
+class AddLineItems(msgspec.Struct, rename="camel"):
+    line_items: Annotated[list[LineItemIn], msgspec.Meta(min_length=1, max_length=MAX_LINE_ITEMS)]
+    version: Version | None = None
+
+
+class UpdateOrder(msgspec.Struct, rename="camel"):
+    version: Version
+    metadata: MetadataPatch | None = None
+    state: OrderState | None = None
+
+
+class LineItem(msgspec.Struct, rename="camel"):
+    uid: str
+    name: str
+    quantity: int
+    unit_price_money: Money
+    kind: LineItemKind
+    total_money: Money
+    added_by: Actor
+
+
+class Order(msgspec.Struct, rename="camel"):
+    id: str
+    version: int
+    state: OrderState
+    customer_id: str | None
+    job_id: str | None
+    metadata: dict[str, str]
+    line_items: list[LineItem]
+    total_money: Money
+    paid_money: Money
+    refunded_money: Money
+    balance_money: Money
+    created_at: Timestamp
+    updated_at: Timestamp

@@ -1,0 +1,1 @@
+"""Payments and refunds: money captured against an order, and money given back."""

@@ -1,0 +1,41 @@
+"""Timed work. APScheduler only ticks; what is due lives in the project's own tables, so a
+restart or a second look never does anything twice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from server.store import Database
+from server.web.idempotency import purge_expired
+
+log = logging.getLogger("flint.scheduler")
+
+# A tick that comes late (a busy loop, a suspended laptop) still runs, once.
+JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+
+
+class Scheduler:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._scheduler = AsyncIOScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
+
+    def every(self, seconds: float, name: str, task: Callable[[], Awaitable[object]]) -> None:
+        async def tick() -> None:
+            try:
+                await task()
+            except Exception:
+                log.exception("scheduled task %s failed; it runs again at its next tick", name)
+
+        self._scheduler.add_job(tick, "interval", seconds=seconds, id=name, name=name)
+
+    def start(self) -> None:
+        self.every(3600, "purge_idempotency_keys", lambda: self.db.write(purge_expired))
+        self._scheduler.start()
+
+    def shutdown(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)

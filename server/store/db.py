@@ -1,0 +1,172 @@
+"""One writer, many readers, over one SQLite file in WAL mode.
+
+A unit of work is a plain function `unit(tx) -> T`. `Database.write` runs it on the writer
+connection's thread between `BEGIN IMMEDIATE` and `COMMIT`, so a whole request, or a whole push
+of 500 mutations, costs one hop to that thread instead of one per statement, and no other
+unit can interleave with it. Readers run units inside a read transaction, so a page they build
+is one consistent snapshot.
+
+aiosqlite gives each connection its own thread and a queue of calls; `Connection._execute`
+queues a function to run there with the connection to hand. It is the one private call this
+module makes, kept here and pinned by the lock file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from server.clock import Clock, format_time, system_clock
+from server.store.migrations import migrate
+
+T = TypeVar("T")
+Row = sqlite3.Row
+
+READERS = 2
+
+
+@dataclass
+class Tx:
+    """A transaction in progress: the connection, the moment it began, and what to do after it."""
+
+    conn: sqlite3.Connection
+    now: str
+    writable: bool
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
+        row: Row | None = self.conn.execute(sql, params).fetchone()
+        return row
+
+    def all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def run(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    def many(self, sql: str, rows: Iterable[Sequence[Any] | dict[str, Any]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def savepoint(self, name: str) -> Savepoint:
+        return Savepoint(self, name)
+
+
+class Savepoint:
+    """`with tx.savepoint("m"):` undoes only its own statements, and forgets the after-commit
+    hooks they registered, when the block raises."""
+
+    def __init__(self, tx: Tx, name: str) -> None:
+        self.tx = tx
+        self.name = name
+        self._hooks = 0
+
+    def __enter__(self) -> Savepoint:
+        self._hooks = len(self.tx.after_commit)
+        self.tx.conn.execute(f"SAVEPOINT {self.name}")
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        conn = self.tx.conn
+        if exc_type is not None:
+            del self.tx.after_commit[self._hooks :]
+            if conn.in_transaction:
+                conn.execute(f"ROLLBACK TO {self.name}")
+        if conn.in_transaction:
+            conn.execute(f"RELEASE {self.name}")
+
+
+def _configure(conn: sqlite3.Connection, *, readonly: bool) -> sqlite3.Connection:
+    conn.isolation_level = None  # transactions are begun explicitly
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    if readonly:
+        conn.execute("PRAGMA query_only = ON")
+    else:
+        conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+def _in_write_tx(conn: sqlite3.Connection, now: str, unit: Callable[[Tx], T]) -> tuple[T, Tx]:
+    tx = Tx(conn, now, writable=True)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = unit(tx)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return result, tx
+
+
+def _in_read_tx(conn: sqlite3.Connection, now: str, unit: Callable[[Tx], T]) -> T:
+    conn.execute("BEGIN")
+    try:
+        return unit(Tx(conn, now, writable=False))
+    finally:
+        conn.execute("ROLLBACK")
+
+
+async def _on_thread(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> T:
+    """Run `fn(conn's sqlite3 connection, *args)` on the aiosqlite connection's own thread."""
+    result: T = await conn._execute(fn, conn._conn, *args)  # type: ignore[no-untyped-call]
+    return result
+
+
+class Database:
+    def __init__(self, path: str | Path, clock: Clock = system_clock) -> None:
+        self.path = str(path)
+        self.clock = clock
+        self._writer: aiosqlite.Connection | None = None
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._all_readers: list[aiosqlite.Connection] = []
+
+    def now(self) -> str:
+        return format_time(self.clock())
+
+    async def open(self) -> None:
+        """Apply pending migrations, then open the writer and the readers."""
+        await asyncio.to_thread(migrate, self.path)
+        self._writer = await aiosqlite.connect(self.path)
+        await _on_thread(self._writer, partial(_configure, readonly=False))
+        for _ in range(READERS):
+            reader = await aiosqlite.connect(self.path)
+            await _on_thread(reader, partial(_configure, readonly=True))
+            self._all_readers.append(reader)
+            self._readers.put_nowait(reader)
+
+    async def close(self) -> None:
+        conns = [*self._all_readers, *([self._writer] if self._writer else [])]
+        self._writer = None
+        self._all_readers.clear()
+        for conn in conns:
+            with suppress(Exception):
+                await conn.close()
+
+    async def write(self, unit: Callable[[Tx], T]) -> T:
+        """Run `unit` in one `BEGIN IMMEDIATE` transaction; its after-commit hooks run once it is on disk."""
+        writer = self._writer
+        if writer is None:
+            raise RuntimeError("database is not open")
+        done: tuple[T, Tx] = await _on_thread(writer, _in_write_tx, self.now(), unit)
+        result, tx = done
+        for hook in tx.after_commit:
+            hook()
+        return result
+
+    async def read(self, unit: Callable[[Tx], T]) -> T:
+        """Run `unit` on a reader, inside one read transaction (one snapshot)."""
+        reader = await self._readers.get()
+        try:
+            return await _on_thread(reader, _in_read_tx, self.now(), unit)
+        finally:
+            self._readers.put_nowait(reader)

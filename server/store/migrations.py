@@ -1,0 +1,183 @@
+"""Schema migrations, applied at start-up and recorded by sqlite-utils in `_sqlite_migrations`.
+
+A migration is never edited once it has landed; a change to the schema is a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database as SqliteUtilsDatabase
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("flint")
+
+
+def _statements(db: SqliteUtilsDatabase, script: str) -> None:
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+@migrations(name="0001_core")
+def core(db: SqliteUtilsDatabase) -> None:
+    _statements(
+        db,
+        """
+        CREATE TABLE customers (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            phone TEXT NOT NULL,
+            email TEXT,
+            kind TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE technicians (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            phone TEXT,
+            last_sync_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE devices (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            technician_id TEXT NOT NULL REFERENCES technicians(id),
+            label TEXT,
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        ) STRICT;
+        CREATE INDEX devices_technician ON devices(technician_id);
+
+        CREATE TABLE jobs (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            customer_id TEXT NOT NULL REFERENCES customers(id),
+            technician_id TEXT REFERENCES technicians(id),
+            title TEXT NOT NULL,
+            address TEXT NOT NULL,
+            status TEXT NOT NULL,
+            scheduled_at TEXT,
+            version INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX jobs_technician ON jobs(technician_id);
+        CREATE INDEX jobs_customer ON jobs(customer_id);
+
+        CREATE TABLE orders (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            version INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            customer_id TEXT REFERENCES customers(id),
+            job_id TEXT REFERENCES jobs(id),
+            metadata TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX orders_job ON orders(job_id);
+
+        CREATE TABLE line_items (
+            n INTEGER PRIMARY KEY,
+            order_id TEXT NOT NULL REFERENCES orders(id),
+            uid TEXT NOT NULL,
+            name TEXT NOT NULL,
+            quantity INTEGER NOT NULL,
+            unit_amount INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            added_by_kind TEXT NOT NULL,
+            added_by_id TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (order_id, uid)
+        ) STRICT;
+
+        CREATE TABLE payments (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            order_id TEXT NOT NULL REFERENCES orders(id),
+            amount INTEGER NOT NULL CHECK (amount > 0),
+            currency TEXT NOT NULL,
+            status TEXT NOT NULL,
+            method TEXT NOT NULL,
+            card_brand TEXT,
+            card_last4 TEXT,
+            decline_code TEXT,
+            payment_link_id TEXT,
+            source TEXT NOT NULL,
+            reference TEXT,
+            uid TEXT UNIQUE,
+            created_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX payments_order ON payments(order_id);
+
+        CREATE TABLE refunds (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            payment_id TEXT NOT NULL REFERENCES payments(id),
+            order_id TEXT NOT NULL REFERENCES orders(id),
+            amount INTEGER NOT NULL CHECK (amount > 0),
+            currency TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX refunds_payment ON refunds(payment_id);
+        CREATE INDEX refunds_order ON refunds(order_id);
+
+        CREATE TABLE trail_events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            job_id TEXT,
+            order_id TEXT,
+            at TEXT NOT NULL,
+            type TEXT NOT NULL,
+            actor_kind TEXT NOT NULL,
+            actor_id TEXT,
+            client_at TEXT,
+            data TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX trail_job ON trail_events(job_id, seq);
+        CREATE INDEX trail_order ON trail_events(order_id, seq);
+
+        CREATE TABLE changes (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            entity TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            job_id TEXT,
+            at TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE idempotency_keys (
+            scope TEXT NOT NULL,
+            key TEXT NOT NULL,
+            request_hash TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            body BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (scope, key)
+        ) STRICT;
+        CREATE INDEX idempotency_created ON idempotency_keys(created_at);
+        """,
+    )
+
+
+def migrate(path: str) -> list[str]:
+    """Put the file in WAL mode and apply what has not run yet; return the names applied."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        db = SqliteUtilsDatabase(conn)
+        pending = [m.name for m in migrations.pending(db)]
+        migrations.apply(db)
+        return pending
+    finally:
+        conn.close()

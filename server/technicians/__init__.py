@@ -1,0 +1,1 @@
+"""Technicians and their enrolled devices."""

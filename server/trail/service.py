@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from typing import Any
+
+from server.store import Tx
+from server.trail import store
+from server.trail.types import Trail, TrailEvent
+from server.wire import Actor
+
+
+def record(
+    tx: Tx,
+    type: str,
+    actor: Actor,
+    data: dict[str, Any],
+    *,
+    job_id: str | None,
+    order_id: str | None = None,
+    client_at: str | None = None,
+) -> int:
+    """Append one event; call it inside the transaction that makes the change it describes."""
+    return store.append(
+        tx, job_id=job_id, order_id=order_id, type=type, actor=actor, data=data, client_at=client_at
+    )
+
+
+def for_job(tx: Tx, job_id: str) -> Trail:
+    events = [
+        TrailEvent(
+            seq=row["seq"],
+            at=row["at"],
+            type=row["type"],
+            actor=Actor(kind=row["actor_kind"], id=row["actor_id"]),
+            data=store.decode_data(row["data"]),
+            client_at=row["client_at"],
+        )
+        for row in store.for_job(tx, job_id)
+    ]
+    return Trail(job_id=job_id, events=events)

@@ -1,0 +1,1 @@
+"""What every route shares: problem+json, strict bodies, bearer auth, idempotency, pagination."""

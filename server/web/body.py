@@ -1,0 +1,93 @@
+"""Strict request bodies.
+
+Litestar decodes bodies leniently ("1" becomes 1). A payment API should not guess, so request
+bodies go through `StrictBody`, a DTO that decodes with msgspec in strict mode, reports each
+error against the field it names, and documents the body type in the OpenAPI spec.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Generator
+from typing import Any, ClassVar, Generic, TypeVar
+
+import msgspec
+from litestar.dto import AbstractDTO
+from litestar.dto.data_structures import DTOFieldDefinition
+from litestar.typing import FieldDefinition
+
+from server.errors import FieldError, InvalidRequest
+
+T = TypeVar("T")
+
+_AT = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_MISSING = re.compile(r"^Object missing required field `(?P<name>[^`]+)`$")
+_PATTERN = re.compile(r"^Expected `str` matching regex '(?P<pattern>.*)'$", re.DOTALL)
+
+# What a pattern means, said the way a person would say it.
+PATTERN_HINTS = {
+    r"^\+[1-9][0-9]{6,14}$": "must be an E.164 phone number such as +15551234567",
+    "^[A-Z]{3}$": "must be an ISO 4217 currency code in upper case, such as USD",
+    r"^[^@\s]+@[^@\s]+\.[^@\s]+$": "must be an email address",
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$": "must be a date as YYYY-MM-DD",
+}
+
+
+def field_error(exc: msgspec.ValidationError) -> FieldError:
+    """`Expected int - at $.lineItems[0].quantity` -> field `lineItems[0].quantity`."""
+    match = _AT.match(str(exc))
+    message = match.group("message") if match else str(exc)
+    path = (match.group("path") or "") if match else ""
+    missing = _MISSING.match(message)
+    if missing:
+        path = f"{path}.{missing.group('name')}"
+        message = "is required"
+    pattern = _PATTERN.match(message)
+    if pattern:
+        regex = pattern.group("pattern").replace("\\\\", "\\")
+        message = PATTERN_HINTS.get(regex, "is not in the expected format")
+    field = path.replace("[...]", "").lstrip(".") or "body"
+    return FieldError(field, message.replace("`", ""))
+
+
+def decode_strict(decoder: msgspec.json.Decoder[T], raw: bytes) -> T:
+    if not raw.strip():
+        raise InvalidRequest("a JSON request body is required", [FieldError("body", "is required")])
+    try:
+        return decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        error = field_error(exc)
+        raise InvalidRequest(f"{error.field}: {error.message}", [error]) from None
+    except msgspec.DecodeError as exc:
+        raise InvalidRequest("the body is not valid JSON", [FieldError("body", str(exc))]) from None
+
+
+class StrictBody(AbstractDTO[T], Generic[T]):
+    """Use as `dto=StrictBody, return_dto=None` on a handler whose `data` is a msgspec Struct."""
+
+    _decoders: ClassVar[dict[str, msgspec.json.Decoder[Any]]] = {}
+
+    @classmethod
+    def generate_field_definitions(cls, model_type: type[Any]) -> Generator[DTOFieldDefinition, None, None]:
+        yield from ()
+
+    @classmethod
+    def detect_nested_field(cls, field_definition: FieldDefinition) -> bool:
+        return False
+
+    @classmethod
+    def create_for_field_definition(
+        cls, field_definition: FieldDefinition, handler_id: str, backend_cls: Any = None
+    ) -> None:
+        if field_definition.name == "data":
+            cls._decoders[handler_id] = msgspec.json.Decoder(field_definition.annotation)
+
+    @classmethod
+    def create_openapi_schema(
+        cls, field_definition: FieldDefinition, handler_id: str, schema_creator: Any
+    ) -> Any:
+        return schema_creator.for_field_definition(field_definition)
+
+    def decode_bytes(self, value: bytes) -> Any:
+        handler_id = self.asgi_connection.route_handler.handler_id
+        return decode_strict(self._decoders[handler_id], value)

@@ -1,0 +1,78 @@
+"""`Ctx`, injected into every route: who is calling, and the two ways to reach the store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import msgspec
+from litestar import Request, Response
+
+from server.runtime import Runtime
+from server.store import Tx
+from server.web.auth import Caller, runtime_of
+from server.web.idempotency import HEADER, parse_key, run_once
+from server.web.problems import PROBLEM_MEDIA_TYPE
+from server.wire import Actor
+
+T = TypeVar("T")
+
+JSON = "application/json"
+_encoder = msgspec.json.Encoder()
+
+
+class Ctx:
+    def __init__(self, request: Request[Any, Any, Any]) -> None:
+        self.request = request
+        self.runtime: Runtime = runtime_of(request)
+        self.caller: Caller | None = request.state.get("caller")
+
+    @property
+    def authenticated(self) -> Caller:
+        assert self.caller is not None, "route is not behind a guard"
+        return self.caller
+
+    @property
+    def actor(self) -> Actor:
+        caller = self.authenticated
+        return Actor(kind=caller.kind, id=caller.actor_id)
+
+    async def read(self, unit: Callable[[Tx], T]) -> T:
+        return await self.runtime.db.read(unit)
+
+    async def write(self, unit: Callable[[Tx], T]) -> T:
+        """A write with no response to record (webhooks, pages)."""
+        return await self.runtime.db.write(unit)
+
+    async def commit(self, unit: Callable[[Tx], msgspec.Struct], status: int = 200) -> Response[Any]:
+        """Run `unit` in one write transaction and answer with what it returns.
+
+        With an `Idempotency-Key`, the answer (or the rule it broke) is stored in that same
+        transaction, and a retry gets it back with `Idempotent-Replayed: true`.
+        """
+        caller = self.authenticated
+
+        def encoded(tx: Tx) -> bytes:
+            return _encoder.encode(unit(tx))
+
+        request = self.request
+        key = parse_key(
+            request.headers.get(HEADER),
+            scope=caller.scope,
+            method=request.method,
+            path=request.url.path,
+            body=await request.body(),
+        )
+        if key is None:
+            return Response(await self.write(encoded), status_code=status, media_type=JSON)
+        outcome = await self.write(lambda tx: run_once(tx, key, encoded, status))
+        return Response(
+            outcome.body,
+            status_code=outcome.status,
+            media_type=PROBLEM_MEDIA_TYPE if outcome.problem else JSON,
+            headers={"Idempotent-Replayed": "true"} if outcome.replayed else None,
+        )
+
+
+async def provide_ctx(request: Request[Any, Any, Any]) -> Ctx:
+    return Ctx(request)

@@ -1,0 +1,55 @@
+"""Lists: `limit` (1-200, default 50) and an opaque `cursor`; `{"data": [...], "nextCursor"}`."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from typing import Annotated, Generic, TypeVar
+
+import msgspec
+from litestar.params import QueryParameter
+
+from server.errors import FieldError, InvalidRequest
+from server.store import Row
+
+T = TypeVar("T")
+
+Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size, 1-200.")]
+Cursor = Annotated[str | None, QueryParameter(description="`nextCursor` of the previous page.")]
+
+
+class Page(msgspec.Struct, Generic[T], rename="camel"):
+    data: list[T]
+    next_cursor: str | None
+
+
+def encode_cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(f"n:{position}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """The position after which the next page starts (0 for the first page)."""
+    if cursor is None or cursor == "":
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, number = text.partition(":")
+        if prefix != "n" or not number.isdigit():
+            raise ValueError(text)
+        return int(number)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidRequest(
+            "cursor is not valid", [FieldError("cursor", "is not a cursor this API gave")]
+        ) from None
+
+
+def paginate(rows: Sequence[Row], limit: int, build: Callable[[Sequence[Row]], list[T]]) -> Page[T]:
+    """`rows` were fetched with `LIMIT limit + 1` and carry their position in column `n`."""
+    shown = rows[:limit]
+    more = len(rows) > limit
+    return Page(data=build(shown), next_cursor=encode_cursor(shown[-1]["n"]) if more else None)
+
+
+def each(convert: Callable[[Row], T]) -> Callable[[Sequence[Row]], list[T]]:
+    return lambda rows: [convert(row) for row in rows]

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from server.config import DEMO_API_KEY
+from tests.process import ServerProcess
+
+
+def run_flint(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args], capture_output=True, text=True, env=env, timeout=60
+    )
+
+
+def test_help_reads_well() -> None:
+    result = run_flint("--help")
+    assert result.returncode == 0
+    assert "serve" in result.stdout
+    assert "one trail" in result.stdout
+    serve_help = run_flint("serve", "--help")
+    assert "--demo" in serve_help.stdout
+    assert "FLINT_API_KEY" in serve_help.stdout
+
+
+def test_serve_without_an_office_key_says_why(tmp_path: Path) -> None:
+    result = run_flint("serve", env={"PATH": "/usr/bin:/bin", "FLINT_DB": str(tmp_path / "x.db")})
+    assert result.returncode == 2
+    assert "FLINT_API_KEY" in result.stderr
+
+
+def test_the_demo_serves_its_fixtures_and_prints_how_to_use_them(tmp_path: Path) -> None:
+    with ServerProcess(tmp_path / "demo.db", demo=True) as server:
+        office = {"Authorization": f"Bearer {DEMO_API_KEY}"}
+        jobs = httpx.get(f"{server.url}/v1/jobs", headers=office).json()["data"]
+        assert len(jobs) >= 3
+        assert any(j["payment"]["balanceMoney"]["amount"] > 0 for j in jobs)
+        customers = httpx.get(f"{server.url}/v1/customers", headers=office).json()["data"]
+        output = server.output()
+        assert DEMO_API_KEY in output
+        assert f"{server.url}/dispatch" in output
+        assert f"{server.url}/sandbox/phone/{customers[0]['phone']}" in output
+        assert "fdt_demo" in output
+
+    # A second start does not seed twice.
+    with ServerProcess(tmp_path / "demo.db", demo=True) as again:
+        office = {"Authorization": f"Bearer {DEMO_API_KEY}"}
+        assert len(httpx.get(f"{again.url}/v1/jobs", headers=office).json()["data"]) == len(jobs)
