@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench lock clean
+.PHONY: run test lint typecheck unit lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,8 @@ run: $(STAMP)
 	$(BIN)/flint serve --demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check server sync sms tests bench
-	$(BIN)/ruff format --check server sync sms tests bench
+	$(BIN)/ruff check server sync sms tests
+	$(BIN)/ruff format --check server sync sms tests
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -26,9 +26,6 @@ unit: $(STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck unit
-
-bench: $(STAMP)
-	$(BIN)/python -m bench.run_all
 
 # Re-pin every dependency after a change to pyproject.toml.
 lock: $(STAMP)
