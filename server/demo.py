@@ -3,12 +3,10 @@ orders, so the product explains itself in a minute. Seeding happens once per dat
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import msgspec
 
@@ -21,6 +19,7 @@ from server.jobs.types import CreateJob, JobStatus, UpdateJob
 from server.orders import service as orders
 from server.orders.types import CreateOrder, LineItemIn, Metadata
 from server.store import Tx
+from server.store.db import connect, write_sync
 from server.store.migrations import migrate
 from server.technicians import service as technicians
 from server.technicians import store as technicians_store
@@ -29,7 +28,6 @@ from server.wire import Actor
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "demo.json"
 SYSTEM = Actor(kind="system", id="demo")
-T = TypeVar("T")
 
 
 class DemoOrder(msgspec.Struct, rename="camel"):
@@ -75,23 +73,6 @@ def load_fixtures(path: Path = FIXTURES) -> Fixtures:
     return msgspec.json.decode(path.read_bytes(), type=Fixtures)
 
 
-def _in_transaction(path: str, now: str, unit: Callable[[Tx], T]) -> T:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    try:
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("BEGIN IMMEDIATE")
-        result = unit(Tx(conn, now, writable=True))
-        conn.execute("COMMIT")
-        return result
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    finally:
-        conn.close()
-
-
 def seed(db_path: str, clock: Clock = system_clock, fixtures: Fixtures | None = None) -> DemoInfo:
     """Load the demo fixtures into an empty store; a store that has customers is left alone."""
     data = fixtures or load_fixtures()
@@ -131,7 +112,11 @@ def seed(db_path: str, clock: Clock = system_clock, fixtures: Fixtures | None = 
                 jobs.update(tx, SYSTEM, job.id, UpdateJob(version=job.version, status=j.status))
         return True
 
-    seeded = _in_transaction(db_path, format_time(now), unit)
+    conn = connect(db_path)
+    try:
+        seeded = write_sync(conn, format_time(now), unit)
+    finally:
+        conn.close()
     return DemoInfo(device_token=data.device_token, first_phone=data.customers[0].phone, seeded=seeded)
 
 

@@ -8,8 +8,10 @@ problem+json in one place.
     ├── NotFound           404
     ├── VersionConflict    409 a stale `version` (carries `currentVersion`)
     ├── Conflict           409 other conflicts (e.g. `mutation_gap`)
+    ├── Gone               410 a link that can no longer be used
     ├── TooLarge           413
     ├── RuleViolation      422 a business rule, code named by the contract
+    ├── ProcessorUnavailable 502 the card processor did not answer
     └── ConfigError            the process cannot start
 """
 
@@ -80,6 +82,12 @@ class VersionConflict(Conflict):
         super().__init__(detail, currentVersion=current_version)
 
 
+class Gone(FlintError):
+    status = 410
+    code = "gone"
+    title = "No longer available"
+
+
 class TooLarge(FlintError):
     status = 413
     code = "too_large"
@@ -92,6 +100,12 @@ class RuleViolation(FlintError):
 
     def __init__(self, code: str, detail: str, **extra: Any) -> None:
         super().__init__(detail, code=code, **extra)
+
+
+class ProcessorUnavailable(FlintError):
+    status = 502
+    code = "processor_unavailable"
+    title = "The card processor did not answer"
 
 
 class ConfigError(FlintError):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from server.config import Settings
+from server.locks import KeyedLocks
+from server.payments.processor import Processor, SandboxProcessor
 from server.store import Database
 
 
@@ -12,3 +14,5 @@ from server.store import Database
 class Runtime:
     settings: Settings
     db: Database
+    processor: Processor = field(default_factory=SandboxProcessor)
+    locks: KeyedLocks = field(default_factory=KeyedLocks)

@@ -45,3 +45,41 @@ async def order(client: AsyncTestClient[Any], job_id: str | None, *items: dict[s
     if job_id is not None:
         body["metadata"] = {"jobId": job_id}
     return await post(client, "/v1/orders", body)
+
+
+GOOD_CARD = {
+    "cardNumber": "4242 4242 4242 4242",
+    "expMonth": "12",
+    "expYear": "2034",
+    "cvc": "123",
+    "postalCode": "94110",
+}
+
+
+async def link(
+    client: AsyncTestClient[Any], order_id: str, amount: int | None = None, **fields: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": "Dispatch deposit", "orderId": order_id, **fields}
+    if amount is not None:
+        body["amountMoney"] = usd(amount)
+    return await post(client, "/v1/payment-links", body)
+
+
+def pay_path(link: dict[str, Any]) -> str:
+    return "/pay/" + link["url"].rsplit("/pay/", 1)[1]
+
+
+async def pay(client: AsyncTestClient[Any], link: dict[str, Any], **card: str) -> Any:
+    return await client.post(pay_path(link), data={**GOOD_CARD, **card})
+
+
+async def cash(client: AsyncTestClient[Any], order_id: str, amount: int, status: int = 201) -> Any:
+    return await post(
+        client, "/v1/payments", {"orderId": order_id, "amountMoney": usd(amount), "method": "cash"}, status
+    )
+
+
+async def get(client: AsyncTestClient[Any], path: str) -> Any:
+    response = await client.get(path, headers=OFFICE)
+    assert response.status_code == 200, response.text
+    return response.json()

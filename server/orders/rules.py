@@ -28,9 +28,12 @@ class Line:
 
 @dataclass(frozen=True, slots=True)
 class Figures:
+    """`pending` is card money in flight (charged or about to be): not paid yet, but spoken for."""
+
     total: int
     paid: int
     refunded: int
+    pending: int = 0
 
     @property
     def net_paid(self) -> int:
@@ -40,8 +43,18 @@ class Figures:
     def balance(self) -> int:
         return self.total - self.net_paid
 
+    @property
+    def collectible(self) -> int:
+        """What a new payment may still take."""
+        return self.balance - self.pending
+
     def __add__(self, other: Figures) -> Figures:
-        return Figures(self.total + other.total, self.paid + other.paid, self.refunded + other.refunded)
+        return Figures(
+            self.total + other.total,
+            self.paid + other.paid,
+            self.refunded + other.refunded,
+            self.pending + other.pending,
+        )
 
 
 NO_MONEY = Figures(0, 0, 0)
@@ -51,16 +64,19 @@ def total_of(lines: Iterable[Line]) -> int:
     return sum(line.signed_amount for line in lines)
 
 
-def figures(lines: Iterable[Line], captured: Iterable[int], refunds: Iterable[int]) -> Figures:
-    return Figures(total=total_of(lines), paid=sum(captured), refunded=sum(refunds))
+def figures(
+    lines: Iterable[Line], captured: Iterable[int], refunds: Iterable[int], pending: Iterable[int] = ()
+) -> Figures:
+    return Figures(total=total_of(lines), paid=sum(captured), refunded=sum(refunds), pending=sum(pending))
 
 
-def check_new_total(lines: Iterable[Line], net_paid: int) -> int:
-    """The total after a change: never below zero, never below what the customer has paid net."""
+def check_new_total(lines: Iterable[Line], before: Figures) -> int:
+    """The total after a change: never below zero, never below what the customer has paid net
+    (or is paying right now)."""
     total = total_of(lines)
     if total < 0:
         raise RuleViolation("negative_total", "discounts would take the order total below zero")
-    if total < net_paid:
+    if total < before.net_paid + before.pending:
         raise RuleViolation(
             "would_overpay", "the order total would fall below what has been paid on it; refund first"
         )
@@ -84,5 +100,5 @@ def check_state_change(current: str, new: str, figures_now: Figures, order_id: s
     if current == new:
         return
     check_open(current, order_id)
-    if new == "cancelled" and figures_now.net_paid > 0:
+    if new == "cancelled" and (figures_now.net_paid > 0 or figures_now.pending > 0):
         raise RuleViolation("order_has_payments", "refund what was paid on this order before cancelling it")

@@ -79,6 +79,14 @@ def load(tx: Tx, order_id: str) -> Row:
     return row
 
 
+def referenced(tx: Tx, order_id: str) -> Row:
+    """An order named in a request body (not the path): a missing one breaks a rule."""
+    row = store.get(tx, order_id)
+    if row is None:
+        raise RuleViolation("unknown_order", f"no order {order_id}")
+    return row
+
+
 def get(tx: Tx, order_id: str) -> Order:
     return views(tx, [load(tx, order_id)])[0]
 
@@ -149,7 +157,7 @@ def create(tx: Tx, actor: Actor, data: CreateOrder) -> Order:
     if job_id is not None:
         rules.check_currency(currency, store.currencies_for_job(tx, job_id))
     new = _new_lines(items, actor, set())
-    total = rules.check_new_total(map(_line, new), net_paid=0)
+    total = rules.check_new_total(map(_line, new), rules.NO_MONEY)
 
     order_id = new_id("ord")
     store.insert_order(
@@ -188,7 +196,7 @@ def add_line_items(
     existing = store.lines_of(tx, [order_id])[order_id]
     new = _new_lines(items, actor, {line["uid"] for line in existing})
     before = figures_of(tx, [row])[order_id]
-    total = rules.check_new_total([*map(_line, existing), *map(_line, new)], before.net_paid)
+    total = rules.check_new_total([*map(_line, existing), *map(_line, new)], before)
 
     store.insert_lines(tx, order_id, new)
     store.update_order(tx, order_id, row["job_id"])
@@ -219,7 +227,7 @@ def remove_line_item(
     if removed is None:
         raise NotFound(f"order {order_id} has no line item {uid}")
     before = figures_of(tx, [row])[order_id]
-    total = rules.check_new_total([_line(line) for line in existing if line["uid"] != uid], before.net_paid)
+    total = rules.check_new_total([_line(line) for line in existing if line["uid"] != uid], before)
 
     store.delete_line(tx, order_id, uid)
     store.update_order(tx, order_id, row["job_id"])

@@ -2,21 +2,145 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
-from server.store import Tx
+from server.changes import touch
+from server.store import Row, Tx
+
+_PAYMENT = (
+    "n, id, order_id, amount, currency, status, method, card_brand, card_last4, decline_code,"
+    " payment_link_id, source, reference, uid, processor_ref, created_at"
+)
+_REFUND = "n, id, payment_id, order_id, amount, currency, reason, status, request_key, created_at"
 
 
-def money_of(tx: Tx, order_ids: Sequence[str]) -> dict[str, tuple[list[int], list[int]]]:
-    """For each order: the amounts of its captured payments and of its refunds."""
-    found: dict[str, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+def _marks(values: Sequence[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+def money_of(tx: Tx, order_ids: Sequence[str]) -> dict[str, tuple[list[int], list[int], list[int]]]:
+    """For each order: the amounts of its captured payments, of its completed refunds, and of
+    card payments in flight."""
+    found: dict[str, tuple[list[int], list[int], list[int]]] = defaultdict(lambda: ([], [], []))
     if not order_ids:
         return found
-    marks = ",".join("?" * len(order_ids))
     ids = list(order_ids)
     for row in tx.all(
-        f"SELECT order_id, amount FROM payments WHERE status = 'captured' AND order_id IN ({marks})", ids
+        f"SELECT order_id, amount, status FROM payments WHERE status IN ('captured', 'pending')"
+        f" AND order_id IN ({_marks(ids)})",
+        ids,
     ):
-        found[row["order_id"]][0].append(row["amount"])
-    for row in tx.all(f"SELECT order_id, amount FROM refunds WHERE order_id IN ({marks})", ids):
+        found[row["order_id"]][0 if row["status"] == "captured" else 2].append(row["amount"])
+    for row in tx.all(
+        f"SELECT order_id, amount FROM refunds WHERE status = 'completed' AND order_id IN ({_marks(ids)})",
+        ids,
+    ):
         found[row["order_id"]][1].append(row["amount"])
     return found
+
+
+def insert(tx: Tx, job_id: str | None, **row: Any) -> None:
+    columns = ", ".join(row)
+    tx.run(
+        f"INSERT INTO payments ({columns}, created_at) VALUES ({_marks(list(row))}, ?)",
+        [*row.values(), tx.now],
+    )
+    touch(tx, "payment", row["id"], job_id)
+
+
+def get(tx: Tx, payment_id: str) -> Row | None:
+    return tx.one(f"SELECT {_PAYMENT} FROM payments WHERE id = ?", (payment_id,))
+
+
+def by_uid(tx: Tx, uid: str) -> Row | None:
+    return tx.one(f"SELECT {_PAYMENT} FROM payments WHERE uid = ?", (uid,))
+
+
+def page(tx: Tx, after: int, limit: int, order_id: str | None) -> list[Row]:
+    """Settled payments (captured or declined); one still in flight is not listed yet."""
+    if order_id is None:
+        return tx.all(
+            f"SELECT {_PAYMENT} FROM payments WHERE status != 'pending' AND n > ? ORDER BY n LIMIT ?",
+            (after, limit + 1),
+        )
+    return tx.all(
+        f"SELECT {_PAYMENT} FROM payments WHERE order_id = ? AND status != 'pending' AND n > ?"
+        " ORDER BY n LIMIT ?",
+        (order_id, after, limit + 1),
+    )
+
+
+def pending_for_link(tx: Tx, link_id: str) -> Row | None:
+    return tx.one(
+        f"SELECT {_PAYMENT} FROM payments WHERE payment_link_id = ? AND status = 'pending'", (link_id,)
+    )
+
+
+def settle(tx: Tx, payment_id: str, job_id: str | None, **fields: Any) -> None:
+    """A payment in flight becomes captured or declined."""
+    assignments = ", ".join(f"{column} = :{column}" for column in fields)
+    tx.run(f"UPDATE payments SET {assignments} WHERE id = :id", {**fields, "id": payment_id})
+    touch(tx, "payment", payment_id, job_id)
+
+
+def for_orders(tx: Tx, order_ids: Sequence[str]) -> list[Row]:
+    if not order_ids:
+        return []
+    ids = list(order_ids)
+    return tx.all(f"SELECT {_PAYMENT} FROM payments WHERE order_id IN ({_marks(ids)}) ORDER BY n", ids)
+
+
+def refunded(tx: Tx, payment_ids: Sequence[str], *, with_pending: bool = False) -> dict[str, int]:
+    """What has been given back of each payment (counting refunds still in flight if asked)."""
+    found: dict[str, int] = defaultdict(int)
+    if not payment_ids:
+        return found
+    ids = list(payment_ids)
+    statuses = "('completed', 'pending')" if with_pending else "('completed')"
+    for row in tx.all(
+        f"SELECT payment_id, amount FROM refunds WHERE status IN {statuses}"
+        f" AND payment_id IN ({_marks(ids)})",
+        ids,
+    ):
+        found[row["payment_id"]] += row["amount"]
+    return found
+
+
+def insert_refund(tx: Tx, **row: Any) -> None:
+    columns = ", ".join(row)
+    tx.run(
+        f"INSERT INTO refunds ({columns}, created_at) VALUES ({_marks(list(row))}, ?)",
+        [*row.values(), tx.now],
+    )
+
+
+def set_refund_status(tx: Tx, refund_id: str, status: str, processor_ref: str | None = None) -> None:
+    tx.run(
+        "UPDATE refunds SET status = ?, processor_ref = coalesce(?, processor_ref) WHERE id = ?",
+        (status, processor_ref, refund_id),
+    )
+
+
+def get_refund(tx: Tx, refund_id: str) -> Row | None:
+    return tx.one(f"SELECT {_REFUND} FROM refunds WHERE id = ?", (refund_id,))
+
+
+def refunds_page(tx: Tx, after: int, limit: int, payment_id: str | None) -> list[Row]:
+    if payment_id is None:
+        return tx.all(f"SELECT {_REFUND} FROM refunds WHERE n > ? ORDER BY n LIMIT ?", (after, limit + 1))
+    return tx.all(
+        f"SELECT {_REFUND} FROM refunds WHERE payment_id = ? AND n > ? ORDER BY n LIMIT ?",
+        (payment_id, after, limit + 1),
+    )
+
+
+def refund_by_request_key(tx: Tx, request_key: str) -> Row | None:
+    return tx.one(f"SELECT {_REFUND} FROM refunds WHERE request_key = ?", (request_key,))
+
+
+def refunds_in_status(tx: Tx, status: str) -> list[Row]:
+    return tx.all(f"SELECT {_REFUND} FROM refunds WHERE status = ? ORDER BY n", (status,))
+
+
+def in_flight(tx: Tx) -> list[Row]:
+    return tx.all(f"SELECT {_PAYMENT} FROM payments WHERE status = 'pending' ORDER BY n")

@@ -122,6 +122,19 @@ async def _on_thread(conn: aiosqlite.Connection, fn: Callable[..., T], *args: An
     return result
 
 
+def connect(path: str | Path) -> sqlite3.Connection:
+    """A plain writer connection, for work done before the server's loop runs (demo seeding)."""
+    return _configure(sqlite3.connect(path), readonly=False)
+
+
+def write_sync(conn: sqlite3.Connection, now: str, unit: Callable[[Tx], T]) -> T:
+    """`Database.write` without the thread: the unit, its transaction, its hooks."""
+    result, tx = _in_write_tx(conn, now, unit)
+    for hook in tx.after_commit:
+        hook()
+    return result
+
+
 class Database:
     def __init__(self, path: str | Path, clock: Clock = system_clock) -> None:
         self.path = str(path)

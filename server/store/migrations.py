@@ -169,6 +169,38 @@ def core(db: SqliteUtilsDatabase) -> None:
     )
 
 
+@migrations(name="0002_collection")
+def collection(db: SqliteUtilsDatabase) -> None:
+    _statements(
+        db,
+        """
+        CREATE TABLE payment_links (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            token TEXT NOT NULL UNIQUE,
+            order_id TEXT NOT NULL REFERENCES orders(id),
+            name TEXT NOT NULL,
+            amount INTEGER NOT NULL CHECK (amount > 0),
+            currency TEXT NOT NULL,
+            status TEXT NOT NULL,
+            metadata TEXT NOT NULL,
+            expires_at TEXT,
+            payment_id TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX payment_links_order ON payment_links(order_id);
+
+        ALTER TABLE payments ADD COLUMN processor_ref TEXT;
+        ALTER TABLE refunds ADD COLUMN processor_ref TEXT;
+        ALTER TABLE refunds ADD COLUMN request_key TEXT;
+        CREATE UNIQUE INDEX refunds_request_key ON refunds(request_key) WHERE request_key IS NOT NULL;
+        CREATE UNIQUE INDEX payments_one_capture_per_link
+            ON payments(payment_link_id) WHERE status = 'captured' AND payment_link_id IS NOT NULL;
+        """,
+    )
+
+
 def migrate(path: str) -> list[str]:
     """Put the file in WAL mode and apply what has not run yet; return the names applied."""
     conn = sqlite3.connect(path)

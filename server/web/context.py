@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request, Response
 
+from server.errors import FlintError
 from server.runtime import Runtime
 from server.store import Tx
 from server.web.auth import Caller, runtime_of
-from server.web.idempotency import HEADER, parse_key, run_once
+from server.web.idempotency import HEADER, IdempotencyKey, Outcome, parse_key, run_once, stored
 from server.web.problems import PROBLEM_MEDIA_TYPE
 from server.wire import Actor
 
@@ -26,6 +28,10 @@ class Ctx:
         self.request = request
         self.runtime: Runtime = runtime_of(request)
         self.caller: Caller | None = request.state.get("caller")
+
+    @property
+    def public_url(self) -> str:
+        return self.runtime.settings.public_url
 
     @property
     def authenticated(self) -> Caller:
@@ -44,34 +50,60 @@ class Ctx:
         """A write with no response to record (webhooks, pages)."""
         return await self.runtime.db.write(unit)
 
+    async def idempotency_key(self) -> IdempotencyKey | None:
+        request = self.request
+        return parse_key(
+            request.headers.get(HEADER),
+            scope=self.authenticated.scope,
+            method=request.method,
+            path=request.url.path,
+            body=await request.body(),
+        )
+
+    async def request_key(self) -> str | None:
+        """The caller's `Idempotency-Key`, made unique across callers, for work that spans calls."""
+        key = await self.idempotency_key()
+        return None if key is None else f"{key.scope}:{key.key}"
+
+    async def replayed(self) -> Response[Any] | None:
+        """The stored answer to this request's key, for routes that must look before they act."""
+        key = await self.idempotency_key()
+        if key is None:
+            return None
+        outcome = await self.read(partial(stored, key=key))
+        return None if outcome is None else _respond(outcome)
+
     async def commit(self, unit: Callable[[Tx], msgspec.Struct], status: int = 200) -> Response[Any]:
         """Run `unit` in one write transaction and answer with what it returns.
 
         With an `Idempotency-Key`, the answer (or the rule it broke) is stored in that same
         transaction, and a retry gets it back with `Idempotent-Replayed: true`.
         """
-        caller = self.authenticated
 
         def encoded(tx: Tx) -> bytes:
             return _encoder.encode(unit(tx))
 
-        request = self.request
-        key = parse_key(
-            request.headers.get(HEADER),
-            scope=caller.scope,
-            method=request.method,
-            path=request.url.path,
-            body=await request.body(),
-        )
+        key = await self.idempotency_key()
         if key is None:
             return Response(await self.write(encoded), status_code=status, media_type=JSON)
-        outcome = await self.write(lambda tx: run_once(tx, key, encoded, status))
-        return Response(
-            outcome.body,
-            status_code=outcome.status,
-            media_type=PROBLEM_MEDIA_TYPE if outcome.problem else JSON,
-            headers={"Idempotent-Replayed": "true"} if outcome.replayed else None,
-        )
+        return _respond(await self.write(partial(run_once, key=key, unit=encoded, status=status)))
+
+    async def refuse(self, err: FlintError) -> Response[Any]:
+        """Answer with `err`, stored against the request's key like any other answer."""
+
+        def raise_it(tx: Tx) -> msgspec.Struct:
+            raise err
+
+        return await self.commit(raise_it)
+
+
+def _respond(outcome: Outcome) -> Response[Any]:
+    return Response(
+        outcome.body,
+        status_code=outcome.status,
+        media_type=PROBLEM_MEDIA_TYPE if outcome.problem else JSON,
+        headers={"Idempotent-Replayed": "true"} if outcome.replayed else None,
+    )
 
 
 async def provide_ctx(request: Request[Any, Any, Any]) -> Ctx:

@@ -67,7 +67,8 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def _stored(tx: Tx, key: IdempotencyKey) -> Outcome | None:
+def stored(tx: Tx, key: IdempotencyKey) -> Outcome | None:
+    """The outcome stored for this key, if any (an expired one counts as none)."""
     row = tx.one(
         "SELECT request_hash, status, body, created_at FROM idempotency_keys WHERE scope = ? AND key = ?",
         (key.scope, key.key),
@@ -75,7 +76,6 @@ def _stored(tx: Tx, key: IdempotencyKey) -> Outcome | None:
     if row is None:
         return None
     if parse_time(row["created_at"]) + KEEP_FOR <= parse_time(tx.now):
-        tx.run("DELETE FROM idempotency_keys WHERE scope = ? AND key = ?", (key.scope, key.key))
         return None
     if row["request_hash"] != key.request_hash:
         raise RuleViolation(
@@ -87,9 +87,9 @@ def _stored(tx: Tx, key: IdempotencyKey) -> Outcome | None:
 
 def run_once(tx: Tx, key: IdempotencyKey, unit: Callable[[Tx], bytes], status: int) -> Outcome:
     """Inside a write transaction: replay the stored outcome, or run `unit` and store its outcome."""
-    stored = _stored(tx, key)
-    if stored is not None:
-        return stored
+    earlier = stored(tx, key)
+    if earlier is not None:
+        return earlier
     outcome: Outcome
     try:
         with tx.savepoint("idempotent_unit"):
@@ -99,7 +99,7 @@ def run_once(tx: Tx, key: IdempotencyKey, unit: Callable[[Tx], bytes], status: i
     except FlintError as err:
         outcome = Outcome(err.status, encode_problem(err), problem=True, replayed=False)
     tx.run(
-        "INSERT INTO idempotency_keys (scope, key, request_hash, status, body, created_at)"
+        "INSERT OR REPLACE INTO idempotency_keys (scope, key, request_hash, status, body, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         (key.scope, key.key, key.request_hash, outcome.status, outcome.body, tx.now),
     )

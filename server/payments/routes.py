@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated
+
+from litestar import Response, Router, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from server.errors import FlintError
+from server.payments import refunding, service
+from server.payments.types import CreateRefund, Payment, RecordPayment, Refund
+from server.web.body import StrictBody
+from server.web.context import Ctx
+from server.web.pagination import Cursor, Limit, Page, decode_cursor
+
+
+@get("/payments")
+async def list_payments(
+    ctx: NamedDependency[Ctx],
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    order_id: Annotated[str | None, QueryParameter(name="orderId")] = None,
+) -> Page[Payment]:
+    return await ctx.read(
+        partial(service.list_page, after=decode_cursor(cursor), limit=limit, order_id=order_id)
+    )
+
+
+@get("/payments/{payment_id:str}")
+async def get_payment(payment_id: FromPath[str], ctx: NamedDependency[Ctx]) -> Payment:
+    return await ctx.read(partial(service.get, payment_id=payment_id))
+
+
+@post("/payments", dto=StrictBody, return_dto=None, status_code=201)
+async def record_payment(data: JSONBody[RecordPayment], ctx: NamedDependency[Ctx]) -> Response[Payment]:
+    return await ctx.commit(partial(service.record_offline, actor=ctx.actor, data=data), status=201)
+
+
+@post("/refunds", dto=StrictBody, return_dto=None, status_code=201)
+async def create_refund(data: JSONBody[CreateRefund], ctx: NamedDependency[Ctx]) -> Response[Refund]:
+    replay = await ctx.replayed()
+    if replay is not None:
+        return replay
+    try:
+        refund_id = await refunding.refund(ctx.runtime, ctx.actor, data, await ctx.request_key())
+    except FlintError as err:
+        if err.status >= 500:
+            raise
+        return await ctx.refuse(err)
+    return await ctx.commit(
+        partial(service.complete_refund, actor=ctx.actor, refund_id=refund_id), status=201
+    )
+
+
+@get("/refunds/{refund_id:str}")
+async def get_refund(refund_id: FromPath[str], ctx: NamedDependency[Ctx]) -> Refund:
+    return await ctx.read(partial(service.get_refund, refund_id=refund_id))
+
+
+@get("/refunds")
+async def list_refunds(
+    ctx: NamedDependency[Ctx],
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    payment_id: Annotated[str | None, QueryParameter(name="paymentId")] = None,
+) -> Page[Refund]:
+    return await ctx.read(
+        partial(service.refunds_page, after=decode_cursor(cursor), limit=limit, payment_id=payment_id)
+    )
+
+
+router = Router(
+    "/v1",
+    route_handlers=[list_payments, get_payment, record_payment, create_refund, get_refund, list_refunds],
+    tags=["payments"],
+)
