@@ -12,12 +12,17 @@ DEMO_API_KEY = "flint_demo_office_key"
 DEFAULT_BUSINESS_NAME = "Flint Field Services"
 
 
+SANDBOX_FROM_NUMBER = "+15005550006"
+
+
 @dataclass(frozen=True, slots=True)
 class TwilioSettings:
     account_sid: str | None
     auth_token: str | None
     from_number: str | None
     api_url: str
+    timeout: float = 10.0
+    retry_base: float = 2.0
 
     @property
     def sandboxed(self) -> bool:
@@ -34,6 +39,7 @@ class Settings:
     demo: bool = False
     scheduler: bool = True
     business_name: str = DEFAULT_BUSINESS_NAME
+    local_url: str = ""
 
     @classmethod
     def from_env(
@@ -50,6 +56,8 @@ class Settings:
             if not demo:
                 raise ConfigError("FLINT_API_KEY is required (or run with --demo)")
             api_key = DEMO_API_KEY
+        local_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a comparison
+        local_url = f"http://{local_host}:{port}"
         public_url = env.get("FLINT_PUBLIC_URL") or f"http://{host}:{port}"
         return cls(
             db_path=env.get("FLINT_DB") or "./flint.db",
@@ -60,7 +68,23 @@ class Settings:
                 auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
                 from_number=env.get("TWILIO_FROM_NUMBER") or None,
                 api_url=(env.get("TWILIO_API_URL") or "https://api.twilio.com").rstrip("/"),
+                timeout=_seconds(env, "FLINT_TWILIO_TIMEOUT", 10.0),
+                retry_base=_seconds(env, "FLINT_SMS_RETRY_BASE", 2.0),
             ),
+            local_url=local_url,
             demo=demo,
             business_name=env.get("FLINT_BUSINESS_NAME") or DEFAULT_BUSINESS_NAME,
         )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {text!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than zero")
+    return value

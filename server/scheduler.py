@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from server.clock import parse_time
 from server.store import Database
 from server.web.idempotency import purge_expired
 
@@ -31,6 +32,18 @@ class Scheduler:
                 log.exception("scheduled task %s failed; it runs again at its next tick", name)
 
         self._scheduler.add_job(tick, "interval", seconds=seconds, id=name, name=name)
+
+    def at(self, when: str, name: str, task: Callable[[], Awaitable[object]]) -> None:
+        """Run `task` once at `when` (RFC 3339), replacing an earlier `at` of the same name."""
+
+        async def once() -> None:
+            try:
+                await task()
+            except Exception:
+                log.exception("scheduled task %s failed", name)
+
+        run_date = max(parse_time(when), datetime.now(UTC))
+        self._scheduler.add_job(once, "date", run_date=run_date, id=name, name=name, replace_existing=True)
 
     def start(self) -> None:
         self.every(3600, "purge_idempotency_keys", lambda: self.db.write(purge_expired))

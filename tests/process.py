@@ -21,28 +21,30 @@ def free_port() -> int:
         return port
 
 
-class ServerProcess:
-    def __init__(self, db_path: Path, env: Mapping[str, str] | None = None, *, demo: bool = False) -> None:
-        self.port = free_port()
+class Process:
+    """A child process serving HTTP on a free loopback port, with its output in a log file."""
+
+    health_path = "/healthz"
+
+    def __init__(self, log_dir: Path, env: Mapping[str, str] | None = None, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.db_path = db_path
-        self.log_path = db_path.with_suffix(f".{self.port}.log")
-        self.env = {**os.environ, "FLINT_DB": str(db_path), **(env or {})}
-        self.demo = demo
+        self.log_path = log_dir / f"{type(self).__name__.lower()}.{self.port}.log"
+        self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 20) -> ServerProcess:
-        args = [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port)]
-        if self.demo:
-            args.append("--demo")
+    def args(self) -> list[str]:
+        raise NotImplementedError
+
+    def start(self, timeout: float = 20) -> Process:
         self._log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(args, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.args(), env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.output()}")
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=0.5).status_code == 200:
+                if httpx.get(f"{self.url}{self.health_path}", timeout=0.5).status_code == 200:
                     return self
             except httpx.TransportError:
                 pass
@@ -74,8 +76,61 @@ class ServerProcess:
         if log is not None and not log.closed:
             log.close()
 
-    def __enter__(self) -> ServerProcess:
+    def __enter__(self) -> Process:
         return self.start()
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+class ServerProcess(Process):
+    """`flint serve` on its own SQLite file."""
+
+    def __init__(
+        self,
+        db_path: Path,
+        env: Mapping[str, str] | None = None,
+        *,
+        demo: bool = False,
+        port: int | None = None,
+    ) -> None:
+        super().__init__(db_path.parent, {"FLINT_DB": str(db_path), **(env or {})}, port)
+        self.db_path = db_path
+        self.demo = demo
+
+    def args(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "serve",
+            "--port",
+            str(self.port),
+            *(["--demo"] if self.demo else []),
+        ]
+
+    def __enter__(self) -> ServerProcess:
+        self.start()
+        return self
+
+
+class SandboxProcess(Process):
+    """The Twilio-compatible sandbox on its own, as the suite's Twilio."""
+
+    health_path = "/sandbox/messages"
+
+    def __init__(self, log_dir: Path, account_sid: str, auth_token: str, inbound_url: str) -> None:
+        super().__init__(log_dir)
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.inbound_url = inbound_url
+
+    def args(self) -> list[str]:
+        return [
+            sys.executable, "-m", "sms.sandbox", "--port", str(self.port), "--account-sid", self.account_sid,
+            "--auth-token", self.auth_token, "--inbound-url", self.inbound_url,
+        ]  # fmt: skip
+
+    def __enter__(self) -> SandboxProcess:
+        self.start()
+        return self

@@ -8,10 +8,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from server.links import service
-from server.links.types import CreatePaymentLink, PaymentLink
+from server.links.types import CreatePaymentLink, PaymentLink, SendSms
 from server.web.body import StrictBody
 from server.web.context import Ctx
 from server.web.pagination import Cursor, Limit, Page, decode_cursor
+from sms.types import SmsMessage
 
 
 @post("/", dto=StrictBody, return_dto=None, status_code=201)
@@ -50,8 +51,23 @@ async def cancel_link(link_id: FromPath[str], ctx: NamedDependency[Ctx]) -> Resp
     )
 
 
+@post("/{link_id:str}/send-sms", dto=StrictBody, return_dto=None, status_code=202)
+async def send_sms(
+    link_id: FromPath[str], ctx: NamedDependency[Ctx], data: JSONBody[SendSms | None] = None
+) -> Response[SmsMessage]:
+    unit = partial(
+        service.send_sms,
+        actor=ctx.actor,
+        link_id=link_id,
+        to=data.to if data else None,
+        public_url=ctx.public_url,
+        business=ctx.runtime.settings.business_name,
+    )
+    return await ctx.commit(unit, status=202)
+
+
 router = Router(
     "/v1/payment-links",
-    route_handlers=[create_link, get_link, list_links, cancel_link],
+    route_handlers=[create_link, get_link, list_links, cancel_link, send_sms],
     tags=["payment links"],
 )

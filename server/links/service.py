@@ -6,11 +6,12 @@ from datetime import timedelta
 from functools import partial
 
 from server.clock import format_time, parse_time
+from server.customers import store as customers_store
 from server.errors import FieldError, InvalidRequest, NotFound, RuleViolation
 from server.ids import new_id
 from server.links import rules, store
 from server.links.types import CreatePaymentLink, PaymentLink
-from server.money import Money
+from server.money import Money, display
 from server.orders import rules as order_rules
 from server.orders import service as orders
 from server.orders import store as orders_store
@@ -21,6 +22,8 @@ from server.store import Row, Tx
 from server.trail import service as trail
 from server.web.pagination import Page, paginate
 from server.wire import Actor
+from sms import bodies, outbox
+from sms.types import SmsMessage
 
 DEFAULT_LIFETIME = timedelta(days=30)
 
@@ -180,3 +183,48 @@ def cancel(tx: Tx, actor: Actor, link_id: str, public_url: str) -> PaymentLink:
         order_id=link["order_id"],
     )
     return get(tx, link_id, public_url)
+
+
+def text_link(
+    tx: Tx,
+    actor: Actor,
+    link: Row,
+    to: str | None,
+    public_url: str,
+    business: str,
+    client_at: str | None = None,
+    dedupe_key: str | None = None,
+) -> SmsMessage:
+    """Queue the text that carries a link, in the caller's transaction."""
+    status = rules.status_at(link["status"], link["expires_at"], tx.now)
+    if status != "active":
+        raise RuleViolation("payment_link_not_active", f"payment link {link['id']} is {status}")
+    if to is None:
+        order = orders.load(tx, link["order_id"])
+        customer = customers_store.get(tx, order["customer_id"]) if order["customer_id"] else None
+        to = customer["phone"] if customer else None
+    if not to:
+        raise RuleViolation("no_recipient", "the order has no customer phone; give `to`")
+    body = bodies.payment_request(
+        business,
+        link["name"],
+        display(Money(link["amount"], link["currency"])),
+        url_of(public_url, link["token"]),
+    )
+    return outbox.queue(
+        tx,
+        actor,
+        to=to,
+        body=body,
+        job_id=link["job_id"],
+        order_id=link["order_id"],
+        payment_link_id=link["id"],
+        dedupe_key=dedupe_key,
+        client_at=client_at,
+    )
+
+
+def send_sms(
+    tx: Tx, actor: Actor, link_id: str, to: str | None, public_url: str, business: str
+) -> SmsMessage:
+    return text_link(tx, actor, load(tx, link_id), to, public_url, business)

@@ -42,6 +42,14 @@ class Tx:
     writable: bool
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
+    listeners: Listeners | None = None
+
+    def notify(self, topic: str) -> None:
+        """Tell whoever listens to `topic` (see `Database.listeners`) once this commits."""
+        listeners = self.listeners
+        if listeners is not None:
+            self.after_commit.append(lambda: listeners.notify(topic))
+
     def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
         row: Row | None = self.conn.execute(sql, params).fetchone()
         return row
@@ -83,6 +91,20 @@ class Savepoint:
             conn.execute(f"RELEASE {self.name}")
 
 
+class Listeners:
+    """Who wants to hear that a topic changed: workers woken by a commit, not by polling."""
+
+    def __init__(self) -> None:
+        self._by_topic: dict[str, list[Callable[[], None]]] = {}
+
+    def add(self, topic: str, callback: Callable[[], None]) -> None:
+        self._by_topic.setdefault(topic, []).append(callback)
+
+    def notify(self, topic: str) -> None:
+        for callback in self._by_topic.get(topic, []):
+            callback()
+
+
 def _configure(conn: sqlite3.Connection, *, readonly: bool) -> sqlite3.Connection:
     conn.isolation_level = None  # transactions are begun explicitly
     conn.row_factory = sqlite3.Row
@@ -95,8 +117,10 @@ def _configure(conn: sqlite3.Connection, *, readonly: bool) -> sqlite3.Connectio
     return conn
 
 
-def _in_write_tx(conn: sqlite3.Connection, now: str, unit: Callable[[Tx], T]) -> tuple[T, Tx]:
-    tx = Tx(conn, now, writable=True)
+def _in_write_tx(
+    conn: sqlite3.Connection, now: str, unit: Callable[[Tx], T], listeners: Listeners | None = None
+) -> tuple[T, Tx]:
+    tx = Tx(conn, now, writable=True, listeners=listeners)
     conn.execute("BEGIN IMMEDIATE")
     try:
         result = unit(tx)
@@ -127,9 +151,11 @@ def connect(path: str | Path) -> sqlite3.Connection:
     return _configure(sqlite3.connect(path), readonly=False)
 
 
-def write_sync(conn: sqlite3.Connection, now: str, unit: Callable[[Tx], T]) -> T:
+def write_sync(
+    conn: sqlite3.Connection, now: str, unit: Callable[[Tx], T], listeners: Listeners | None = None
+) -> T:
     """`Database.write` without the thread: the unit, its transaction, its hooks."""
-    result, tx = _in_write_tx(conn, now, unit)
+    result, tx = _in_write_tx(conn, now, unit, listeners)
     for hook in tx.after_commit:
         hook()
     return result
@@ -142,6 +168,7 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._all_readers: list[aiosqlite.Connection] = []
+        self.listeners = Listeners()
 
     def now(self) -> str:
         return format_time(self.clock())
@@ -170,7 +197,7 @@ class Database:
         writer = self._writer
         if writer is None:
             raise RuntimeError("database is not open")
-        done: tuple[T, Tx] = await _on_thread(writer, _in_write_tx, self.now(), unit)
+        done: tuple[T, Tx] = await _on_thread(writer, _in_write_tx, self.now(), unit, self.listeners)
         result, tx = done
         for hook in tx.after_commit:
             hook()

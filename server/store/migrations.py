@@ -201,6 +201,53 @@ def collection(db: SqliteUtilsDatabase) -> None:
     )
 
 
+@migrations(name="0003_sms")
+def sms(db: SqliteUtilsDatabase) -> None:
+    _statements(
+        db,
+        """
+        CREATE TABLE sms_messages (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            to_number TEXT NOT NULL,
+            body TEXT NOT NULL,
+            status TEXT NOT NULL,
+            provider_sid TEXT UNIQUE,
+            error_code INTEGER,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            in_doubt INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            claimed_at TEXT,
+            payment_link_id TEXT,
+            invoice_id TEXT,
+            order_id TEXT,
+            job_id TEXT,
+            dedupe_key TEXT UNIQUE,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX sms_due ON sms_messages(status, next_attempt_at);
+        CREATE INDEX sms_job ON sms_messages(job_id);
+        CREATE INDEX sms_order ON sms_messages(order_id);
+
+        CREATE TABLE sms_early_callbacks (
+            n INTEGER PRIMARY KEY,
+            sid TEXT NOT NULL,
+            status TEXT NOT NULL,
+            error_code INTEGER,
+            received_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX sms_early_callbacks_sid ON sms_early_callbacks(sid);
+
+        CREATE TABLE sms_opt_outs (
+            phone TEXT PRIMARY KEY,
+            opted_out INTEGER NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+        """,
+    )
+
+
 def migrate(path: str) -> list[str]:
     """Put the file in WAL mode and apply what has not run yet; return the names applied."""
     conn = sqlite3.connect(path)

@@ -1,0 +1,1 @@
+"""Text messages as the office sees them, and the webhooks Twilio calls."""

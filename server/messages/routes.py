@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+
+from server.errors import Forbidden
+from server.web.context import Ctx
+from server.web.pagination import Cursor, Limit, Page, decode_cursor
+from sms import outbox, policy
+from sms.signature import is_valid
+from sms.types import SmsMessage
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+@get("/sms")
+async def list_messages(
+    ctx: NamedDependency[Ctx],
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    job_id: Annotated[str | None, QueryParameter(name="jobId")] = None,
+    order_id: Annotated[str | None, QueryParameter(name="orderId")] = None,
+) -> Page[SmsMessage]:
+    return await ctx.read(
+        partial(outbox.list_page, after=decode_cursor(cursor), limit=limit, job_id=job_id, order_id=order_id)
+    )
+
+
+@get("/sms/{message_id:str}")
+async def get_message(message_id: FromPath[str], ctx: NamedDependency[Ctx]) -> SmsMessage:
+    return await ctx.read(partial(outbox.get, message_id=message_id))
+
+
+async def _signed_form(request: Request[Any, Any, Any], ctx: Ctx) -> dict[str, str]:
+    """The form Twilio posted, once its signature checks out against FLINT_PUBLIC_URL + path."""
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    url = ctx.public_url + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if not is_valid(ctx.runtime.texting.auth_token, url, form, request.headers.get("x-twilio-signature")):
+        raise Forbidden("the X-Twilio-Signature does not match this request")
+    return form
+
+
+@post("/webhooks/twilio/status", status_code=204)
+async def status_callback(request: Request[Any, Any, Any], ctx: NamedDependency[Ctx]) -> None:
+    form = await _signed_form(request, ctx)
+    sid = form.get("MessageSid") or form.get("SmsSid")
+    status = form.get("MessageStatus") or form.get("SmsStatus")
+    if not sid or not status:
+        return
+    code = form.get("ErrorCode", "")
+    await ctx.write(
+        partial(
+            outbox.apply_status,
+            sid=sid,
+            provider_status=status,
+            error_code=int(code) if code.isdigit() else None,
+        )
+    )
+
+
+@post("/webhooks/twilio/inbound", status_code=200)
+async def inbound(request: Request[Any, Any, Any], ctx: NamedDependency[Ctx]) -> Response[str]:
+    form = await _signed_form(request, ctx)
+    sender, word = form.get("From", ""), policy.keyword(form.get("Body", ""))
+    if sender and word is not None:
+        await ctx.write(partial(outbox.set_opt_out, phone=sender, opted_out=word == "opt_out"))
+    return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+office = Router("/v1", route_handlers=[list_messages, get_message], tags=["text messages"])
+webhooks = Router("/v1", route_handlers=[status_callback, inbound], include_in_schema=False)

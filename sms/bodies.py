@@ -1,0 +1,52 @@
+"""Message texts: short, with the business, the amount and the link, in one or two segments."""
+
+from __future__ import annotations
+
+# The GSM 03.38 basic set and its extension (extension characters take two septets).
+_GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM_EXTENDED = set("^{}\\[~]|€\f")
+MAX_SEGMENTS = 2
+
+
+def is_gsm(text: str) -> bool:
+    return all(ch in _GSM_BASIC or ch in _GSM_EXTENDED for ch in text)
+
+
+def segments(text: str) -> int:
+    """How many SMS segments the carrier bills for `text`."""
+    if is_gsm(text):
+        units = sum(2 if ch in _GSM_EXTENDED else 1 for ch in text)
+        single, multi = 160, 153
+    else:
+        units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
+        single, multi = 70, 67
+    return 1 if units <= single else -(-units // multi)
+
+
+def _plain(text: str) -> str:
+    """Names typed with curly quotes or dashes would turn the whole text into 70-character
+    segments; say them in GSM characters instead."""
+    swaps = {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2026": "...",
+    }
+    text = "".join(swaps.get(ch, ch) for ch in text)
+    return "".join(ch for ch in text if ch in _GSM_BASIC and ch not in "\r\n") or "your service"
+
+
+def payment_request(business: str, what: str, amount: str, url: str) -> str:
+    """`Flint Field Services: Dispatch deposit, $75.00. Pay securely: https://…/pay/…`"""
+    business, what = _plain(business), _plain(what)
+    while True:
+        text = f"{business}: {what}, {amount}. Pay securely: {url}"
+        if segments(text) <= MAX_SEGMENTS or len(what) <= 8:
+            return text
+        what = what[: max(8, len(what) - 10)].rstrip() + "..."

@@ -1,0 +1,106 @@
+"""SQL of the message outbox and the opt-out list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.changes import touch
+from server.store import Row, Tx
+
+_MESSAGE = (
+    "n, id, to_number, body, status, provider_sid, error_code, attempts, in_doubt, next_attempt_at,"
+    " claimed_at, payment_link_id, invoice_id, order_id, job_id, dedupe_key, created_at, updated_at"
+)
+
+
+def insert(tx: Tx, **row: Any) -> None:
+    columns = ", ".join(row)
+    marks = ", ".join("?" * len(row))
+    tx.run(
+        f"INSERT INTO sms_messages ({columns}, created_at, updated_at) VALUES ({marks}, ?, ?)",
+        [*row.values(), tx.now, tx.now],
+    )
+    touch(tx, "sms", row["id"], row.get("job_id"))
+
+
+def update(tx: Tx, message: Row, **fields: Any) -> None:
+    assignments = "".join(f", {column} = :{column}" for column in fields)
+    tx.run(
+        f"UPDATE sms_messages SET updated_at = :now{assignments} WHERE id = :id",
+        {**fields, "now": tx.now, "id": message["id"]},
+    )
+    touch(tx, "sms", message["id"], message["job_id"])
+
+
+def get(tx: Tx, message_id: str) -> Row | None:
+    return tx.one(f"SELECT {_MESSAGE} FROM sms_messages WHERE id = ?", (message_id,))
+
+
+def by_sid(tx: Tx, sid: str) -> Row | None:
+    return tx.one(f"SELECT {_MESSAGE} FROM sms_messages WHERE provider_sid = ?", (sid,))
+
+
+def by_dedupe_key(tx: Tx, key: str) -> Row | None:
+    return tx.one(f"SELECT {_MESSAGE} FROM sms_messages WHERE dedupe_key = ?", (key,))
+
+
+def due(tx: Tx, now: str, limit: int) -> list[Row]:
+    return tx.all(
+        f"SELECT {_MESSAGE} FROM sms_messages WHERE status = 'queued' AND next_attempt_at <= ?"
+        " ORDER BY next_attempt_at, n LIMIT ?",
+        (now, limit),
+    )
+
+
+def next_due_at(tx: Tx) -> str | None:
+    row = tx.one("SELECT min(next_attempt_at) AS at FROM sms_messages WHERE status = 'queued'")
+    return None if row is None else row["at"]
+
+
+def unsettled_sends(tx: Tx) -> list[Row]:
+    """Claimed for sending with no answer recorded: what a dead process left behind."""
+    return tx.all(
+        f"SELECT {_MESSAGE} FROM sms_messages WHERE status = 'sending' AND provider_sid IS NULL ORDER BY n"
+    )
+
+
+def page(tx: Tx, after: int, limit: int, job_id: str | None, order_id: str | None) -> list[Row]:
+    where: list[str] = ["n > ?"]
+    params: list[Any] = [after]
+    if job_id is not None:
+        where.append("job_id = ?")
+        params.append(job_id)
+    if order_id is not None:
+        where.append("order_id = ?")
+        params.append(order_id)
+    return tx.all(
+        f"SELECT {_MESSAGE} FROM sms_messages WHERE {' AND '.join(where)} ORDER BY n LIMIT ?",
+        [*params, limit + 1],
+    )
+
+
+def is_opted_out(tx: Tx, phone: str) -> bool:
+    row = tx.one("SELECT opted_out FROM sms_opt_outs WHERE phone = ?", (phone,))
+    return bool(row and row["opted_out"])
+
+
+def set_opt_out(tx: Tx, phone: str, opted_out: bool) -> None:
+    tx.run(
+        "INSERT INTO sms_opt_outs (phone, opted_out, updated_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (phone) DO UPDATE SET opted_out = excluded.opted_out, updated_at = excluded.updated_at",
+        (phone, int(opted_out), tx.now),
+    )
+
+
+def hold_early_callback(tx: Tx, sid: str, status: str, error_code: int | None) -> None:
+    """A callback for a sid not recorded yet (the create answer is still on its way)."""
+    tx.run(
+        "INSERT INTO sms_early_callbacks (sid, status, error_code, received_at) VALUES (?, ?, ?, ?)",
+        (sid, status, error_code, tx.now),
+    )
+
+
+def take_early_callbacks(tx: Tx, sid: str) -> list[Row]:
+    rows = tx.all("SELECT status, error_code FROM sms_early_callbacks WHERE sid = ? ORDER BY n", (sid,))
+    tx.run("DELETE FROM sms_early_callbacks WHERE sid = ?", (sid,))
+    return rows

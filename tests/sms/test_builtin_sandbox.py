@@ -1,0 +1,39 @@
+"""With no TWILIO_ACCOUNT_SID, the server texts through its own sandbox, as `make run` does."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+
+from server.config import DEMO_API_KEY
+from tests.process import ServerProcess
+from tests.sms.conftest import wait_for, when
+
+
+def test_the_demo_texts_a_working_link_to_the_sandbox_phone(tmp_path: Path) -> None:
+    env = {"TWILIO_ACCOUNT_SID": "", "FLINT_SMS_RETRY_BASE": "0.05"}
+    with (
+        ServerProcess(tmp_path / "demo.db", env, demo=True) as server,
+        httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {DEMO_API_KEY}"}) as api,
+    ):
+        order = api.get("/v1/orders", params={"limit": 1}).json()["data"][0]
+        customer = api.get(f"/v1/customers/{order['customerId']}").json()
+        link = api.post("/v1/payment-links", json={"name": "Dispatch deposit", "orderId": order["id"]}).json()
+        message = api.post(f"/v1/payment-links/{link['id']}/send-sms").json()
+        wait_for(
+            lambda: when(api.get(f"/v1/sms/{message['id']}").json(), lambda m: m["status"] == "delivered")
+        )
+
+        phone = httpx.get(f"{server.url}/sandbox/phone/{customer['phone']}")
+        assert phone.status_code == 200
+        hrefs = re.findall(r'<a href="([^"]+)"', phone.text)
+        assert hrefs == [link["url"]]
+        assert httpx.get(hrefs[0]).status_code == 200
+
+        # The customer replies STOP from the sandbox phone; the next text is blocked.
+        reply = httpx.post(f"{server.url}/sandbox/phone/{customer['phone']}/reply", data={"Body": "STOP"})
+        assert reply.status_code == 303
+        blocked = api.post(f"/v1/payment-links/{link['id']}/send-sms").json()
+        assert (blocked["status"], blocked["errorCode"]) == ("blocked", 21610)
