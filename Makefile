@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit browser lock clean
+.PHONY: run test lint typecheck unit browser bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,8 @@ run: $(STAMP)
 	$(BIN)/flint serve --demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check server sync sms tests
-	$(BIN)/ruff format --check server sync sms tests
+	$(BIN)/ruff check server sync sms tests bench
+	$(BIN)/ruff format --check server sync sms tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -33,6 +33,10 @@ unit: $(STAMP) browser
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# Figures, not assertions: push throughput against the storage floor, empty-pull latency.
+bench: $(STAMP)
+	$(BIN)/python -m bench.sync_push
 
 # Re-pin every dependency after a change to pyproject.toml.
 lock: $(STAMP)

@@ -26,6 +26,7 @@ from server.money import display
 from server.orders.routes import router as orders_router
 from server.payments import refunding
 from server.payments.routes import router as payments_router
+from server.replication.routes import router as sync_router
 from server.runtime import Runtime
 from server.scheduler import Scheduler
 from server.store import Database
@@ -90,7 +91,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         payments_router,
         messages_routes.office,
     ]
-    public = [pay_pages, messages_routes.webhooks]
+    public = [pay_pages, messages_routes.webhooks, sync_router]
     sandbox = runtime.texting.sandbox
     if sandbox is not None:
         public += [

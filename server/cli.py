@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from server.errors import ConfigError
+from sync import cli as device
 
 DESCRIPTION = """\
 Flint keeps every payment of a field-service job on one trail: deposits texted before the
@@ -16,6 +17,7 @@ truck rolls, add-ons approved in the driveway, balances, refunds.
 
   flint serve            run the server (office API, pay pages, Twilio webhooks, sync)
   flint serve --demo     the same, with demo data and the built-in Twilio sandbox
+  flint device ...       a technician's device: jobs, add-ons, payments, sync
 """
 
 SERVE_EPILOG = """\
@@ -42,9 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
-    serve.add_argument(
-        "--demo", action="store_true", help="load demo data and print the keys and URLs to try it with"
-    )
+    serve.add_argument("--demo", action="store_true", help="load demo data and print the keys and URLs to try it with")
+    device.register(commands)
     return parser
 
 
@@ -73,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "device":
+        return device.run(args)
     parser.print_help()
     return 0 if args.command is None and os.isatty(1) else 2
 

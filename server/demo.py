@@ -89,9 +89,7 @@ def seed(db_path: str, clock: Clock = system_clock, fixtures: Fixtures | None = 
             if t.device is not None:
                 # The first device gets the fixture's known token, so the demo can print it every start.
                 token = data.device_token if index == 0 else f"{data.device_token}_{index}"
-                technicians_store.insert_device(
-                    tx, new_id("dev"), technician_ids[t.key], t.device, hash_token(token)
-                )
+                technicians_store.insert_device(tx, new_id("dev"), technician_ids[t.key], t.device, hash_token(token))
         for j in data.jobs:
             job = jobs.create(
                 tx,

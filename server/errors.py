@@ -10,6 +10,7 @@ problem+json in one place.
     ├── Conflict           409 other conflicts (e.g. `mutation_gap`)
     ├── Gone               410 a link that can no longer be used
     ├── TooLarge           413
+    ├── UpdateRequired     426 a device speaking a protocol version this server does not
     ├── RuleViolation      422 a business rule, code named by the contract
     ├── ProcessorUnavailable 502 the card processor did not answer
     └── ConfigError            the process cannot start
@@ -100,6 +101,12 @@ class RuleViolation(FlintError):
 
     def __init__(self, code: str, detail: str, **extra: Any) -> None:
         super().__init__(detail, code=code, **extra)
+
+
+class UpdateRequired(FlintError):
+    status = 426
+    code = "update_required"
+    title = "Update required"
 
 
 class ProcessorUnavailable(FlintError):

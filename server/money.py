@@ -1,33 +1,12 @@
-"""Money on the wire and the arithmetic every total is derived from: integers, minor units."""
+"""Money on the wire (one definition, shared with the sync protocol) and how people read it."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from sync.protocol import Amount, Currency, Money, PositiveAmount, PositiveMoney
 
-import msgspec
+__all__ = ["DEFAULT_CURRENCY", "Amount", "Currency", "Money", "PositiveAmount", "PositiveMoney", "display"]
 
-MAX_AMOUNT = 10**12 - 1
-
-Amount = Annotated[int, msgspec.Meta(ge=0, le=MAX_AMOUNT, description="Minor units, e.g. cents.")]
-PositiveAmount = Annotated[int, msgspec.Meta(ge=1, le=MAX_AMOUNT, description="Minor units, more than zero.")]
-Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$", description="ISO 4217, upper case.")]
 DEFAULT_CURRENCY = "USD"
-
-
-class Money(msgspec.Struct, frozen=True):
-    amount: Amount
-    currency: Currency
-
-
-class PositiveMoney(msgspec.Struct, frozen=True):
-    """An amount to take or give back: zero makes no sense there."""
-
-    amount: PositiveAmount
-    currency: Currency
-
-
-def money(amount: int, currency: str) -> Money:
-    return Money(amount=amount, currency=currency)
 
 
 _ZERO_DECIMAL = frozenset(

@@ -37,9 +37,7 @@ class RoutedHttpClient(TwilioHttpClient):  # type: ignore[misc]
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
         parts = urlsplit(url)
-        routed = parts._replace(
-            scheme=self.base.scheme, netloc=self.base.netloc, path=self.base.path + parts.path
-        )
+        routed = parts._replace(scheme=self.base.scheme, netloc=self.base.netloc, path=self.base.path + parts.path)
         return super().request(method, urlunsplit(routed), *args, **kwargs)
 
 

@@ -71,9 +71,7 @@ def _event(tx: Tx, message: Row, kind: str, actor: Actor = SYSTEM, client_at: st
     fresh = store.get(tx, message["id"]) or message
     if fresh["error_code"] is not None:
         data["errorCode"] = fresh["error_code"]
-    trail.record(
-        tx, kind, actor, data, job_id=message["job_id"], order_id=message["order_id"], client_at=client_at
-    )
+    trail.record(tx, kind, actor, data, job_id=message["job_id"], order_id=message["order_id"], client_at=client_at)
 
 
 def queue(
@@ -195,9 +193,7 @@ def still_in_doubt(tx: Tx, message_id: str, retry_base: float) -> None:
     row = store.get(tx, message_id)
     assert row is not None
     delay = policy.backoff(max(1, row["attempts"]), retry_base)
-    store.update(
-        tx, row, status="queued", next_attempt_at=format_time(parse_time(tx.now) + timedelta(seconds=delay))
-    )
+    store.update(tx, row, status="queued", next_attempt_at=format_time(parse_time(tx.now) + timedelta(seconds=delay)))
 
 
 def recover(tx: Tx) -> int:
@@ -209,9 +205,7 @@ def recover(tx: Tx) -> int:
 
 
 def _accepted(tx: Tx, row: Row, sid: str, provider_status: str) -> None:
-    store.update(
-        tx, row, provider_sid=sid, in_doubt=0, error_code=None, next_attempt_at=None, status="sending"
-    )
+    store.update(tx, row, provider_sid=sid, in_doubt=0, error_code=None, next_attempt_at=None, status="sending")
     apply_status(tx, sid, provider_status, None)
     for early in store.take_early_callbacks(tx, sid):
         apply_status(tx, sid, early["status"], early["error_code"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from server.changes import touch
@@ -59,9 +60,7 @@ def next_due_at(tx: Tx) -> str | None:
 
 def unsettled_sends(tx: Tx) -> list[Row]:
     """Claimed for sending with no answer recorded: what a dead process left behind."""
-    return tx.all(
-        f"SELECT {_MESSAGE} FROM sms_messages WHERE status = 'sending' AND provider_sid IS NULL ORDER BY n"
-    )
+    return tx.all(f"SELECT {_MESSAGE} FROM sms_messages WHERE status = 'sending' AND provider_sid IS NULL ORDER BY n")
 
 
 def page(tx: Tx, after: int, limit: int, job_id: str | None, order_id: str | None) -> list[Row]:
@@ -104,3 +103,17 @@ def take_early_callbacks(tx: Tx, sid: str) -> list[Row]:
     rows = tx.all("SELECT status, error_code FROM sms_early_callbacks WHERE sid = ? ORDER BY n", (sid,))
     tx.run("DELETE FROM sms_early_callbacks WHERE sid = ?", (sid,))
     return rows
+
+
+def get_many(tx: Tx, message_ids: Sequence[str]) -> list[Row]:
+    if not message_ids:
+        return []
+    marks = ",".join("?" * len(message_ids))
+    return tx.all(f"SELECT {_MESSAGE} FROM sms_messages WHERE id IN ({marks}) ORDER BY n", list(message_ids))
+
+
+def for_jobs(tx: Tx, job_ids: Sequence[str]) -> list[Row]:
+    if not job_ids:
+        return []
+    marks = ",".join("?" * len(job_ids))
+    return tx.all(f"SELECT {_MESSAGE} FROM sms_messages WHERE job_id IN ({marks}) ORDER BY n", list(job_ids))

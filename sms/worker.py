@@ -80,9 +80,7 @@ class SmsWorker:
                 found = await self.gateway.find(row["to_number"], row["body"], since)
             except Exception as exc:
                 log.warning("could not ask Twilio about text %s (%s); asking again later", message_id, exc)
-                await self.db.write(
-                    partial(outbox.still_in_doubt, message_id=message_id, retry_base=self.retry_base)
-                )
+                await self.db.write(partial(outbox.still_in_doubt, message_id=message_id, retry_base=self.retry_base))
                 return
             step = await self.db.write(
                 partial(

@@ -24,9 +24,7 @@ async def post(client: AsyncTestClient[Any], path: str, body: Any, status: int =
 
 
 async def customer(client: AsyncTestClient[Any], phone: str = "+15555550101") -> dict[str, Any]:
-    return await post(
-        client, "/v1/customers", {"name": "Maria Alvarez", "phone": phone, "kind": "residential"}
-    )
+    return await post(client, "/v1/customers", {"name": "Maria Alvarez", "phone": phone, "kind": "residential"})
 
 
 async def technician(client: AsyncTestClient[Any], name: str = "Sam Ortiz") -> dict[str, Any]:
@@ -56,9 +54,7 @@ GOOD_CARD = {
 }
 
 
-async def link(
-    client: AsyncTestClient[Any], order_id: str, amount: int | None = None, **fields: Any
-) -> dict[str, Any]:
+async def link(client: AsyncTestClient[Any], order_id: str, amount: int | None = None, **fields: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"name": "Dispatch deposit", "orderId": order_id, **fields}
     if amount is not None:
         body["amountMoney"] = usd(amount)

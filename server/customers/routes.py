@@ -24,12 +24,8 @@ async def get_customer(customer_id: FromPath[str], ctx: NamedDependency[Ctx]) ->
 
 
 @get("/")
-async def list_customers(
-    ctx: NamedDependency[Ctx], limit: Limit = 50, cursor: Cursor = None
-) -> Page[Customer]:
+async def list_customers(ctx: NamedDependency[Ctx], limit: Limit = 50, cursor: Cursor = None) -> Page[Customer]:
     return await ctx.read(partial(service.list_page, after=decode_cursor(cursor), limit=limit))
 
 
-router = Router(
-    "/v1/customers", route_handlers=[create_customer, get_customer, list_customers], tags=["customers"]
-)
+router = Router("/v1/customers", route_handlers=[create_customer, get_customer, list_customers], tags=["customers"])

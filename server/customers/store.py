@@ -23,8 +23,7 @@ def to_customer(row: Row) -> Customer:
 
 def insert(tx: Tx, customer_id: str, data: CreateCustomer) -> None:
     tx.run(
-        "INSERT INTO customers (id, name, phone, email, kind, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO customers (id, name, phone, email, kind, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (customer_id, data.name, data.phone, data.email, data.kind, tx.now, tx.now),
     )
     touch(tx, "customer", customer_id, None)

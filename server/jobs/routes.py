@@ -47,9 +47,7 @@ async def list_jobs(
 
 
 @patch("/{job_id:str}", dto=StrictBody, return_dto=None)
-async def update_job(
-    job_id: FromPath[str], data: JSONBody[UpdateJob], ctx: NamedDependency[Ctx]
-) -> Response[Job]:
+async def update_job(job_id: FromPath[str], data: JSONBody[UpdateJob], ctx: NamedDependency[Ctx]) -> Response[Job]:
     return await ctx.commit(partial(service.update, actor=ctx.actor, job_id=job_id, data=data))
 
 
@@ -58,6 +56,4 @@ async def job_trail(job_id: FromPath[str], ctx: NamedDependency[Ctx]) -> Trail:
     return await ctx.read(partial(service.job_trail, job_id=job_id))
 
 
-router = Router(
-    "/v1/jobs", route_handlers=[create_job, get_job, list_jobs, update_job, job_trail], tags=["jobs"]
-)
+router = Router("/v1/jobs", route_handlers=[create_job, get_job, list_jobs, update_job, job_trail], tags=["jobs"])

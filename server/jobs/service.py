@@ -148,7 +148,9 @@ def update(tx: Tx, actor: Actor, job_id: str, data: UpdateJob) -> Job:
     if not changes:
         return get(tx, job_id)
 
-    store.update(tx, job_id, **changes)
+    moves = "technician_id" in changes or changes.get("status") == "cancelled"
+    moved_from = (row["technician_id"] or store.NOBODY) if moves else None
+    store.update(tx, job_id, moved_from=moved_from, **changes)
     if "technician_id" in changes:
         trail.record(
             tx,
@@ -165,12 +167,17 @@ def update(tx: Tx, actor: Actor, job_id: str, data: UpdateJob) -> Job:
     return get(tx, job_id)
 
 
-def record_status(
-    tx: Tx, actor: Actor, job_id: str, old: str, new: str, client_at: str | None = None
-) -> None:
-    trail.record(
-        tx, "job.status_changed", actor, {"from": old, "to": new}, job_id=job_id, client_at=client_at
-    )
+def set_status(tx: Tx, actor: Actor, row: Row, status: str, client_at: str | None = None) -> None:
+    """A technician's status change (no version: the device's word is the latest)."""
+    if status == row["status"]:
+        return
+    rules.check_status_change(row["id"], row["status"], status)
+    store.update(tx, row["id"], status=status)
+    record_status(tx, actor, row["id"], row["status"], status, client_at)
+
+
+def record_status(tx: Tx, actor: Actor, job_id: str, old: str, new: str, client_at: str | None = None) -> None:
+    trail.record(tx, "job.status_changed", actor, {"from": old, "to": new}, job_id=job_id, client_at=client_at)
 
 
 def job_trail(tx: Tx, job_id: str) -> Trail:

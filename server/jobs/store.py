@@ -6,9 +6,7 @@ from typing import Any
 from server.changes import touch
 from server.store import Row, Tx
 
-_JOB = (
-    "n, id, customer_id, technician_id, title, address, status, scheduled_at, version, created_at, updated_at"
-)
+_JOB = "n, id, customer_id, technician_id, title, address, status, scheduled_at, version, created_at, updated_at"
 
 
 def insert(
@@ -27,17 +25,21 @@ def insert(
         " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
         (job_id, customer_id, technician_id, title, address, status, scheduled_at, tx.now, tx.now),
     )
-    touch(tx, "job", job_id, job_id)
+    touch(tx, "job", job_id, job_id, moved_from=NOBODY if technician_id else None)
 
 
-def update(tx: Tx, job_id: str, **fields: Any) -> None:
-    """Bump the version and set `fields` (column names)."""
+NOBODY = ""  # `moved_from` of a job that had no technician before
+
+
+def update(tx: Tx, job_id: str, moved_from: str | None = None, **fields: Any) -> None:
+    """Bump the version and set `fields` (column names). `moved_from`: set when the change
+    moves the job between technicians' scopes (reassigned, or cancelled): who had it before."""
     assignments = "".join(f", {column} = :{column}" for column in fields)
     tx.run(
         f"UPDATE jobs SET version = version + 1, updated_at = :now{assignments} WHERE id = :id",
         {**fields, "now": tx.now, "id": job_id},
     )
-    touch(tx, "job", job_id, job_id)
+    touch(tx, "job", job_id, job_id, moved_from)
 
 
 def get(tx: Tx, job_id: str) -> Row | None:
@@ -62,3 +64,37 @@ def page(
             params.append(value)
     params.append(limit + 1)
     return tx.all(f"SELECT {_JOB} FROM jobs WHERE {' AND '.join(where)} ORDER BY n LIMIT ?", params)
+
+
+_NOTE = "n, id, job_id, text, author_kind, author_id, client_at, created_at"
+
+
+def insert_note(
+    tx: Tx,
+    note_id: str,
+    job_id: str,
+    text: str,
+    author_kind: str,
+    author_id: str | None,
+    client_at: str | None,
+) -> None:
+    tx.run(
+        "INSERT INTO job_notes (id, job_id, text, author_kind, author_id, client_at, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (note_id, job_id, text, author_kind, author_id, client_at, tx.now),
+    )
+    touch(tx, "note", note_id, job_id)
+
+
+def notes_by_ids(tx: Tx, note_ids: Sequence[str]) -> list[Row]:
+    if not note_ids:
+        return []
+    marks = ",".join("?" * len(note_ids))
+    return tx.all(f"SELECT {_NOTE} FROM job_notes WHERE id IN ({marks}) ORDER BY n", list(note_ids))
+
+
+def notes_for_jobs(tx: Tx, job_ids: Sequence[str]) -> list[Row]:
+    if not job_ids:
+        return []
+    marks = ",".join("?" * len(job_ids))
+    return tx.all(f"SELECT {_NOTE} FROM job_notes WHERE job_id IN ({marks}) ORDER BY n", list(job_ids))

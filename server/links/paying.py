@@ -44,13 +44,9 @@ async def pay(runtime: Runtime, token: str, form: Mapping[str, str]) -> Paid | D
         attempt = await db.write(partial(checkout.begin, token=token))
         if attempt is not None:
             try:
-                charge = await runtime.processor.charge(
-                    card, attempt.amount, idempotency_key=attempt.payment_id
-                )
+                charge = await runtime.processor.charge(card, attempt.amount, idempotency_key=attempt.payment_id)
             except Exception as exc:
-                log.exception(
-                    "charge %s did not complete; it stays in flight and resumes", attempt.payment_id
-                )
+                log.exception("charge %s did not complete; it stays in flight and resumes", attempt.payment_id)
                 raise ProcessorUnavailable(
                     "the card processor did not answer; you have not been charged twice"
                 ) from exc

@@ -46,9 +46,7 @@ async def list_links(
 
 @post("/{link_id:str}/cancel", status_code=200)
 async def cancel_link(link_id: FromPath[str], ctx: NamedDependency[Ctx]) -> Response[PaymentLink]:
-    return await ctx.commit(
-        partial(service.cancel, actor=ctx.actor, link_id=link_id, public_url=ctx.public_url)
-    )
+    return await ctx.commit(partial(service.cancel, actor=ctx.actor, link_id=link_id, public_url=ctx.public_url))
 
 
 @post("/{link_id:str}/send-sms", dto=StrictBody, return_dto=None, status_code=202)

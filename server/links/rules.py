@@ -14,6 +14,4 @@ def status_at(stored: str, expires_at: str | None, now: str) -> str:
 
 def check_cancellable(status: str, link_id: str) -> None:
     if status == "paid":
-        raise RuleViolation(
-            "payment_link_paid", f"payment link {link_id} is paid; refund the payment instead"
-        )
+        raise RuleViolation("payment_link_paid", f"payment link {link_id} is paid; refund the payment instead")

@@ -224,7 +224,5 @@ def text_link(
     )
 
 
-def send_sms(
-    tx: Tx, actor: Actor, link_id: str, to: str | None, public_url: str, business: str
-) -> SmsMessage:
+def send_sms(tx: Tx, actor: Actor, link_id: str, to: str | None, public_url: str, business: str) -> SmsMessage:
     return text_link(tx, actor, load(tx, link_id), to, public_url, business)

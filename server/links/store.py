@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from server.changes import touch
@@ -16,8 +17,7 @@ def insert(tx: Tx, job_id: str | None, **row: Any) -> None:
     columns = ", ".join(row)
     marks = ", ".join("?" * len(row))
     tx.run(
-        f"INSERT INTO payment_links ({columns}, status, created_at, updated_at)"
-        f" VALUES ({marks}, 'active', ?, ?)",
+        f"INSERT INTO payment_links ({columns}, status, created_at, updated_at) VALUES ({marks}, 'active', ?, ?)",
         [*row.values(), tx.now, tx.now],
     )
     touch(tx, "paymentLink", row["id"], job_id)
@@ -42,8 +42,21 @@ def page(tx: Tx, after: int, limit: int, order_id: str | None) -> list[Row]:
 
 def set_status(tx: Tx, link: Row, status: str, payment_id: str | None = None) -> None:
     tx.run(
-        "UPDATE payment_links SET status = ?, payment_id = coalesce(?, payment_id), updated_at = ?"
-        " WHERE id = ?",
+        "UPDATE payment_links SET status = ?, payment_id = coalesce(?, payment_id), updated_at = ? WHERE id = ?",
         (status, payment_id, tx.now, link["id"]),
     )
     touch(tx, "paymentLink", link["id"], link["job_id"])
+
+
+def get_many(tx: Tx, link_ids: Sequence[str]) -> list[Row]:
+    if not link_ids:
+        return []
+    marks = ",".join("?" * len(link_ids))
+    return tx.all(f"SELECT {_LINK} FROM {_FROM} WHERE l.id IN ({marks}) ORDER BY l.n", list(link_ids))
+
+
+def for_orders(tx: Tx, order_ids: Sequence[str]) -> list[Row]:
+    if not order_ids:
+        return []
+    marks = ",".join("?" * len(order_ids))
+    return tx.all(f"SELECT {_LINK} FROM {_FROM} WHERE l.order_id IN ({marks}) ORDER BY l.n", list(order_ids))

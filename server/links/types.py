@@ -17,9 +17,7 @@ class CreatePaymentLink(msgspec.Struct, rename="camel"):
 
     name: Name
     order_id: Id | None = None
-    line_items: Annotated[list[LineItemIn], msgspec.Meta(min_length=1, max_length=MAX_LINE_ITEMS)] | None = (
-        None
-    )
+    line_items: Annotated[list[LineItemIn], msgspec.Meta(min_length=1, max_length=MAX_LINE_ITEMS)] | None = None
     amount_money: PositiveMoney | None = None
     metadata: Metadata | None = None
     expires_at: Timestamp | None = None

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from server.errors import RuleViolation
+from sync import ledger
 
 CLOSED_STATES = frozenset({"completed", "cancelled"})
 
@@ -18,12 +19,12 @@ class Line:
 
     @property
     def amount(self) -> int:
-        return self.quantity * self.unit_amount
+        return ledger.line_amount(self.quantity, self.unit_amount)
 
     @property
     def signed_amount(self) -> int:
         """A discount subtracts from the order; every other kind adds to it."""
-        return -self.amount if self.kind == "discount" else self.amount
+        return ledger.signed_amount(self.kind, self.amount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +42,7 @@ class Figures:
 
     @property
     def balance(self) -> int:
-        return self.total - self.net_paid
+        return ledger.balance(self.total, self.paid, self.refunded)
 
     @property
     def collectible(self) -> int:
@@ -70,16 +71,13 @@ def figures(
     return Figures(total=total_of(lines), paid=sum(captured), refunded=sum(refunds), pending=sum(pending))
 
 
-def check_new_total(lines: Iterable[Line], before: Figures) -> int:
+def check_new_total(total: int, before: Figures) -> int:
     """The total after a change: never below zero, never below what the customer has paid net
     (or is paying right now)."""
-    total = total_of(lines)
     if total < 0:
         raise RuleViolation("negative_total", "discounts would take the order total below zero")
     if total < before.net_paid + before.pending:
-        raise RuleViolation(
-            "would_overpay", "the order total would fall below what has been paid on it; refund first"
-        )
+        raise RuleViolation("would_overpay", "the order total would fall below what has been paid on it; refund first")
     return total
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -42,6 +43,20 @@ def figures_of(tx: Tx, rows: Sequence[Row]) -> dict[str, Figures]:
     lines = store.lines_of(tx, ids)
     money = payments_store.money_of(tx, ids)
     return {order_id: rules.figures(map(_line, lines[order_id]), *money[order_id]) for order_id in ids}
+
+
+def current_figures(tx: Tx, row: Row) -> Figures:
+    """The order's figures as this transaction sees them. A push of many mutations to one order
+    works each one out from the last instead of reading every line again."""
+    key = ("figures", row["id"])
+    if key not in tx.memo:
+        tx.memo[key] = figures_of(tx, [row])[row["id"]]
+    figures: Figures = tx.memo[key]
+    return figures
+
+
+def remember_figures(tx: Tx, order_id: str, figures: Figures) -> None:
+    tx.memo[("figures", order_id)] = figures
 
 
 def views(tx: Tx, rows: Sequence[Row]) -> list[Order]:
@@ -102,17 +117,15 @@ def _check_version(row: Row, version: int | None) -> None:
         )
 
 
-def _new_lines(items: Sequence[LineItemIn], actor: Actor, taken: set[str]) -> list[dict[str, Any]]:
-    """Rows for new line items. A uid the order already has breaks a rule; one repeated inside
-    the request makes the request malformed."""
+def _new_lines(items: Sequence[LineItemIn], actor: Actor) -> list[dict[str, Any]]:
+    """Rows for new line items. A uid repeated inside the request makes the request malformed;
+    one the order already has breaks a rule (the store's unique key says so)."""
     uids = [item.uid for item in items if item.uid is not None]
     if len(uids) != len(set(uids)):
         raise InvalidRequest("two line items share a uid", [FieldError("lineItems", "uids must be unique")])
     new = []
     for item in items:
         uid = item.uid or str(uuid.uuid4())
-        if uid in taken:
-            raise RuleViolation("duplicate_uid", f"the order already has a line item with uid {uid}")
         new.append(
             {
                 "uid": uid,
@@ -156,13 +169,11 @@ def create(tx: Tx, actor: Actor, data: CreateOrder) -> Order:
     rules.check_currency(currency, (item.unit_price_money.currency for item in items))
     if job_id is not None:
         rules.check_currency(currency, store.currencies_for_job(tx, job_id))
-    new = _new_lines(items, actor, set())
-    total = rules.check_new_total(map(_line, new), rules.NO_MONEY)
+    new = _new_lines(items, actor)
+    total = rules.check_new_total(rules.total_of(map(_line, new)), rules.NO_MONEY)
 
     order_id = new_id("ord")
-    store.insert_order(
-        tx, order_id, customer_id=customer_id, job_id=job_id, metadata=metadata, currency=currency
-    )
+    store.insert_order(tx, order_id, customer_id=customer_id, job_id=job_id, metadata=metadata, currency=currency)
     store.insert_lines(tx, order_id, new)
     trail.record(
         tx,
@@ -188,18 +199,31 @@ def add_line_items(
     version: int | None = None,
     client_at: str | None = None,
 ) -> Order:
-    row = load(tx, order_id)
+    apply_line_items(tx, actor, load(tx, order_id), items, version, client_at)
+    return get(tx, order_id)
+
+
+def apply_line_items(
+    tx: Tx,
+    actor: Actor,
+    row: Row,
+    items: Sequence[LineItemIn],
+    version: int | None = None,
+    client_at: str | None = None,
+) -> None:
+    """Add line items to the order in `row`, with their trail events; the caller reads the result."""
+    order_id = row["id"]
     _check_version(row, version)
     rules.check_open(row["state"], order_id)
     currency = row["currency"]
     rules.check_currency(currency, (item.unit_price_money.currency for item in items))
-    existing = store.lines_of(tx, [order_id])[order_id]
-    new = _new_lines(items, actor, {line["uid"] for line in existing})
-    before = figures_of(tx, [row])[order_id]
-    total = rules.check_new_total([*map(_line, existing), *map(_line, new)], before)
+    new = _new_lines(items, actor)
+    before = current_figures(tx, row)
+    total = rules.check_new_total(before.total + rules.total_of(map(_line, new)), before)
 
     store.insert_lines(tx, order_id, new)
     store.update_order(tx, order_id, row["job_id"])
+    remember_figures(tx, order_id, replace(before, total=total))
     running = before.total
     for line in new:
         running += _line(line).signed_amount
@@ -213,24 +237,31 @@ def add_line_items(
             client_at=client_at,
         )
     assert running == total
-    return get(tx, order_id)
 
 
 def remove_line_item(
     tx: Tx, actor: Actor, order_id: str, uid: str, version: int | None = None, client_at: str | None = None
 ) -> Order:
-    row = load(tx, order_id)
+    apply_removal(tx, actor, load(tx, order_id), uid, version, client_at)
+    return get(tx, order_id)
+
+
+def apply_removal(
+    tx: Tx, actor: Actor, row: Row, uid: str, version: int | None = None, client_at: str | None = None
+) -> None:
+    """Remove one line item from the order in `row`, with its trail event."""
+    order_id = row["id"]
     _check_version(row, version)
     rules.check_open(row["state"], order_id)
-    existing = store.lines_of(tx, [order_id])[order_id]
-    removed = next((line for line in existing if line["uid"] == uid), None)
+    removed = store.line(tx, order_id, uid)
     if removed is None:
         raise NotFound(f"order {order_id} has no line item {uid}")
-    before = figures_of(tx, [row])[order_id]
-    total = rules.check_new_total([_line(line) for line in existing if line["uid"] != uid], before)
+    before = current_figures(tx, row)
+    total = rules.check_new_total(before.total - _line(removed).signed_amount, before)
 
     store.delete_line(tx, order_id, uid)
     store.update_order(tx, order_id, row["job_id"])
+    remember_figures(tx, order_id, replace(before, total=total))
     trail.record(
         tx,
         "order.line_item_removed",
@@ -240,7 +271,6 @@ def remove_line_item(
         order_id=order_id,
         client_at=client_at,
     )
-    return get(tx, order_id)
 
 
 def update(tx: Tx, actor: Actor, order_id: str, data: UpdateOrder) -> Order:

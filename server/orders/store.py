@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 import msgspec
 
 from server.changes import touch
+from server.errors import RuleViolation
 from server.store import Row, Tx
 
 _ORDER = "n, id, version, state, customer_id, job_id, metadata, currency, created_at, updated_at"
@@ -42,6 +44,13 @@ def insert_order(
 
 
 def insert_lines(tx: Tx, order_id: str, lines: Sequence[dict[str, Any]]) -> None:
+    try:
+        _insert_lines(tx, order_id, lines)
+    except sqlite3.IntegrityError:
+        raise RuleViolation("duplicate_uid", "the order already has a line item with one of these uids") from None
+
+
+def _insert_lines(tx: Tx, order_id: str, lines: Sequence[dict[str, Any]]) -> None:
     tx.many(
         "INSERT INTO line_items (order_id, uid, name, quantity, unit_amount, kind, added_by_kind,"
         " added_by_id, created_at) VALUES (:order_id, :uid, :name, :quantity, :unit_amount, :kind,"
@@ -49,6 +58,10 @@ def insert_lines(tx: Tx, order_id: str, lines: Sequence[dict[str, Any]]) -> None
         " :added_by_id, :created_at)",
         [{**line, "order_id": order_id, "created_at": tx.now} for line in lines],
     )
+
+
+def line(tx: Tx, order_id: str, uid: str) -> Row | None:
+    return tx.one(f"SELECT {_LINE} FROM line_items WHERE order_id = ? AND uid = ?", (order_id, uid))
 
 
 def delete_line(tx: Tx, order_id: str, uid: str) -> None:
@@ -62,6 +75,16 @@ def update_order(tx: Tx, order_id: str, job_id: str | None, **fields: Any) -> No
         f"UPDATE orders SET version = version + 1, updated_at = :now{assignments} WHERE id = :id",
         {**fields, "now": tx.now, "id": order_id},
     )
+    _changed(tx, order_id, job_id)
+
+
+def touch_order(tx: Tx, order_id: str, job_id: str | None) -> None:
+    """The order's money figures changed (a payment or refund), though the order row did not."""
+    _changed(tx, order_id, job_id)
+
+
+def _changed(tx: Tx, order_id: str, job_id: str | None) -> None:
+    tx.memo.pop(("figures", order_id), None)
     touch(tx, "order", order_id, job_id)
 
 
@@ -98,12 +121,17 @@ def lines_of(tx: Tx, order_ids: Sequence[str]) -> dict[str, list[Row]]:
     found: dict[str, list[Row]] = defaultdict(list)
     if order_ids:
         marks = ",".join("?" * len(order_ids))
-        for row in tx.all(
-            f"SELECT {_LINE} FROM line_items WHERE order_id IN ({marks}) ORDER BY n", list(order_ids)
-        ):
+        for row in tx.all(f"SELECT {_LINE} FROM line_items WHERE order_id IN ({marks}) ORDER BY n", list(order_ids)):
             found[row["order_id"]].append(row)
     return found
 
 
 def currencies_for_job(tx: Tx, job_id: str) -> set[str]:
     return {r["currency"] for r in tx.all("SELECT DISTINCT currency FROM orders WHERE job_id = ?", (job_id,))}
+
+
+def get_many(tx: Tx, order_ids: Sequence[str]) -> list[Row]:
+    if not order_ids:
+        return []
+    marks = ",".join("?" * len(order_ids))
+    return tx.all(f"SELECT {_ORDER} FROM orders WHERE id IN ({marks}) ORDER BY n", list(order_ids))

@@ -32,12 +32,8 @@ async def _give_back(runtime: Runtime, plan: RefundPlan) -> None:
     except Exception as exc:
         log.exception("refund %s failed at the processor", plan.refund_id)
         await runtime.db.write(partial(service.fail_refund, refund_id=plan.refund_id))
-        raise ProcessorUnavailable(
-            "the card processor did not take the refund; nothing was given back"
-        ) from exc
-    await runtime.db.write(
-        partial(service.note_processor_ref, refund_id=plan.refund_id, processor_ref=reference)
-    )
+        raise ProcessorUnavailable("the card processor did not take the refund; nothing was given back") from exc
+    await runtime.db.write(partial(service.note_processor_ref, refund_id=plan.refund_id, processor_ref=reference))
 
 
 async def resume_pending(runtime: Runtime, actor: Actor) -> list[Refund]:
@@ -45,7 +41,5 @@ async def resume_pending(runtime: Runtime, actor: Actor) -> list[Refund]:
     done = []
     for plan in await runtime.db.read(service.pending_refunds):
         await _give_back(runtime, plan)
-        done.append(
-            await runtime.db.write(partial(service.complete_refund, actor=actor, refund_id=plan.refund_id))
-        )
+        done.append(await runtime.db.write(partial(service.complete_refund, actor=actor, refund_id=plan.refund_id)))
     return done

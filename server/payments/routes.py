@@ -22,9 +22,7 @@ async def list_payments(
     cursor: Cursor = None,
     order_id: Annotated[str | None, QueryParameter(name="orderId")] = None,
 ) -> Page[Payment]:
-    return await ctx.read(
-        partial(service.list_page, after=decode_cursor(cursor), limit=limit, order_id=order_id)
-    )
+    return await ctx.read(partial(service.list_page, after=decode_cursor(cursor), limit=limit, order_id=order_id))
 
 
 @get("/payments/{payment_id:str}")
@@ -48,9 +46,7 @@ async def create_refund(data: JSONBody[CreateRefund], ctx: NamedDependency[Ctx])
         if err.status >= 500:
             raise
         return await ctx.refuse(err)
-    return await ctx.commit(
-        partial(service.complete_refund, actor=ctx.actor, refund_id=refund_id), status=201
-    )
+    return await ctx.commit(partial(service.complete_refund, actor=ctx.actor, refund_id=refund_id), status=201)
 
 
 @get("/refunds/{refund_id:str}")

@@ -10,6 +10,7 @@ from server.ids import new_id
 from server.money import Money
 from server.orders import rules as order_rules
 from server.orders import service as orders
+from server.orders import store as orders_store
 from server.payments import rules, store
 from server.payments.types import Card, CreateRefund, Payment, RecordPayment, Refund
 from server.store import Row, Tx
@@ -86,6 +87,7 @@ def record(tx: Tx, actor: Actor, order: Row, client_at: str | None = None, **fie
         **fields,
     }
     store.insert(tx, order["job_id"], **row)
+    orders_store.touch_order(tx, order["id"], order["job_id"])
     if row["status"] != "pending":
         record_event(tx, actor, order, row, client_at)
     return get(tx, row["id"])
@@ -94,13 +96,12 @@ def record(tx: Tx, actor: Actor, order: Row, client_at: str | None = None, **fie
 def settle(tx: Tx, actor: Actor, order: Row, payment_id: str, **fields: Any) -> Payment:
     """A card payment in flight becomes captured or declined, with its trail event."""
     store.settle(tx, payment_id, order["job_id"], **fields)
+    orders_store.touch_order(tx, order["id"], order["job_id"])
     record_event(tx, actor, order, load(tx, payment_id))
     return get(tx, payment_id)
 
 
-def record_event(
-    tx: Tx, actor: Actor, order: Row, payment: Row | dict[str, Any], client_at: str | None = None
-) -> None:
+def record_event(tx: Tx, actor: Actor, order: Row, payment: Row | dict[str, Any], client_at: str | None = None) -> None:
     if payment["status"] == "declined":
         kind = "payment.declined"
     else:
@@ -212,6 +213,8 @@ def complete_refund(tx: Tx, actor: Actor, refund_id: str) -> Refund:
         return to_refund(refund)
     order = orders.load(tx, refund["order_id"])
     store.set_refund_status(tx, refund_id, "completed")
+    store.touch_payment(tx, refund["payment_id"], order["job_id"])
+    orders_store.touch_order(tx, order["id"], order["job_id"])
     trail.record(
         tx,
         "refund.created",

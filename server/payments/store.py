@@ -48,6 +48,11 @@ def insert(tx: Tx, job_id: str | None, **row: Any) -> None:
     touch(tx, "payment", row["id"], job_id)
 
 
+def touch_payment(tx: Tx, payment_id: str, job_id: str | None) -> None:
+    """A refund changed what the payment shows."""
+    touch(tx, "payment", payment_id, job_id)
+
+
 def get(tx: Tx, payment_id: str) -> Row | None:
     return tx.one(f"SELECT {_PAYMENT} FROM payments WHERE id = ?", (payment_id,))
 
@@ -64,16 +69,13 @@ def page(tx: Tx, after: int, limit: int, order_id: str | None) -> list[Row]:
             (after, limit + 1),
         )
     return tx.all(
-        f"SELECT {_PAYMENT} FROM payments WHERE order_id = ? AND status != 'pending' AND n > ?"
-        " ORDER BY n LIMIT ?",
+        f"SELECT {_PAYMENT} FROM payments WHERE order_id = ? AND status != 'pending' AND n > ? ORDER BY n LIMIT ?",
         (order_id, after, limit + 1),
     )
 
 
 def pending_for_link(tx: Tx, link_id: str) -> Row | None:
-    return tx.one(
-        f"SELECT {_PAYMENT} FROM payments WHERE payment_link_id = ? AND status = 'pending'", (link_id,)
-    )
+    return tx.one(f"SELECT {_PAYMENT} FROM payments WHERE payment_link_id = ? AND status = 'pending'", (link_id,))
 
 
 def settle(tx: Tx, payment_id: str, job_id: str | None, **fields: Any) -> None:
@@ -98,8 +100,7 @@ def refunded(tx: Tx, payment_ids: Sequence[str], *, with_pending: bool = False) 
     ids = list(payment_ids)
     statuses = "('completed', 'pending')" if with_pending else "('completed')"
     for row in tx.all(
-        f"SELECT payment_id, amount FROM refunds WHERE status IN {statuses}"
-        f" AND payment_id IN ({_marks(ids)})",
+        f"SELECT payment_id, amount FROM refunds WHERE status IN {statuses} AND payment_id IN ({_marks(ids)})",
         ids,
     ):
         found[row["payment_id"]] += row["amount"]
@@ -144,3 +145,22 @@ def refunds_in_status(tx: Tx, status: str) -> list[Row]:
 
 def in_flight(tx: Tx) -> list[Row]:
     return tx.all(f"SELECT {_PAYMENT} FROM payments WHERE status = 'pending' ORDER BY n")
+
+
+def settled_by_ids(tx: Tx, payment_ids: Sequence[str]) -> list[Row]:
+    if not payment_ids:
+        return []
+    ids = list(payment_ids)
+    return tx.all(
+        f"SELECT {_PAYMENT} FROM payments WHERE status != 'pending' AND id IN ({_marks(ids)}) ORDER BY n", ids
+    )
+
+
+def settled_for_orders(tx: Tx, order_ids: Sequence[str]) -> list[Row]:
+    if not order_ids:
+        return []
+    ids = list(order_ids)
+    return tx.all(
+        f"SELECT {_PAYMENT} FROM payments WHERE status != 'pending' AND order_id IN ({_marks(ids)}) ORDER BY n",
+        ids,
+    )

@@ -43,6 +43,8 @@ class Tx:
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     listeners: Listeners | None = None
+    txn: int | None = None  # the change-log group of this transaction, once it has one
+    memo: dict[Any, Any] = field(default_factory=dict)  # worked out in this transaction; see Savepoint
 
     def notify(self, topic: str) -> None:
         """Tell whoever listens to `topic` (see `Database.listeners`) once this commits."""
@@ -68,8 +70,8 @@ class Tx:
 
 
 class Savepoint:
-    """`with tx.savepoint("m"):` undoes only its own statements, and forgets the after-commit
-    hooks they registered, when the block raises."""
+    """`with tx.savepoint("m"):` undoes only its own statements when the block raises, and
+    forgets the after-commit hooks they registered and anything memoised in the transaction."""
 
     def __init__(self, tx: Tx, name: str) -> None:
         self.tx = tx
@@ -85,6 +87,7 @@ class Savepoint:
         conn = self.tx.conn
         if exc_type is not None:
             del self.tx.after_commit[self._hooks :]
+            self.tx.memo.clear()
             if conn.in_transaction:
                 conn.execute(f"ROLLBACK TO {self.name}")
         if conn.in_transaction:
@@ -151,9 +154,7 @@ def connect(path: str | Path) -> sqlite3.Connection:
     return _configure(sqlite3.connect(path), readonly=False)
 
 
-def write_sync(
-    conn: sqlite3.Connection, now: str, unit: Callable[[Tx], T], listeners: Listeners | None = None
-) -> T:
+def write_sync(conn: sqlite3.Connection, now: str, unit: Callable[[Tx], T], listeners: Listeners | None = None) -> T:
     """`Database.write` without the thread: the unit, its transaction, its hooks."""
     result, tx = _in_write_tx(conn, now, unit, listeners)
     for hook in tx.after_commit:

@@ -248,6 +248,53 @@ def sms(db: SqliteUtilsDatabase) -> None:
     )
 
 
+@migrations(name="0004_sync")
+def sync(db: SqliteUtilsDatabase) -> None:
+    _statements(
+        db,
+        """
+        CREATE TABLE sync_clients (
+            client_id TEXT PRIMARY KEY,
+            device_id TEXT NOT NULL REFERENCES devices(id),
+            technician_id TEXT NOT NULL REFERENCES technicians(id),
+            last_mutation_id INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE sync_mutations (
+            client_id TEXT NOT NULL REFERENCES sync_clients(client_id),
+            mutation_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            status TEXT NOT NULL,
+            code TEXT,
+            detail TEXT,
+            data TEXT,
+            applied_at TEXT NOT NULL,
+            PRIMARY KEY (client_id, mutation_id)
+        ) STRICT;
+        CREATE INDEX sync_mutations_rejected ON sync_mutations(client_id, mutation_id) WHERE status = 'rejected';
+
+        CREATE TABLE job_notes (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            job_id TEXT NOT NULL REFERENCES jobs(id),
+            text TEXT NOT NULL,
+            author_kind TEXT NOT NULL,
+            author_id TEXT,
+            client_at TEXT,
+            created_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX job_notes_job ON job_notes(job_id);
+
+        ALTER TABLE changes ADD COLUMN moved_from TEXT;
+        ALTER TABLE changes ADD COLUMN txn INTEGER;
+        CREATE INDEX changes_txn ON changes(txn);
+        CREATE INDEX payment_links_job ON payment_links(order_id, status);
+        """,
+    )
+
+
 def migrate(path: str) -> list[str]:
     """Put the file in WAL mode and apply what has not run yet; return the names applied."""
     conn = sqlite3.connect(path)

@@ -14,9 +14,7 @@ from server.web.pagination import Cursor, Limit, Page, decode_cursor
 
 
 @post("/technicians", dto=StrictBody, return_dto=None, status_code=201)
-async def create_technician(
-    data: JSONBody[CreateTechnician], ctx: NamedDependency[Ctx]
-) -> Response[Technician]:
+async def create_technician(data: JSONBody[CreateTechnician], ctx: NamedDependency[Ctx]) -> Response[Technician]:
     return await ctx.commit(partial(service.create, data=data), status=201)
 
 
@@ -26,9 +24,7 @@ async def get_technician(technician_id: FromPath[str], ctx: NamedDependency[Ctx]
 
 
 @get("/technicians")
-async def list_technicians(
-    ctx: NamedDependency[Ctx], limit: Limit = 50, cursor: Cursor = None
-) -> Page[Technician]:
+async def list_technicians(ctx: NamedDependency[Ctx], limit: Limit = 50, cursor: Cursor = None) -> Page[Technician]:
     return await ctx.read(partial(service.list_page, after=decode_cursor(cursor), limit=limit))
 
 

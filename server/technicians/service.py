@@ -53,9 +53,7 @@ def enrol_device(tx: Tx, technician_id: str, data: EnrolDevice) -> EnrolledDevic
     device_id = new_id("dev")
     token = new_token(DEVICE_TOKEN_PREFIX)
     store.insert_device(tx, device_id, technician_id, data.label, hash_token(token))
-    return EnrolledDevice(
-        id=device_id, technician_id=technician_id, label=data.label, token=token, created_at=tx.now
-    )
+    return EnrolledDevice(id=device_id, technician_id=technician_id, label=data.label, token=token, created_at=tx.now)
 
 
 def devices_page(tx: Tx, technician_id: str, after: int, limit: int) -> Page[Device]:

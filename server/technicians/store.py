@@ -53,9 +53,7 @@ def revoke_device(tx: Tx, device_id: str) -> None:
 
 
 def active_device_by_token(tx: Tx, token_hash: str) -> Row | None:
-    return tx.one(
-        "SELECT id, technician_id FROM devices WHERE token_hash = ? AND revoked_at IS NULL", (token_hash,)
-    )
+    return tx.one("SELECT id, technician_id FROM devices WHERE token_hash = ? AND revoked_at IS NULL", (token_hash,))
 
 
 def touch_technician(tx: Tx, technician_id: str) -> None:

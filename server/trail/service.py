@@ -19,9 +19,7 @@ def record(
     client_at: str | None = None,
 ) -> int:
     """Append one event; call it inside the transaction that makes the change it describes."""
-    return store.append(
-        tx, job_id=job_id, order_id=order_id, type=type, actor=actor, data=data, client_at=client_at
-    )
+    return store.append(tx, job_id=job_id, order_id=order_id, type=type, actor=actor, data=data, client_at=client_at)
 
 
 def for_job(tx: Tx, job_id: str) -> Trail:

@@ -51,9 +51,7 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 async def _device_caller(connection: ASGIConnection[Any, Any, Any, Any], token: str) -> Caller | None:
     digest = hash_token(token)
-    row = await runtime_of(connection).db.read(
-        lambda tx: technicians_store.active_device_by_token(tx, digest)
-    )
+    row = await runtime_of(connection).db.read(lambda tx: technicians_store.active_device_by_token(tx, digest))
     if row is None:
         return None
     return Caller("device", device_id=row["id"], technician_id=row["technician_id"])

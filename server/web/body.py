@@ -83,9 +83,7 @@ class StrictBody(AbstractDTO[T], Generic[T]):
             cls._decoders[handler_id] = msgspec.json.Decoder(field_definition.annotation)
 
     @classmethod
-    def create_openapi_schema(
-        cls, field_definition: FieldDefinition, handler_id: str, schema_creator: Any
-    ) -> Any:
+    def create_openapi_schema(cls, field_definition: FieldDefinition, handler_id: str, schema_creator: Any) -> Any:
         return schema_creator.for_field_definition(field_definition)
 
     def decode_bytes(self, value: bytes) -> Any:

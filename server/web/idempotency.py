@@ -78,9 +78,7 @@ def stored(tx: Tx, key: IdempotencyKey) -> Outcome | None:
     if parse_time(row["created_at"]) + KEEP_FOR <= parse_time(tx.now):
         return None
     if row["request_hash"] != key.request_hash:
-        raise RuleViolation(
-            "idempotency_key_reused", "this Idempotency-Key was already used with a different request"
-        )
+        raise RuleViolation("idempotency_key_reused", "this Idempotency-Key was already used with a different request")
     status = int(row["status"])
     return Outcome(status, bytes(row["body"]), problem=status >= 400, replayed=True)
 

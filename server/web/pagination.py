@@ -39,9 +39,7 @@ def decode_cursor(cursor: str | None) -> int:
             raise ValueError(text)
         return int(number)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidRequest(
-            "cursor is not valid", [FieldError("cursor", "is not a cursor this API gave")]
-        ) from None
+        raise InvalidRequest("cursor is not valid", [FieldError("cursor", "is not a cursor this API gave")]) from None
 
 
 def paginate(rows: Sequence[Row], limit: int, build: Callable[[Sequence[Row]], list[T]]) -> Page[T]:

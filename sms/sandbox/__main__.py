@@ -26,9 +26,7 @@ def main() -> None:
         inbound_url=args.inbound_url,
         callback_delay=args.callback_delay,
     )
-    uvicorn.run(
-        create_sandbox_app(state, args.from_number), host=args.host, port=args.port, log_level="warning"
-    )
+    uvicorn.run(create_sandbox_app(state, args.from_number), host=args.host, port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":

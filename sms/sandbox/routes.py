@@ -58,9 +58,7 @@ def twilio_api(state: SandboxState, prefix: str = "/") -> Router:
         to, from_, body = form.get("To", ""), form.get("From", ""), form.get("Body", "")
         fault = state.next_fault(to)
         if fault is not None and fault.status is not None:
-            return _error(
-                fault.status, fault.code or (20429 if fault.status == 429 else 20500), "sandbox fault"
-            )
+            return _error(fault.status, fault.code or (20429 if fault.status == 429 else 20500), "sandbox fault")
         if not body:
             return _error(400, 21602, "Message body is required.")
         if not E164.match(to):
@@ -118,9 +116,7 @@ def twilio_api(state: SandboxState, prefix: str = "/") -> Router:
                 return Response(message.resource())
         return _error(404, 20404, f"The requested resource {request.url.path} was not found")
 
-    return Router(
-        prefix, route_handlers=[create_message, list_messages, fetch_message], include_in_schema=False
-    )
+    return Router(prefix, route_handlers=[create_message, list_messages, fetch_message], include_in_schema=False)
 
 
 def _parts(body: str) -> list[tuple[str, bool]]:

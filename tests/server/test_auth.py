@@ -34,9 +34,7 @@ async def enrol(client: AsyncTestClient[Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("method", "path"), OFFICE_ROUTES)
-async def test_the_office_api_needs_the_office_key(
-    client: AsyncTestClient[Any], method: str, path: str
-) -> None:
+async def test_the_office_api_needs_the_office_key(client: AsyncTestClient[Any], method: str, path: str) -> None:
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic abc"}):
         response = await client.request(method, path, headers=headers, json={})
         assert response.status_code == 401, (headers, response.text)
@@ -55,9 +53,7 @@ async def test_a_device_token_opens_nothing_of_the_office_api(client: AsyncTestC
     assert (await client.get("/v1/customers", headers=OFFICE)).json()["data"] == []
 
 
-async def test_the_token_is_shown_once_and_stored_only_as_a_hash(
-    client: AsyncTestClient[Any], db_path: Path
-) -> None:
+async def test_the_token_is_shown_once_and_stored_only_as_a_hash(client: AsyncTestClient[Any], db_path: Path) -> None:
     device = await enrol(client)
     token = device["token"]
     assert device["id"].startswith("dev_")

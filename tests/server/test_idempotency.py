@@ -62,9 +62,7 @@ async def test_the_same_key_with_another_body_is_refused(client: AsyncTestClient
 
 async def test_a_rule_violation_is_replayed_too(client: AsyncTestClient[Any]) -> None:
     the_order = await order(client, None, item("a", 100))
-    await client.patch(
-        f"/v1/orders/{the_order['id']}", json={"version": 1, "state": "completed"}, headers=OFFICE
-    )
+    await client.patch(f"/v1/orders/{the_order['id']}", json={"version": 1, "state": "completed"}, headers=OFFICE)
     headers = {**OFFICE, "Idempotency-Key": "late-add"}
     body = {"lineItems": [item("b", 50)]}
     first = await client.post(f"/v1/orders/{the_order['id']}/line-items", json=body, headers=headers)
@@ -99,9 +97,7 @@ async def test_keys_are_scoped_to_the_caller(tmp_path: Path) -> None:
 
 async def test_concurrent_requests_with_one_key_create_one_thing(client: AsyncTestClient[Any]) -> None:
     headers = {**OFFICE, "Idempotency-Key": "racing"}
-    responses = await asyncio.gather(
-        *(client.post("/v1/customers", json=CUSTOMER, headers=headers) for _ in range(10))
-    )
+    responses = await asyncio.gather(*(client.post("/v1/customers", json=CUSTOMER, headers=headers) for _ in range(10)))
     assert {r.status_code for r in responses} == {201}
     assert len({r.content for r in responses}) == 1
     assert sum(r.headers.get("idempotent-replayed") == "true" for r in responses) == 9
@@ -131,9 +127,7 @@ async def test_a_malformed_request_does_not_use_up_its_key(client: AsyncTestClie
 
 async def test_the_key_must_be_1_to_255_characters(client: AsyncTestClient[Any]) -> None:
     for key in ("", "k" * 256):
-        response = await client.post(
-            "/v1/customers", json=CUSTOMER, headers={**OFFICE, "Idempotency-Key": key}
-        )
+        response = await client.post("/v1/customers", json=CUSTOMER, headers={**OFFICE, "Idempotency-Key": key})
         assert response.status_code == 400, key
         assert response.json()["errors"][0]["field"] == "Idempotency-Key"
     assert (await client.get("/v1/customers", headers=OFFICE)).json()["data"] == []

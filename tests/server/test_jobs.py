@@ -19,15 +19,11 @@ async def test_a_job_starts_scheduled_at_version_one(client: AsyncTestClient[Any
 
 async def test_a_stale_version_is_a_409_with_current_version(client: AsyncTestClient[Any]) -> None:
     created = await job(client)
-    first = await client.patch(
-        f"/v1/jobs/{created['id']}", json={"version": 1, "title": "New title"}, headers=OFFICE
-    )
+    first = await client.patch(f"/v1/jobs/{created['id']}", json={"version": 1, "title": "New title"}, headers=OFFICE)
     assert first.status_code == 200
     assert first.json()["version"] == 2
 
-    stale = await client.patch(
-        f"/v1/jobs/{created['id']}", json={"version": 1, "status": "en_route"}, headers=OFFICE
-    )
+    stale = await client.patch(f"/v1/jobs/{created['id']}", json={"version": 1, "status": "en_route"}, headers=OFFICE)
     assert stale.status_code == 409
     body = stale.json()
     assert stale.headers["content-type"].startswith("application/problem+json")
@@ -50,29 +46,21 @@ async def test_assigning_and_unassigning_a_technician(client: AsyncTestClient[An
     )
     assert unknown.status_code == 422
     assert unknown.json()["code"] == "unknown_technician"
-    cleared = await client.patch(
-        f"/v1/jobs/{created['id']}", json={"version": 2, "technicianId": None}, headers=OFFICE
-    )
+    cleared = await client.patch(f"/v1/jobs/{created['id']}", json={"version": 2, "technicianId": None}, headers=OFFICE)
     assert cleared.json()["technicianId"] is None
     assert cleared.json()["version"] == 3
 
 
 async def test_a_completed_job_stays_completed(client: AsyncTestClient[Any]) -> None:
     created = await job(client)
-    await client.patch(
-        f"/v1/jobs/{created['id']}", json={"version": 1, "status": "completed"}, headers=OFFICE
-    )
-    reopened = await client.patch(
-        f"/v1/jobs/{created['id']}", json={"version": 2, "status": "on_site"}, headers=OFFICE
-    )
+    await client.patch(f"/v1/jobs/{created['id']}", json={"version": 1, "status": "completed"}, headers=OFFICE)
+    reopened = await client.patch(f"/v1/jobs/{created['id']}", json={"version": 2, "status": "on_site"}, headers=OFFICE)
     assert reopened.status_code == 422
     assert reopened.json()["code"] == "job_closed"
 
 
 async def test_unknown_customer_is_refused(client: AsyncTestClient[Any]) -> None:
-    problem = await post(
-        client, "/v1/jobs", {"customerId": "cus_nope", "title": "x", "address": "y"}, status=422
-    )
+    problem = await post(client, "/v1/jobs", {"customerId": "cus_nope", "title": "x", "address": "y"}, status=422)
     assert problem["code"] == "unknown_customer"
 
 

@@ -50,15 +50,11 @@ class MoneyRules(RuleBasedStateMachine):
         self.conn = connect(path)
         self.conn.execute("PRAGMA synchronous = OFF")  # durability is not what this test is about
         self.tick = 0
-        customer = self.run(
-            lambda tx: customers.create(tx, CreateCustomer("Ana", "+15555550101", "residential"))
-        )
+        customer = self.run(lambda tx: customers.create(tx, CreateCustomer("Ana", "+15555550101", "residential")))
         self.job_id = self.run(
             lambda tx: jobs.create(tx, OFFICE, CreateJob(customer_id=customer.id, title="t", address="a"))
         ).id
-        self.order_id = self.run(
-            lambda tx: orders.create(tx, OFFICE, CreateOrder(metadata={"jobId": self.job_id}))
-        ).id
+        self.order_id = self.run(lambda tx: orders.create(tx, OFFICE, CreateOrder(metadata={"jobId": self.job_id}))).id
 
     def teardown(self) -> None:
         if hasattr(self, "conn"):
@@ -67,9 +63,7 @@ class MoneyRules(RuleBasedStateMachine):
 
     def run(self, unit: Any) -> Any:
         self.tick += 1
-        return write_sync(
-            self.conn, f"2026-05-01T14:{self.tick // 60 % 60:02d}:{self.tick % 60:02d}.000Z", unit
-        )
+        return write_sync(self.conn, f"2026-05-01T14:{self.tick // 60 % 60:02d}:{self.tick % 60:02d}.000Z", unit)
 
     def attempt(self, unit: Any) -> Any:
         """A step that may break a rule; a refused step must leave no trace."""
@@ -148,9 +142,7 @@ class MoneyRules(RuleBasedStateMachine):
     @rule(state=st.sampled_from(["completed", "cancelled"]))
     def close(self, state: str) -> None:
         version = self.order().version
-        self.attempt(
-            lambda tx: orders.update(tx, OFFICE, self.order_id, UpdateOrder(version=version, state=state))
-        )  # type: ignore[arg-type]
+        self.attempt(lambda tx: orders.update(tx, OFFICE, self.order_id, UpdateOrder(version=version, state=state)))  # type: ignore[arg-type]
 
     def order(self) -> Any:
         return self.run(lambda tx: orders.get(tx, self.order_id))
@@ -183,9 +175,7 @@ class MoneyRules(RuleBasedStateMachine):
         settled = self.run(lambda tx: payments.list_page(tx, 0, 200, self.order_id)).data
         for payment in settled:
             assert payment.refunded_money.amount <= payment.amount_money.amount
-            mentions = [
-                e for e in events if e.data.get("paymentId") == payment.id and e.type.startswith("payment.")
-            ]
+            mentions = [e for e in events if e.data.get("paymentId") == payment.id and e.type.startswith("payment.")]
             assert len(mentions) == 1, (payment, mentions)
         refunds = [e for e in events if e.type == "refund.created"]
         assert sum(e.data["amountMoney"].get("amount") for e in refunds) == self.order().refunded_money.amount

@@ -136,16 +136,12 @@ async def test_unknown_job_in_metadata_is_refused(client: AsyncTestClient[Any]) 
 
 async def test_a_closed_order_takes_no_more_line_items(client: AsyncTestClient[Any]) -> None:
     created = await order(client, None, item("a", 100))
-    done = await client.patch(
-        f"/v1/orders/{created['id']}", json={"version": 1, "state": "completed"}, headers=OFFICE
-    )
+    done = await client.patch(f"/v1/orders/{created['id']}", json={"version": 1, "state": "completed"}, headers=OFFICE)
     assert done.status_code == 200, done.text
     assert done.json()["state"] == "completed"
     assert done.json()["version"] == 2
 
-    closed = await post(
-        client, f"/v1/orders/{created['id']}/line-items", {"lineItems": [item("b", 1)]}, status=422
-    )
+    closed = await post(client, f"/v1/orders/{created['id']}/line-items", {"lineItems": [item("b", 1)]}, status=422)
     assert closed["code"] == "order_closed"
     removed = await client.delete(
         f"/v1/orders/{created['id']}/line-items/{created['lineItems'][0]['uid']}", headers=OFFICE
@@ -166,9 +162,7 @@ async def test_a_stale_order_version_is_a_409_with_the_current_version(client: A
 
 
 async def test_metadata_patch_merges_and_null_removes(client: AsyncTestClient[Any]) -> None:
-    created = await post(
-        client, "/v1/orders", {"lineItems": [item("a", 100)], "metadata": {"a": "1", "b": "2"}}
-    )
+    created = await post(client, "/v1/orders", {"lineItems": [item("a", 100)], "metadata": {"a": "1", "b": "2"}})
     patched = await client.patch(
         f"/v1/orders/{created['id']}", json={"version": 1, "metadata": {"b": None, "c": "3"}}, headers=OFFICE
     )
@@ -180,9 +174,7 @@ async def test_an_order_for_a_job_adds_to_the_jobs_payment_summary(client: Async
     await order(client, the_job["id"], item("Deposit", 7500, kind="deposit"))
     second = await order(client, the_job["id"], item("Repair", 20000), item("Coupon", 2000, kind="discount"))
     cancelled = await order(client, the_job["id"], item("Quoted but declined", 99900))
-    await client.patch(
-        f"/v1/orders/{cancelled['id']}", json={"version": 1, "state": "cancelled"}, headers=OFFICE
-    )
+    await client.patch(f"/v1/orders/{cancelled['id']}", json={"version": 1, "state": "cancelled"}, headers=OFFICE)
 
     summary = (await client.get(f"/v1/jobs/{the_job['id']}", headers=OFFICE)).json()["payment"]
     assert summary == {

@@ -84,9 +84,7 @@ async def test_paying_captures_once_and_shows_the_receipt(client: AsyncTestClien
         ("4000000000009995", "insufficient_funds", "insufficient funds"),
     ],
 )
-async def test_a_decline_changes_no_money(
-    client: AsyncTestClient[Any], number: str, code: str, message: str
-) -> None:
+async def test_a_decline_changes_no_money(client: AsyncTestClient[Any], number: str, code: str, message: str) -> None:
     the_job = await job(client)
     the_order = await order(client, the_job["id"], item("Repair", 20000))
     made = await link(client, the_order["id"])
@@ -163,9 +161,7 @@ async def test_a_link_whose_amount_is_no_longer_due_is_gone(client: AsyncTestCli
     assert (await get(client, f"/v1/orders/{the_order['id']}"))["paidMoney"] == usd(1000)
 
 
-async def test_the_card_number_never_reaches_the_database(
-    client: AsyncTestClient[Any], db_path: Path
-) -> None:
+async def test_the_card_number_never_reaches_the_database(client: AsyncTestClient[Any], db_path: Path) -> None:
     the_order = await order(client, None, item("Repair", 20000))
     number, cvc = "4000056655665556", "987"
     await pay(client, await link(client, the_order["id"], 5000), cardNumber="4000 0566 5566 5556", cvc=cvc)
@@ -181,7 +177,5 @@ async def test_the_card_number_never_reaches_the_database(
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     assert number.encode() not in db_path.read_bytes()
-    last4 = sorted(
-        p["card"]["last4"] for p in (await get(client, f"/v1/payments?orderId={the_order['id']}"))["data"]
-    )
+    last4 = sorted(p["card"]["last4"] for p in (await get(client, f"/v1/payments?orderId={the_order['id']}"))["data"])
     assert last4 == ["0002", "5556"]

@@ -10,9 +10,7 @@ from tests.conftest import OFFICE
 from tests.helpers import cash, get, item, job, link, order, pay, post, usd
 
 
-async def refund(
-    client: AsyncTestClient[Any], payment_id: str, amount: int, status: int = 201, **headers: str
-) -> Any:
+async def refund(client: AsyncTestClient[Any], payment_id: str, amount: int, status: int = 201, **headers: str) -> Any:
     body = {"paymentId": payment_id, "amountMoney": usd(amount), "reason": "part of the job was not done"}
     return await post(client, "/v1/refunds", body, status, **headers)
 
@@ -60,9 +58,7 @@ async def test_malformed_payments_are_400(client: AsyncTestClient[Any], body: di
 
 async def test_a_cancelled_order_takes_no_payment(client: AsyncTestClient[Any]) -> None:
     the_order = await order(client, None, item("Repair", 5000))
-    await client.patch(
-        f"/v1/orders/{the_order['id']}", json={"version": 1, "state": "cancelled"}, headers=OFFICE
-    )
+    await client.patch(f"/v1/orders/{the_order['id']}", json={"version": 1, "state": "cancelled"}, headers=OFFICE)
     assert (await cash(client, the_order["id"], 100, status=422))["code"] == "order_closed"
     assert (await cash(client, "ord_nope", 100, status=422))["code"] == "unknown_order"
 
@@ -119,9 +115,7 @@ async def test_concurrent_refunds_never_exceed_the_payment(client: AsyncTestClie
     the_order = await order(client, None, item("Repair", 10000))
     paid = await cash(client, the_order["id"], 10000)
     body = {"paymentId": paid["id"], "amountMoney": usd(3000), "reason": "goodwill"}
-    responses = await asyncio.gather(
-        *(client.post("/v1/refunds", json=body, headers=OFFICE) for _ in range(10))
-    )
+    responses = await asyncio.gather(*(client.post("/v1/refunds", json=body, headers=OFFICE) for _ in range(10)))
     assert sorted(r.status_code for r in responses) == [201] * 3 + [422] * 7
     assert (await get(client, f"/v1/payments/{paid['id']}"))["refundedMoney"] == usd(9000)
 

@@ -34,8 +34,7 @@ async def test_the_file_is_wal_with_full_sync_and_foreign_keys(db: Database) -> 
     with pytest.raises(sqlite3.IntegrityError):
         await db.write(
             lambda tx: tx.run(
-                "INSERT INTO devices (id, technician_id, token_hash, created_at)"
-                " VALUES ('d', 'nobody', 'h', 'now')"
+                "INSERT INTO devices (id, technician_id, token_hash, created_at) VALUES ('d', 'nobody', 'h', 'now')"
             )
         )
 

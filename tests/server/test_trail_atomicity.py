@@ -27,9 +27,7 @@ def failing_trail(monkeypatch: pytest.MonkeyPatch) -> set[str]:
     return failing
 
 
-async def test_no_cash_payment_without_its_event(
-    client: AsyncTestClient[Any], failing_trail: set[str]
-) -> None:
+async def test_no_cash_payment_without_its_event(client: AsyncTestClient[Any], failing_trail: set[str]) -> None:
     the_job = await job(client)
     the_order = await order(client, the_job["id"], item("Repair", 5000))
     failing_trail.add("payment.recorded")
@@ -53,9 +51,7 @@ async def test_no_refund_without_its_event(client: AsyncTestClient[Any], failing
     assert (await get(client, f"/v1/payments/{paid['id']}"))["refundedMoney"] == usd(0)
 
 
-async def test_no_card_capture_without_its_event(
-    client: AsyncTestClient[Any], failing_trail: set[str]
-) -> None:
+async def test_no_card_capture_without_its_event(client: AsyncTestClient[Any], failing_trail: set[str]) -> None:
     the_order = await order(client, None, item("Repair", 5000))
     made = await link(client, the_order["id"])
     failing_trail.add("payment.captured")

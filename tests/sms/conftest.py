@@ -57,9 +57,7 @@ class Texting:
         self.sandbox.start()
         self.server.env["TWILIO_API_URL"] = self.sandbox.url
         self.server.start()
-        self.api = httpx.Client(
-            base_url=self.server.url, headers={"Authorization": f"Bearer {KEY}"}, timeout=10
-        )
+        self.api = httpx.Client(base_url=self.server.url, headers={"Authorization": f"Bearer {KEY}"}, timeout=10)
         self.twilio = httpx.Client(base_url=self.sandbox.url, timeout=10)
         return self
 
@@ -77,9 +75,7 @@ class Texting:
 
     # The office side.
     def link(self, phone: str = "+15555550101", amount: int = 7500) -> dict[str, Any]:
-        customer = self.api.post(
-            "/v1/customers", json={"name": "Maria", "phone": phone, "kind": "residential"}
-        ).json()
+        customer = self.api.post("/v1/customers", json={"name": "Maria", "phone": phone, "kind": "residential"}).json()
         job = self.api.post(
             "/v1/jobs", json={"customerId": customer["id"], "title": "AC not cooling", "address": "1 Main"}
         ).json()

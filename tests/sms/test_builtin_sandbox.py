@@ -22,9 +22,7 @@ def test_the_demo_texts_a_working_link_to_the_sandbox_phone(tmp_path: Path) -> N
         customer = api.get(f"/v1/customers/{order['customerId']}").json()
         link = api.post("/v1/payment-links", json={"name": "Dispatch deposit", "orderId": order["id"]}).json()
         message = api.post(f"/v1/payment-links/{link['id']}/send-sms").json()
-        wait_for(
-            lambda: when(api.get(f"/v1/sms/{message['id']}").json(), lambda m: m["status"] == "delivered")
-        )
+        wait_for(lambda: when(api.get(f"/v1/sms/{message['id']}").json(), lambda m: m["status"] == "delivered"))
 
         phone = httpx.get(f"{server.url}/sandbox/phone/{customer['phone']}")
         assert phone.status_code == 200

@@ -55,9 +55,7 @@ def test_killed_before_twilio_took_the_text_sends_it_once(patient: Texting) -> N
     patient.fault(number, {"hold": 20, "record": False})
     link = patient.link(number)
     message = patient.send(link["id"])
-    wait_for(
-        lambda: when(patient.message(message["id"]), lambda m: m["status"] == "sending"), what="the claim"
-    )
+    wait_for(lambda: when(patient.message(message["id"]), lambda m: m["status"] == "sending"), what="the claim")
     time.sleep(0.3)  # the request is at the sandbox, which holds it without taking the text
     assert patient.texts_to(number) == []
 

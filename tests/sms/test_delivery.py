@@ -33,10 +33,7 @@ def test_the_delivered_path_end_to_end(texting: Texting) -> None:
     assert sms_events == ["sms.queued", "sms.sent", "sms.delivered"]
     listed = texting.api.get("/v1/sms", params={"jobId": link["jobId"]}).json()["data"]
     assert [m["id"] for m in listed] == [queued["id"]]
-    assert (
-        texting.api.get("/v1/sms", params={"orderId": link["orderId"]}).json()["data"][0]["status"]
-        == "delivered"
-    )
+    assert texting.api.get("/v1/sms", params={"orderId": link["orderId"]}).json()["data"][0]["status"] == "delivered"
 
 
 def test_to_defaults_to_the_customer_and_can_be_given(texting: Texting) -> None:
@@ -161,9 +158,7 @@ def test_send_sms_needs_an_active_link_and_a_recipient(texting: Texting) -> None
     assert response.json()["code"] == "payment_link_not_active"
     order = texting.api.post(
         "/v1/orders",
-        json={
-            "lineItems": [{"name": "x", "quantity": 1, "unitPriceMoney": {"amount": 500, "currency": "USD"}}]
-        },
+        json={"lineItems": [{"name": "x", "quantity": 1, "unitPriceMoney": {"amount": 500, "currency": "USD"}}]},
     ).json()
     no_customer = texting.api.post("/v1/payment-links", json={"name": "x", "orderId": order["id"]}).json()
     response = texting.api.post(f"/v1/payment-links/{no_customer['id']}/send-sms")

@@ -1,0 +1,141 @@
+"""What each mutation a device pushes does, with the rules that can reject it. Each handler runs
+inside its own savepoint in the push's transaction and returns the result's `data`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from server.errors import NotFound, RuleViolation
+from server.jobs import notes
+from server.jobs import service as jobs
+from server.jobs import store as jobs_store
+from server.links import service as links
+from server.orders import service as orders
+from server.orders import store as orders_store
+from server.orders.types import LineItemIn
+from server.payments import service as payments
+from server.payments import store as payments_store
+from server.payments.types import RecordPayment
+from server.store import Row, Tx
+from server.wire import Actor
+from sync import protocol as p
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    actor: Actor
+    technician_id: str
+    public_url: str
+    business: str
+
+
+def job_in_scope(tx: Tx, device: Device, job_id: str) -> Row:
+    job = jobs_store.get(tx, job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    if job["technician_id"] != device.technician_id or job["status"] == "cancelled":
+        raise RuleViolation("not_assigned", f"job {job_id} is not assigned to this technician")
+    return job
+
+
+def order_in_scope(tx: Tx, device: Device, order_id: str) -> Row:
+    order = orders_store.get(tx, order_id)
+    if order is None:
+        raise NotFound(f"no order {order_id}")
+    if order["job_id"] is None:
+        raise RuleViolation("not_assigned", f"order {order_id} belongs to no job of this technician")
+    job_in_scope(tx, device, order["job_id"])
+    return order
+
+
+def set_status(tx: Tx, device: Device, m: p.SetJobStatus) -> None:
+    job = job_in_scope(tx, device, m.args.job_id)
+    jobs.set_status(tx, device.actor, job, m.args.status, m.client_at)
+
+
+def add_note(tx: Tx, device: Device, m: p.AddJobNote) -> dict[str, Any]:
+    job = job_in_scope(tx, device, m.args.job_id)
+    note = notes.add(tx, device.actor, job, m.args.uid, m.args.text, m.client_at)
+    return {"noteId": note.id}
+
+
+def add_line_item(tx: Tx, device: Device, m: p.AddLineItem) -> None:
+    a = m.args
+    order = order_in_scope(tx, device, a.order_id)
+    item = LineItemIn(name=a.name, quantity=a.quantity, unit_price_money=a.unit_price_money, kind=a.kind, uid=a.uid)
+    orders.apply_line_items(tx, device.actor, order, [item], client_at=m.client_at)
+
+
+def remove_line_item(tx: Tx, device: Device, m: p.RemoveLineItem) -> None:
+    order = order_in_scope(tx, device, m.args.order_id)
+    orders.apply_removal(tx, device.actor, order, m.args.uid, client_at=m.client_at)
+
+
+def text_to_pay(tx: Tx, device: Device, m: p.RequestTextToPay) -> dict[str, Any]:
+    """A link for the amount (by default the balance as the server finds it now, so a customer
+    is never texted for money already paid) and the text that carries it."""
+    a = m.args
+    order = order_in_scope(tx, device, a.order_id)
+    job = jobs_store.get(tx, order["job_id"])
+    assert job is not None
+    link = links.open_link(
+        tx,
+        device.actor,
+        order,
+        name=f"Payment for {job['title']}",
+        amount=a.amount_money.amount if a.amount_money else None,
+        currency=a.amount_money.currency if a.amount_money else None,
+        client_at=m.client_at,
+    )
+    message = links.text_link(
+        tx,
+        device.actor,
+        link,
+        a.to,
+        device.public_url,
+        device.business,
+        m.client_at,
+        dedupe_key=f"ttp:{a.uid}",
+    )
+    return {"paymentLinkId": link["id"], "smsId": message.id}
+
+
+def record_payment(tx: Tx, device: Device, m: p.RecordOfflinePayment) -> dict[str, Any]:
+    a = m.args
+    order_in_scope(tx, device, a.order_id)
+    if payments_store.by_uid(tx, a.uid) is not None:
+        raise RuleViolation("duplicate_uid", f"a payment with uid {a.uid} already exists")
+    data = RecordPayment(order_id=a.order_id, amount_money=a.amount_money, method=a.method, reference=a.reference)
+    payment = payments.record_offline(tx, device.actor, data, source="device", uid=a.uid, client_at=m.client_at)
+    return {"paymentId": payment.id}
+
+
+HANDLERS: dict[type[p.BaseMutation], Callable[[Tx, Device, Any], dict[str, Any] | None]] = {
+    p.SetJobStatus: set_status,
+    p.AddJobNote: add_note,
+    p.AddLineItem: add_line_item,
+    p.RemoveLineItem: remove_line_item,
+    p.RequestTextToPay: text_to_pay,
+    p.RecordOfflinePayment: record_payment,
+}
+
+
+def job_of(tx: Tx, raw: bytes) -> str | None:
+    """The job a mutation is about, for the trail of a rejection: read loosely, since a
+    rejected mutation may be malformed, and only if it names a job or order that exists."""
+    try:
+        loose = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    args = loose.get("args") if isinstance(loose, dict) else None
+    if not isinstance(args, dict):
+        return None
+    job_id, order_id = args.get("jobId"), args.get("orderId")
+    if isinstance(job_id, str):
+        return job_id if jobs_store.get(tx, job_id) is not None else None
+    order = orders_store.get(tx, order_id) if isinstance(order_id, str) else None
+    return order["job_id"] if order is not None else None

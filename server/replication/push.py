@@ -1,0 +1,150 @@
+"""`POST /v1/sync/push`: every mutation applied exactly once, in order, in one transaction.
+
+Each mutation runs in a savepoint of its own. Its result and the client's `lastMutationId`
+commit with its effects, so a push replayed after a crash or a lost response answers the
+mutations it already took with their first results and applies nothing twice. A rejected
+mutation is used up: its savepoint is undone, its code is recorded, its job's trail says so.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from server.errors import FieldError, FlintError, Forbidden, InvalidRequest, NotFound, RuleViolation
+from server.replication import store
+from server.replication.mutations import HANDLERS, Device, job_of
+from server.store import Tx
+from server.technicians import store as technicians_store
+from server.trail import service as trail
+from sync import protocol as p
+
+_decode_mutation = msgspec.json.Decoder(p.Mutation).decode
+_decode_envelope = msgspec.json.Decoder(p.Envelope).decode
+_encode = msgspec.json.Encoder().encode
+_decode_data = msgspec.json.Decoder(dict[str, Any]).decode
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    last_mutation_id: int
+    results: list[p.MutationResult]
+    gap: bool = False
+
+
+def envelopes(request: p.PushRequest) -> list[p.Envelope]:
+    """Every mutation must at least say its id and name, in increasing id order; else the push
+    is malformed as a whole."""
+    found: list[p.Envelope] = []
+    for index, raw in enumerate(request.mutations):
+        try:
+            envelope = _decode_envelope(raw)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            field = f"mutations[{index}]"
+            raise InvalidRequest(f"{field}: {exc}", [FieldError(field, str(exc))]) from None
+        if found and envelope.id <= found[-1].id:
+            field = f"mutations[{index}].id"
+            raise InvalidRequest(f"{field}: ids must increase", [FieldError(field, "ids must increase")])
+        found.append(envelope)
+    return found
+
+
+def claim_client(tx: Tx, client_id: str, device: Device, device_id: str) -> int:
+    """The client's last mutation id; a new client belongs to the first device that uses it."""
+    row = store.client(tx, client_id)
+    if row is None:
+        store.create_client(tx, client_id, device_id, device.technician_id)
+        return 0
+    if row["device_id"] != device_id:
+        raise Forbidden("this clientId belongs to another device")
+    return int(row["last_mutation_id"])
+
+
+def push(tx: Tx, request: p.PushRequest, found: list[p.Envelope], device: Device, device_id: str) -> Outcome:
+    last = claim_client(tx, request.client_id, device, device_id)
+    earlier = store.results(tx, request.client_id, [e.id for e in found if e.id <= last])
+    results: list[p.MutationResult] = []
+    saved: list[dict[str, Any]] = []
+    gap = False
+    for envelope, raw in zip(found, request.mutations, strict=True):
+        if envelope.id <= last:
+            if envelope.id in earlier:
+                results.append(_stored(earlier[envelope.id]))
+            continue
+        if envelope.id > last + 1:
+            gap = True
+            break
+        result = _apply(tx, device, envelope, raw, request.client_id)
+        results.append(result)
+        saved.append(
+            {
+                "client_id": request.client_id,
+                "mutation_id": result.id,
+                "name": envelope.name,
+                "status": result.status,
+                "code": result.code,
+                "detail": result.detail,
+                "data": _encode(result.data).decode() if result.data is not None else None,
+                "applied_at": tx.now,
+            }
+        )
+        last = envelope.id
+    store.save_results(tx, saved)
+    store.set_last_mutation(tx, request.client_id, last)
+    technicians_store.mark_synced(tx, device.technician_id)
+    return Outcome(last, results, gap)
+
+
+def _apply(tx: Tx, device: Device, envelope: p.Envelope, raw: msgspec.Raw, client_id: str) -> p.MutationResult:
+    try:
+        if envelope.name not in p.MUTATIONS:
+            raise RuleViolation("unknown_mutation", f"this server does not know {envelope.name!r}")
+        try:
+            mutation = _decode_mutation(raw)
+        except msgspec.ValidationError as exc:
+            raise RuleViolation("invalid_args", str(exc).replace("`", "")) from None
+        with tx.savepoint("mutation"):
+            data = HANDLERS[type(mutation)](tx, device, mutation)
+        return p.MutationResult(id=envelope.id, status="applied", data=data)
+    except (FlintError, sqlite3.IntegrityError) as err:
+        code = _code(err)
+        detail = err.detail if isinstance(err, FlintError) else "it conflicts with what the server has"
+        job_id = job_of(tx, raw)
+        trail.record(
+            tx,
+            "mutation.rejected",
+            device.actor,
+            {
+                "clientId": client_id,
+                "mutationId": envelope.id,
+                "name": envelope.name,
+                "code": code,
+                "detail": detail,
+            },
+            job_id=job_id,
+            client_at=envelope.client_at,
+        )
+        return p.MutationResult(id=envelope.id, status="rejected", code=code, detail=detail)
+
+
+def _code(err: Exception) -> str:
+    if isinstance(err, NotFound):
+        return "not_found"
+    if isinstance(err, InvalidRequest):
+        return "invalid_args"
+    if isinstance(err, FlintError):
+        return err.code
+    return "conflict"
+
+
+def _stored(row: Any) -> p.MutationResult:
+    return p.MutationResult(
+        id=row["mutation_id"],
+        status=row["status"],
+        code=row["code"],
+        detail=row["detail"],
+        data=_decode_data(row["data"]) if row["data"] else None,
+    )

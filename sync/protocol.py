@@ -1,0 +1,191 @@
+"""The sync protocol's wire types, shared by the device and the server (contract §7).
+
+Schema evolution follows msgspec's rules: new fields get defaults, nothing is renamed or
+retyped, unknown fields are ignored, and `SCHEMA_VERSION` moves only when an old client could
+no longer be served.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+SCHEMA_VERSION = 1
+MAX_PUSH = 500
+MAX_PULL = 1000
+DEFAULT_PULL = 200
+
+Amount = Annotated[int, msgspec.Meta(ge=0, le=10**12 - 1, description="Minor units, e.g. cents.")]
+PositiveAmount = Annotated[int, msgspec.Meta(ge=1, le=10**12 - 1, description="Minor units, more than zero.")]
+Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$", description="ISO 4217, upper case.")]
+Uid = Annotated[str, msgspec.Meta(min_length=1, max_length=100, description="A UUID the device made.")]
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+Phone = Annotated[str, msgspec.Meta(pattern=r"^\+[1-9][0-9]{6,14}$", description="E.164.")]
+MutationId = Annotated[int, msgspec.Meta(ge=1)]
+ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+Entity = Literal["job", "customer", "order", "payment", "paymentLink", "sms", "note"]
+DeviceStatus = Literal["en_route", "on_site", "completed"]
+LineItemKind = Literal["service", "addon", "travel", "material", "deposit", "discount"]
+
+
+class Money(msgspec.Struct, frozen=True):
+    amount: Amount
+    currency: Currency
+
+
+class PositiveMoney(msgspec.Struct, frozen=True):
+    amount: PositiveAmount
+    currency: Currency
+
+
+# Mutation arguments, one struct per mutation.
+
+
+class SetJobStatusArgs(msgspec.Struct, rename="camel"):
+    job_id: Id
+    status: DeviceStatus
+
+
+class AddJobNoteArgs(msgspec.Struct, rename="camel"):
+    uid: Uid
+    job_id: Id
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class AddLineItemArgs(msgspec.Struct, rename="camel"):
+    order_id: Id
+    uid: Uid
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    quantity: Annotated[int, msgspec.Meta(ge=1, le=10000)]
+    unit_price_money: Money
+    kind: LineItemKind = "addon"
+
+
+class RemoveLineItemArgs(msgspec.Struct, rename="camel"):
+    order_id: Id
+    uid: Uid
+
+
+class TextToPayArgs(msgspec.Struct, rename="camel"):
+    uid: Uid
+    order_id: Id
+    amount_money: PositiveMoney | None = None
+    to: Phone | None = None
+
+
+class RecordOfflinePaymentArgs(msgspec.Struct, rename="camel"):
+    uid: Uid
+    order_id: Id
+    amount_money: PositiveMoney
+    method: Literal["cash", "check"]
+    reference: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+
+
+# Mutations: a union tagged by `name`. `id` counts 1, 2, 3, ... per `clientId`.
+
+
+class BaseMutation(msgspec.Struct, tag_field="name", kw_only=True, rename="camel"):
+    id: MutationId
+    client_at: str | None = None
+
+
+class SetJobStatus(BaseMutation, tag="job.setStatus"):
+    args: SetJobStatusArgs
+
+
+class AddJobNote(BaseMutation, tag="job.addNote"):
+    args: AddJobNoteArgs
+
+
+class AddLineItem(BaseMutation, tag="order.addLineItem"):
+    args: AddLineItemArgs
+
+
+class RemoveLineItem(BaseMutation, tag="order.removeLineItem"):
+    args: RemoveLineItemArgs
+
+
+class RequestTextToPay(BaseMutation, tag="textToPay.request"):
+    args: TextToPayArgs
+
+
+class RecordOfflinePayment(BaseMutation, tag="payment.recordOffline"):
+    args: RecordOfflinePaymentArgs
+
+
+Mutation = SetJobStatus | AddJobNote | AddLineItem | RemoveLineItem | RequestTextToPay | RecordOfflinePayment
+MUTATIONS: dict[str, type[BaseMutation]] = {
+    cls.__struct_config__.tag: cls  # type: ignore[misc]
+    for cls in (SetJobStatus, AddJobNote, AddLineItem, RemoveLineItem, RequestTextToPay, RecordOfflinePayment)
+}
+
+
+class Envelope(msgspec.Struct, rename="camel"):
+    """What every mutation has, whatever its name: enough to answer for it on its own."""
+
+    id: MutationId
+    name: str
+    client_at: str | None = None
+
+
+class Push(msgspec.Struct, rename="camel"):
+    """What a device sends."""
+
+    client_id: ClientId
+    schema_version: int
+    mutations: list[Mutation]
+
+
+class PushRequest(msgspec.Struct, rename="camel"):
+    """What the server reads: each mutation stays raw until it is answered for on its own, so
+    one unknown or malformed mutation is rejected instead of failing the whole push."""
+
+    client_id: ClientId
+    schema_version: int
+    mutations: Annotated[list[msgspec.Raw], msgspec.Meta(description="Mutations, in id order.")]
+
+
+class MutationResult(msgspec.Struct, rename="camel", omit_defaults=True):
+    id: int
+    status: Literal["applied", "rejected"]
+    code: str | None = None
+    detail: str | None = None
+    data: dict[str, Any] | None = None
+
+
+class PushResponse(msgspec.Struct, rename="camel"):
+    last_mutation_id: int
+    results: list[MutationResult]
+
+
+class PullRequest(msgspec.Struct, rename="camel"):
+    client_id: ClientId
+    schema_version: int
+    cursor: str | None = None
+    limit: Annotated[int, msgspec.Meta(ge=1, le=MAX_PULL)] = DEFAULT_PULL
+
+
+class Change(msgspec.Struct, rename="camel", omit_defaults=True):
+    """`put` carries the entity as the office API shows it; `del` carries only its id."""
+
+    op: Literal["put", "del"]
+    entity: Entity
+    id: str
+    data: dict[str, Any] | None = None
+
+
+class Rejection(msgspec.Struct, rename="camel"):
+    mutation_id: int
+    name: str
+    code: str
+    detail: str
+
+
+class PullResponse(msgspec.Struct, rename="camel"):
+    cursor: str
+    has_more: bool
+    reset: bool
+    last_mutation_id: int
+    changes: list[Change]
+    rejections: list[Rejection]
