@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 Clock = Callable[[], datetime]
 
@@ -30,9 +30,3 @@ def parse_time(text: str) -> datetime:
 
 def normalize_time(text: str) -> str:
     return format_time(parse_time(text))
-
-
-def parse_date(text: str) -> date:
-    if len(text) != 10:
-        raise ValueError("expected a date as YYYY-MM-DD")
-    return date.fromisoformat(text)

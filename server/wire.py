@@ -21,8 +21,3 @@ Version = Annotated[int, msgspec.Meta(ge=1)]
 class Actor(msgspec.Struct, frozen=True):
     kind: ActorKind
     id: str | None
-
-
-class Deleted(msgspec.Struct, rename="camel"):
-    id: str
-    deleted: bool = True

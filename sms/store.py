@@ -106,14 +106,8 @@ def take_early_callbacks(tx: Tx, sid: str) -> list[Row]:
 
 
 def get_many(tx: Tx, message_ids: Sequence[str]) -> list[Row]:
-    if not message_ids:
-        return []
-    marks = ",".join("?" * len(message_ids))
-    return tx.all(f"SELECT {_MESSAGE} FROM sms_messages WHERE id IN ({marks}) ORDER BY n", list(message_ids))
+    return tx.all_in(f"SELECT {_MESSAGE} FROM sms_messages WHERE id IN ({{in}}) ORDER BY n", message_ids)
 
 
 def for_jobs(tx: Tx, job_ids: Sequence[str]) -> list[Row]:
-    if not job_ids:
-        return []
-    marks = ",".join("?" * len(job_ids))
-    return tx.all(f"SELECT {_MESSAGE} FROM sms_messages WHERE job_id IN ({marks}) ORDER BY n", list(job_ids))
+    return tx.all_in(f"SELECT {_MESSAGE} FROM sms_messages WHERE job_id IN ({{in}}) ORDER BY n", job_ids)

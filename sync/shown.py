@@ -72,11 +72,6 @@ class Job:
     def currency(self) -> str:
         return self.orders[0].currency if self.orders else "USD"
 
-    def open_order(self) -> Order | None:
-        """The order a technician adds to and collects on: the newest one still open."""
-        open_orders = [o for o in self.orders if o.state == "open"]
-        return open_orders[-1] if open_orders else None
-
 
 def _order(data: dict[str, Any]) -> Order:
     return Order(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from server.changes import touch
@@ -33,11 +34,8 @@ def get(tx: Tx, customer_id: str) -> Row | None:
     return tx.one(f"SELECT {_COLUMNS} FROM customers WHERE id = ?", (customer_id,))
 
 
-def get_many(tx: Tx, ids: list[str]) -> dict[str, Row]:
-    if not ids:
-        return {}
-    marks = ",".join("?" * len(ids))
-    return {r["id"]: r for r in tx.all(f"SELECT {_COLUMNS} FROM customers WHERE id IN ({marks})", ids)}
+def get_many(tx: Tx, ids: Sequence[str]) -> dict[str, Row]:
+    return {r["id"]: r for r in tx.all_in(f"SELECT {_COLUMNS} FROM customers WHERE id IN ({{in}})", ids)}
 
 
 def page(tx: Tx, after: int, limit: int) -> list[Row]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from server.errors import RuleViolation
 
 CLOSED = frozenset({"completed", "cancelled"})
-DEVICE_STATUSES = frozenset({"en_route", "on_site", "completed"})
 
 
 def check_status_change(job_id: str, current: str, new: str) -> None:

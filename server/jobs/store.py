@@ -47,10 +47,7 @@ def get(tx: Tx, job_id: str) -> Row | None:
 
 
 def get_many(tx: Tx, job_ids: Sequence[str]) -> list[Row]:
-    if not job_ids:
-        return []
-    marks = ",".join("?" * len(job_ids))
-    return tx.all(f"SELECT {_JOB} FROM jobs WHERE id IN ({marks}) ORDER BY n", list(job_ids))
+    return tx.all_in(f"SELECT {_JOB} FROM jobs WHERE id IN ({{in}}) ORDER BY n", job_ids)
 
 
 def page(
@@ -87,14 +84,8 @@ def insert_note(
 
 
 def notes_by_ids(tx: Tx, note_ids: Sequence[str]) -> list[Row]:
-    if not note_ids:
-        return []
-    marks = ",".join("?" * len(note_ids))
-    return tx.all(f"SELECT {_NOTE} FROM job_notes WHERE id IN ({marks}) ORDER BY n", list(note_ids))
+    return tx.all_in(f"SELECT {_NOTE} FROM job_notes WHERE id IN ({{in}}) ORDER BY n", note_ids)
 
 
 def notes_for_jobs(tx: Tx, job_ids: Sequence[str]) -> list[Row]:
-    if not job_ids:
-        return []
-    marks = ",".join("?" * len(job_ids))
-    return tx.all(f"SELECT {_NOTE} FROM job_notes WHERE job_id IN ({marks}) ORDER BY n", list(job_ids))
+    return tx.all_in(f"SELECT {_NOTE} FROM job_notes WHERE job_id IN ({{in}}) ORDER BY n", job_ids)

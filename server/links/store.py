@@ -49,14 +49,8 @@ def set_status(tx: Tx, link: Row, status: str, payment_id: str | None = None) ->
 
 
 def get_many(tx: Tx, link_ids: Sequence[str]) -> list[Row]:
-    if not link_ids:
-        return []
-    marks = ",".join("?" * len(link_ids))
-    return tx.all(f"SELECT {_LINK} FROM {_FROM} WHERE l.id IN ({marks}) ORDER BY l.n", list(link_ids))
+    return tx.all_in(f"SELECT {_LINK} FROM {_FROM} WHERE l.id IN ({{in}}) ORDER BY l.n", link_ids)
 
 
 def for_orders(tx: Tx, order_ids: Sequence[str]) -> list[Row]:
-    if not order_ids:
-        return []
-    marks = ",".join("?" * len(order_ids))
-    return tx.all(f"SELECT {_LINK} FROM {_FROM} WHERE l.order_id IN ({marks}) ORDER BY l.n", list(order_ids))
+    return tx.all_in(f"SELECT {_LINK} FROM {_FROM} WHERE l.order_id IN ({{in}}) ORDER BY l.n", order_ids)

@@ -97,10 +97,7 @@ def for_job(tx: Tx, job_id: str) -> list[Row]:
 
 
 def for_jobs(tx: Tx, job_ids: Sequence[str]) -> list[Row]:
-    if not job_ids:
-        return []
-    marks = ",".join("?" * len(job_ids))
-    return tx.all(f"SELECT {_ORDER} FROM orders WHERE job_id IN ({marks}) ORDER BY n", list(job_ids))
+    return tx.all_in(f"SELECT {_ORDER} FROM orders WHERE job_id IN ({{in}}) ORDER BY n", job_ids)
 
 
 def page(tx: Tx, after: int, limit: int, job_id: str | None, customer_id: str | None) -> list[Row]:
@@ -119,10 +116,8 @@ def page(tx: Tx, after: int, limit: int, job_id: str | None, customer_id: str | 
 def lines_of(tx: Tx, order_ids: Sequence[str]) -> dict[str, list[Row]]:
     """Line items of each order, in the order they were added."""
     found: dict[str, list[Row]] = defaultdict(list)
-    if order_ids:
-        marks = ",".join("?" * len(order_ids))
-        for row in tx.all(f"SELECT {_LINE} FROM line_items WHERE order_id IN ({marks}) ORDER BY n", list(order_ids)):
-            found[row["order_id"]].append(row)
+    for row in tx.all_in(f"SELECT {_LINE} FROM line_items WHERE order_id IN ({{in}}) ORDER BY n", order_ids):
+        found[row["order_id"]].append(row)
     return found
 
 
@@ -131,7 +126,4 @@ def currencies_for_job(tx: Tx, job_id: str) -> set[str]:
 
 
 def get_many(tx: Tx, order_ids: Sequence[str]) -> list[Row]:
-    if not order_ids:
-        return []
-    marks = ",".join("?" * len(order_ids))
-    return tx.all(f"SELECT {_ORDER} FROM orders WHERE id IN ({marks}) ORDER BY n", list(order_ids))
+    return tx.all_in(f"SELECT {_ORDER} FROM orders WHERE id IN ({{in}}) ORDER BY n", order_ids)

@@ -22,18 +22,13 @@ def money_of(tx: Tx, order_ids: Sequence[str]) -> dict[str, tuple[list[int], lis
     """For each order: the amounts of its captured payments, of its completed refunds, and of
     card payments in flight."""
     found: dict[str, tuple[list[int], list[int], list[int]]] = defaultdict(lambda: ([], [], []))
-    if not order_ids:
-        return found
-    ids = list(order_ids)
-    for row in tx.all(
-        f"SELECT order_id, amount, status FROM payments WHERE status IN ('captured', 'pending')"
-        f" AND order_id IN ({_marks(ids)})",
-        ids,
+    for row in tx.all_in(
+        "SELECT order_id, amount, status FROM payments WHERE status IN ('captured', 'pending') AND order_id IN ({in})",
+        order_ids,
     ):
         found[row["order_id"]][0 if row["status"] == "captured" else 2].append(row["amount"])
-    for row in tx.all(
-        f"SELECT order_id, amount FROM refunds WHERE status = 'completed' AND order_id IN ({_marks(ids)})",
-        ids,
+    for row in tx.all_in(
+        "SELECT order_id, amount FROM refunds WHERE status = 'completed' AND order_id IN ({in})", order_ids
     ):
         found[row["order_id"]][1].append(row["amount"])
     return found
@@ -85,23 +80,12 @@ def settle(tx: Tx, payment_id: str, job_id: str | None, **fields: Any) -> None:
     touch(tx, "payment", payment_id, job_id)
 
 
-def for_orders(tx: Tx, order_ids: Sequence[str]) -> list[Row]:
-    if not order_ids:
-        return []
-    ids = list(order_ids)
-    return tx.all(f"SELECT {_PAYMENT} FROM payments WHERE order_id IN ({_marks(ids)}) ORDER BY n", ids)
-
-
 def refunded(tx: Tx, payment_ids: Sequence[str], *, with_pending: bool = False) -> dict[str, int]:
     """What has been given back of each payment (counting refunds still in flight if asked)."""
     found: dict[str, int] = defaultdict(int)
-    if not payment_ids:
-        return found
-    ids = list(payment_ids)
     statuses = "('completed', 'pending')" if with_pending else "('completed')"
-    for row in tx.all(
-        f"SELECT payment_id, amount FROM refunds WHERE status IN {statuses} AND payment_id IN ({_marks(ids)})",
-        ids,
+    for row in tx.all_in(
+        f"SELECT payment_id, amount FROM refunds WHERE status IN {statuses} AND payment_id IN ({{in}})", payment_ids
     ):
         found[row["payment_id"]] += row["amount"]
     return found
@@ -148,19 +132,12 @@ def in_flight(tx: Tx) -> list[Row]:
 
 
 def settled_by_ids(tx: Tx, payment_ids: Sequence[str]) -> list[Row]:
-    if not payment_ids:
-        return []
-    ids = list(payment_ids)
-    return tx.all(
-        f"SELECT {_PAYMENT} FROM payments WHERE status != 'pending' AND id IN ({_marks(ids)}) ORDER BY n", ids
+    return tx.all_in(
+        f"SELECT {_PAYMENT} FROM payments WHERE status != 'pending' AND id IN ({{in}}) ORDER BY n", payment_ids
     )
 
 
 def settled_for_orders(tx: Tx, order_ids: Sequence[str]) -> list[Row]:
-    if not order_ids:
-        return []
-    ids = list(order_ids)
-    return tx.all(
-        f"SELECT {_PAYMENT} FROM payments WHERE status != 'pending' AND order_id IN ({_marks(ids)}) ORDER BY n",
-        ids,
+    return tx.all_in(
+        f"SELECT {_PAYMENT} FROM payments WHERE status != 'pending' AND order_id IN ({{in}}) ORDER BY n", order_ids
     )

@@ -30,13 +30,11 @@ def set_last_mutation(tx: Tx, client_id: str, last: int) -> None:
 
 
 def results(tx: Tx, client_id: str, mutation_ids: Sequence[int]) -> dict[int, Row]:
-    if not mutation_ids:
-        return {}
-    marks = ",".join("?" * len(mutation_ids))
-    rows = tx.all(
-        f"SELECT mutation_id, name, status, code, detail, data FROM sync_mutations"
-        f" WHERE client_id = ? AND mutation_id IN ({marks})",
-        [client_id, *mutation_ids],
+    rows = tx.all_in(
+        "SELECT mutation_id, name, status, code, detail, data FROM sync_mutations"
+        " WHERE client_id = ? AND mutation_id IN ({in})",
+        mutation_ids,
+        client_id,
     )
     return {row["mutation_id"]: row for row in rows}
 

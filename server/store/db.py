@@ -59,6 +59,13 @@ class Tx:
     def all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
         return self.conn.execute(sql, params).fetchall()
 
+    def all_in(self, sql: str, values: Sequence[Any], *before: Any) -> list[Row]:
+        """Rows for `sql` whose `{in}` stands for one placeholder per value (none: no rows).
+        `before` binds to placeholders ahead of the list."""
+        if not values:
+            return []
+        return self.all(sql.replace("{in}", ",".join("?" * len(values))), [*before, *values])
+
     def run(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
 

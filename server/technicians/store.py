@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from server.changes import touch
 from server.store import Row, Tx
 
 _TECH = "n, id, name, phone, last_sync_at, created_at, updated_at"
@@ -20,10 +19,6 @@ def get(tx: Tx, technician_id: str) -> Row | None:
 
 def page(tx: Tx, after: int, limit: int) -> list[Row]:
     return tx.all(f"SELECT {_TECH} FROM technicians WHERE n > ? ORDER BY n LIMIT ?", (after, limit + 1))
-
-
-def all_technicians(tx: Tx) -> list[Row]:
-    return tx.all(f"SELECT {_TECH} FROM technicians ORDER BY n")
 
 
 def mark_synced(tx: Tx, technician_id: str) -> None:
@@ -54,7 +49,3 @@ def revoke_device(tx: Tx, device_id: str) -> None:
 
 def active_device_by_token(tx: Tx, token_hash: str) -> Row | None:
     return tx.one("SELECT id, technician_id FROM devices WHERE token_hash = ? AND revoked_at IS NULL", (token_hash,))
-
-
-def touch_technician(tx: Tx, technician_id: str) -> None:
-    touch(tx, "technician", technician_id, None)

@@ -116,19 +116,23 @@ class SandboxState:
                 return queue.popleft()
         return None
 
-    def take(self, to: str, from_: str, body: str, status_callback: str | None) -> SandboxMessage:
+    def _keep(self, to: str, from_: str, body: str, status: str, direction: str) -> SandboxMessage:
         message = SandboxMessage(
             sid="SM" + secrets.token_hex(16),
             account_sid=self.account_sid,
             to=to,
             from_=from_,
             body=body,
-            status="queued",
-            direction="outbound-api",
+            status=status,
+            direction=direction,
             date_created=datetime.now(UTC),
-            status_callback=status_callback,
         )
         self.messages.append(message)
+        return message
+
+    def take(self, to: str, from_: str, body: str, status_callback: str | None) -> SandboxMessage:
+        message = self._keep(to, from_, body, "queued", "outbound-api")
+        message.status_callback = status_callback
         if status_callback:
             self._spawn(self._progress(message))
         return message
@@ -159,17 +163,7 @@ class SandboxState:
             self.opted_out.add(from_)
         elif word in OPT_IN_WORDS:
             self.opted_out.discard(from_)
-        message = SandboxMessage(
-            sid="SM" + secrets.token_hex(16),
-            account_sid=self.account_sid,
-            to=to,
-            from_=from_,
-            body=body,
-            status="received",
-            direction="inbound",
-            date_created=datetime.now(UTC),
-        )
-        self.messages.append(message)
+        message = self._keep(to, from_, body, "received", "inbound")
         if self.inbound_url:
             params = {
                 "AccountSid": self.account_sid,
