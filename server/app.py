@@ -33,7 +33,7 @@ from server.store import Database
 from server.technicians.routes import router as technicians_router
 from server.web.auth import office_guard
 from server.web.context import provide_ctx
-from server.web.problems import fallback_handlers, problem_plugin
+from server.web.problems import document_errors, fallback_handlers, problem_plugin
 from server.wire import Actor
 from sms import outbox
 from sms.sandbox import routes as sandbox_routes
@@ -98,7 +98,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
             sandbox_routes.twilio_api(sandbox, SANDBOX_API_PATH),
             sandbox_routes.phone(sandbox, runtime.texting.from_number),
         ]
-    return Litestar(
+    app = Litestar(
         route_handlers=[healthz, Router("/", route_handlers=office, guards=[office_guard]), *public],
         dependencies={"ctx": Provide(provide_ctx)},
         lifespan=[lifespan],
@@ -118,3 +118,5 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         ),
         state=State({"runtime": runtime}),
     )
+    document_errors(app)
+    return app

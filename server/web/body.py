@@ -20,7 +20,7 @@ from server.errors import FieldError, InvalidRequest
 
 T = TypeVar("T")
 
-_AT = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_AT = re.compile(r"^(?P<message>.*?)(?: - at (?P<key>`key` in )?`\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _MISSING = re.compile(r"^Object missing required field `(?P<name>[^`]+)`$")
 _PATTERN = re.compile(r"^Expected `str` matching regex '(?P<pattern>.*)'$", re.DOTALL)
 
@@ -38,6 +38,8 @@ def field_error(exc: msgspec.ValidationError) -> FieldError:
     match = _AT.match(str(exc))
     message = match.group("message") if match else str(exc)
     path = (match.group("path") or "") if match else ""
+    if match and match.group("key"):
+        message = f"a key: {message}"
     missing = _MISSING.match(message)
     if missing:
         path = f"{path}.{missing.group('name')}"

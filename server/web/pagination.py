@@ -16,7 +16,9 @@ from server.store import Row
 T = TypeVar("T")
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size, 1-200.")]
-Cursor = Annotated[str | None, QueryParameter(description="`nextCursor` of the previous page.")]
+Cursor = Annotated[
+    str | None, QueryParameter(description="`nextCursor` of the previous page.", pattern="^[A-Za-z0-9_-]{1,200}$")
+]
 
 
 class Page(msgspec.Struct, Generic[T], rename="camel"):

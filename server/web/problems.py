@@ -6,7 +6,8 @@ import logging
 from typing import Any
 
 import msgspec
-from litestar import Request, Response
+from litestar import Litestar, Request, Response
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
@@ -35,6 +36,45 @@ _HTTP_CODES = {
 }
 
 _encoder = msgspec.json.Encoder()
+
+
+class Problem(msgspec.Struct, rename="camel", omit_defaults=True):
+    """An error, as RFC 9457 problem details with the project's stable `code`."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldError] | None = None
+    current_version: int | None = None
+    last_mutation_id: int | None = None
+
+
+def _spec(description: str) -> ResponseSpec:
+    return ResponseSpec(data_container=Problem, media_type=PROBLEM_MEDIA_TYPE, description=description)
+
+
+ERROR_RESPONSES: dict[int, ResponseSpec] = {
+    400: _spec("Malformed request (`invalid_request`, with `errors`)"),
+    401: _spec("No or unknown credentials (`unauthorized`)"),
+    403: _spec("Credentials that do not reach this (`forbidden`)"),
+    404: _spec("Not found (`not_found`)"),
+    409: _spec("Stale `version` (`version_conflict`, with `currentVersion`) or other conflict"),
+    413: _spec("Request too large (`too_large`)"),
+    422: _spec("A business rule (its `code` names it)"),
+}
+SYNC_RESPONSES = {**ERROR_RESPONSES, 426: _spec("Unsupported `schemaVersion` (`update_required`)")}
+
+
+def document_errors(app: Litestar) -> None:
+    """Every API route answers errors as problem+json; say so in the OpenAPI document."""
+    for route in app.routes:
+        if not route.path.startswith("/v1/"):
+            continue
+        for handler in getattr(route, "route_handlers", []):
+            documented = SYNC_RESPONSES if route.path.startswith("/v1/sync/") else ERROR_RESPONSES
+            handler.responses = {**documented, **(handler.responses or {})}
 
 
 def problem_document(err: FlintError) -> dict[str, Any]:
