@@ -7,8 +7,8 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar, Request, Response
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
