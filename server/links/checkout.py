@@ -73,12 +73,12 @@ def page_model(tx: Tx, token: str) -> PageModel:
     )
 
 
-def check_payable(model: PageModel) -> None:
-    if model.status == "cancelled":
+def check_payable(status: str, order_state: str) -> None:
+    if status == "cancelled":
         raise Gone("this payment request was cancelled")
-    if model.status == "expired":
+    if status == "expired":
         raise Gone("this payment request has expired")
-    if model.order.state == "cancelled":
+    if order_state == "cancelled":
         raise Gone("the order behind this payment request was cancelled")
 
 
@@ -92,9 +92,8 @@ def begin(tx: Tx, token: str) -> Attempt | None:
         # Left by a process that died mid-charge: resume it under the same id, so a processor
         # that saw the first charge answers with it instead of charging again.
         return Attempt(in_flight["id"], link["id"], Money(in_flight["amount"], in_flight["currency"]))
-    model = page_model(tx, token)
-    check_payable(model)
     order = orders.load(tx, link["order_id"])
+    check_payable(rules.status_at(link["status"], link["expires_at"], tx.now), order["state"])
     if orders.figures_of(tx, [order])[order["id"]].collectible < link["amount"]:
         raise Gone("the amount of this request is no longer due; ask for a new link")
     payment_id = new_id("pay")

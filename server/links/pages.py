@@ -62,7 +62,7 @@ async def pay_page(token: FromPath[str], ctx: NamedDependency[Ctx]) -> Template:
         model = await ctx.read(partial(checkout.page_model, token=token))
         if model.status == "paid":
             return _receipt(ctx, model)
-        checkout.check_payable(model)
+        checkout.check_payable(model.status, model.order.state)
     except FlintError as err:
         return _problem(ctx, err)
     return _form_page(ctx, model, 200)

@@ -39,7 +39,7 @@ async def pay(runtime: Runtime, token: str, form: Mapping[str, str]) -> Paid | D
         model = await db.read(partial(checkout.page_model, token=token))
         if model.status == "paid":
             return Paid(model)
-        checkout.check_payable(model)
+        checkout.check_payable(model.status, model.order.state)
         card = checkout.parse_card(form, parse_time(db.now()).date())
         attempt = await db.write(partial(checkout.begin, token=token))
         if attempt is not None:

@@ -30,6 +30,7 @@ from server.payments import store as payments_store
 from server.replication import store
 from server.replication.cursor import Cursor, decode
 from server.store import Tx
+from server.technicians import store as technicians_store
 from sms import outbox
 from sms import store as sms_store
 from sync import protocol as p
@@ -70,7 +71,7 @@ def pull(
         p.Rejection(mutation_id=r["mutation_id"], name=r["name"], code=r["code"] or "", detail=r["detail"] or "")
         for r in reversed(store.recent_rejections(tx, request.client_id, REJECTIONS_SHOWN))
     ]
-    tech = tx.one("SELECT last_sync_at FROM technicians WHERE id = ?", (technician_id,))
+    tech = technicians_store.get(tx, technician_id)
     response = p.PullResponse(
         cursor=page.cursor.encode(),
         has_more=page.has_more,
