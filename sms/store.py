@@ -15,12 +15,7 @@ _MESSAGE = (
 
 
 def insert(tx: Tx, **row: Any) -> None:
-    columns = ", ".join(row)
-    marks = ", ".join("?" * len(row))
-    tx.run(
-        f"INSERT INTO sms_messages ({columns}, created_at, updated_at) VALUES ({marks}, ?, ?)",
-        [*row.values(), tx.now, tx.now],
-    )
+    tx.insert("sms_messages", {**row, "created_at": tx.now, "updated_at": tx.now})
     touch(tx, "sms", row["id"], row.get("job_id"))
 
 

@@ -14,12 +14,7 @@ _FROM = "payment_links l JOIN orders o ON o.id = l.order_id"
 
 
 def insert(tx: Tx, job_id: str | None, **row: Any) -> None:
-    columns = ", ".join(row)
-    marks = ", ".join("?" * len(row))
-    tx.run(
-        f"INSERT INTO payment_links ({columns}, status, created_at, updated_at) VALUES ({marks}, 'active', ?, ?)",
-        [*row.values(), tx.now, tx.now],
-    )
+    tx.insert("payment_links", {**row, "status": "active", "created_at": tx.now, "updated_at": tx.now})
     touch(tx, "paymentLink", row["id"], job_id)
 
 

@@ -14,10 +14,6 @@ _PAYMENT = (
 _REFUND = "n, id, payment_id, order_id, amount, currency, reason, status, request_key, created_at"
 
 
-def _marks(values: Sequence[Any]) -> str:
-    return ",".join("?" * len(values))
-
-
 def money_of(tx: Tx, order_ids: Sequence[str]) -> dict[str, tuple[list[int], list[int], list[int]]]:
     """For each order: the amounts of its captured payments, of its completed refunds, and of
     card payments in flight."""
@@ -35,11 +31,7 @@ def money_of(tx: Tx, order_ids: Sequence[str]) -> dict[str, tuple[list[int], lis
 
 
 def insert(tx: Tx, job_id: str | None, **row: Any) -> None:
-    columns = ", ".join(row)
-    tx.run(
-        f"INSERT INTO payments ({columns}, created_at) VALUES ({_marks(list(row))}, ?)",
-        [*row.values(), tx.now],
-    )
+    tx.insert("payments", {**row, "created_at": tx.now})
     touch(tx, "payment", row["id"], job_id)
 
 
@@ -92,11 +84,7 @@ def refunded(tx: Tx, payment_ids: Sequence[str], *, with_pending: bool = False) 
 
 
 def insert_refund(tx: Tx, **row: Any) -> None:
-    columns = ", ".join(row)
-    tx.run(
-        f"INSERT INTO refunds ({columns}, created_at) VALUES ({_marks(list(row))}, ?)",
-        [*row.values(), tx.now],
-    )
+    tx.insert("refunds", {**row, "created_at": tx.now})
 
 
 def set_refund_status(tx: Tx, refund_id: str, status: str, processor_ref: str | None = None) -> None:

@@ -66,6 +66,11 @@ class Tx:
             return []
         return self.all(sql.replace("{in}", ",".join("?" * len(values))), [*before, *values])
 
+    def insert(self, table: str, row: dict[str, Any]) -> None:
+        """`INSERT INTO table` the columns of `row`; names come from the store's code, never a caller."""
+        marks = ", ".join("?" * len(row))
+        self.conn.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({marks})", list(row.values()))
+
     def run(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
 
