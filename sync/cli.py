@@ -12,20 +12,15 @@ from typing import Any
 
 import msgspec
 
+from sync import ledger
 from sync.client import SyncError
 from sync.device import Device, DeviceError, SyncReport
 from sync.replica import NotEnrolled, Outgoing, Replica
 from sync.shown import Job
 
-SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
-
 
 def money(amount: int, currency: str) -> str:
-    sign = "-" if amount < 0 else ""
-    amount = abs(amount)
-    number = f"{amount // 100:,}.{amount % 100:02d}"
-    symbol = SYMBOLS.get(currency)
-    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {currency}"
+    return ledger.display(amount, currency)
 
 
 def cents(text: str) -> int:
