@@ -11,24 +11,24 @@ import pytest
 from tests.sms.conftest import Texting, wait_for, when
 
 
-@pytest.fixture
-def patient(tmp_path: Path) -> Iterator[Texting]:
-    """A server that waits a long time for Twilio's answer, so a test can kill it mid-send."""
-    pair = Texting(tmp_path, FLINT_TWILIO_TIMEOUT="30").start()
+def _waiting(tmp_path: Path, seconds: str) -> Iterator[Texting]:
+    pair = Texting(tmp_path, FLINT_TWILIO_TIMEOUT=seconds).start()
     try:
         yield pair
     finally:
         pair.close()
+
+
+@pytest.fixture
+def patient(tmp_path: Path) -> Iterator[Texting]:
+    """A server that waits a long time for Twilio's answer, so a test can kill it mid-send."""
+    yield from _waiting(tmp_path, "30")
 
 
 @pytest.fixture
 def hasty(tmp_path: Path) -> Iterator[Texting]:
     """A server that gives up on Twilio's answer after half a second."""
-    pair = Texting(tmp_path, FLINT_TWILIO_TIMEOUT="0.5").start()
-    try:
-        yield pair
-    finally:
-        pair.close()
+    yield from _waiting(tmp_path, "0.5")
 
 
 def test_killed_after_twilio_took_the_text_does_not_text_twice(patient: Texting) -> None:
