@@ -1,4 +1,5 @@
-"""The Litestar application: routers, the lifespan that opens the store, problem+json, OpenAPI."""
+"""The Litestar application: the one place that wires the domains together (routers, the
+store, the payment desk, texting, the scheduler) and maps errors to problem+json."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from litestar import Litestar, Router, get
+from litestar import Litestar, Router, asgi, get
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.handlers import ASGIRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
+from litestar.types import Receive, Scope, Send
 
 from server.clock import Clock, system_clock
 from server.config import Settings
@@ -22,25 +25,28 @@ from server.links import paying
 from server.links.pages import router as pay_pages
 from server.links.routes import router as links_router
 from server.messages import routes as messages_routes
+from server.messages import service as outbox
+from server.messages.texting import Sandbox, Texting, texting
 from server.money import display
 from server.orders.routes import router as orders_router
 from server.payments import refunding
+from server.payments.desk import PaymentDesk
 from server.payments.routes import router as payments_router
 from server.replication.routes import router as sync_router
-from server.runtime import Runtime
 from server.scheduler import Scheduler
 from server.store import Database
+from server.technicians import service as technicians
 from server.technicians.routes import router as technicians_router
 from server.web.auth import office_guard
 from server.web.context import provide_ctx
 from server.web.problems import document_errors, fallback_handlers, problem_plugin
+from server.web.state import STATE_KEY, WebState
 from server.wire import Actor
-from sms import outbox
-from sms.sandbox import routes as sandbox_routes
-from sms.setup import SANDBOX_API_PATH, texting
+from sms.sandbox.app import MOUNT_PATH
 
 MAX_BODY = 1024 * 1024
 TEMPLATES = Path(__file__).parent / "templates"
+RECOVERY = Actor(kind="system", id="recovery")
 
 
 def _filters(engine: JinjaTemplateEngine) -> None:
@@ -52,19 +58,27 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-RECOVERY = Actor(kind="system", id="recovery")
+def _mount(sandbox: Sandbox) -> ASGIRouteHandler:
+    """The built-in Twilio sandbox, an app of its own, under `/sandbox`."""
+
+    @asgi(MOUNT_PATH, is_mount=True, copy_scope=True, include_in_schema=False)
+    async def sandbox_app(scope: Scope, receive: Receive, send: Send) -> None:
+        await sandbox.app(scope, receive, send)
+
+    return sandbox_app
 
 
 def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
     db = Database(settings.db_path, clock)
-    runtime = Runtime(settings=settings, db=db, texting=texting(settings, db))
-    worker = runtime.texting.worker
+    desk = PaymentDesk(db)
+    texts: Texting = texting(settings, db)
+    worker = texts.worker
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.open()
-        await paying.settle_abandoned(runtime)
-        await refunding.resume_pending(runtime, RECOVERY)
+        await paying.settle_abandoned(desk)
+        await refunding.resume_pending(desk, RECOVERY)
         await worker.recover()
         db.listeners.add(outbox.TOPIC, worker.kick)
         scheduler = Scheduler(db)
@@ -78,8 +92,8 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         finally:
             scheduler.shutdown()
             await worker.close()
-            if runtime.texting.sandbox is not None:
-                await runtime.texting.sandbox.close()
+            if texts.sandbox is not None:
+                await texts.sandbox.state.close()
             await db.close()
 
     office = [
@@ -91,32 +105,28 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         payments_router,
         messages_routes.office,
     ]
-    public = [pay_pages, messages_routes.webhooks, sync_router]
-    sandbox = runtime.texting.sandbox
-    if sandbox is not None:
-        public += [
-            sandbox_routes.twilio_api(sandbox, SANDBOX_API_PATH),
-            sandbox_routes.phone(sandbox, runtime.texting.from_number),
-        ]
+    public: list[Router | ASGIRouteHandler] = [pay_pages, messages_routes.webhooks, sync_router]
+    if texts.sandbox is not None:
+        public.append(_mount(texts.sandbox))
     app = Litestar(
         route_handlers=[healthz, Router("/", route_handlers=office, guards=[office_guard]), *public],
-        dependencies={"ctx": Provide(provide_ctx)},
+        dependencies={
+            "ctx": Provide(provide_ctx),
+            "desk": Provide(lambda: desk, use_cache=True, sync_to_thread=False),
+            "texting": Provide(lambda: texts, use_cache=True, sync_to_thread=False),
+        },
         lifespan=[lifespan],
         plugins=[problem_plugin()],
         exception_handlers=fallback_handlers(),
         request_max_body_size=MAX_BODY,
-        template_config=TemplateConfig(
-            directory=[TEMPLATES, sandbox_routes.TEMPLATES],
-            engine=JinjaTemplateEngine,
-            engine_callback=_filters,
-        ),
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_filters),
         openapi_config=OpenAPIConfig(
             title="Flint",
             version="1.0.0",
             path="/schema",
             render_plugins=[JsonRenderPlugin()],
         ),
-        state=State({"runtime": runtime}),
+        state=State({STATE_KEY: WebState(settings=settings, db=db, find_device=technicians.device_for_token)}),
     )
     document_errors(app)
     return app

@@ -12,6 +12,7 @@ import msgspec
 
 from server.clock import Clock, format_time, system_clock
 from server.customers import service as customers
+from server.customers import store as customers_store
 from server.customers.types import CreateCustomer
 from server.ids import hash_token, new_id
 from server.jobs import service as jobs
@@ -80,7 +81,7 @@ def seed(db_path: str, clock: Clock = system_clock, fixtures: Fixtures | None = 
     now = clock()
 
     def unit(tx: Tx) -> bool:
-        if tx.one("SELECT 1 FROM customers LIMIT 1") is not None:
+        if customers_store.any_exist(tx):
             return False
         customer_ids = {c.key: customers.create(tx, c).id for c in data.customers}
         technician_ids: dict[str, str] = {}

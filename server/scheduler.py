@@ -10,8 +10,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from server.clock import parse_time
-from server.replication.store import purge_old_changes
-from server.store import Database
+from server.store import Database, changelog
 from server.web.idempotency import purge_expired
 
 log = logging.getLogger("flint.scheduler")
@@ -48,7 +47,7 @@ class Scheduler:
 
     def start(self) -> None:
         self.every(3600, "purge_idempotency_keys", lambda: self.db.write(purge_expired))
-        self.every(3600, "purge_change_log", lambda: self.db.write(purge_old_changes))
+        self.every(3600, "purge_change_log", lambda: self.db.write(changelog.purge_old))
         self._scheduler.start()
 
     def shutdown(self) -> None:

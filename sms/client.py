@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -21,7 +21,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from sms.policy import SendResult, classify
+from sms.sender import Found, Kind, SendResult
 
 log = logging.getLogger("flint.sms")
 
@@ -41,14 +41,15 @@ class RoutedHttpClient(TwilioHttpClient):  # type: ignore[misc]
         return super().request(method, urlunsplit(routed), *args, **kwargs)
 
 
-@dataclass(frozen=True, slots=True)
-class Found:
-    sid: str
-    provider_status: str
+def classify(http_status: int, error_code: int | None) -> Kind:
+    """What an error answer from Twilio means for the message."""
+    if http_status == 429 or http_status >= 500:
+        return "retry"
+    return "rejected"
 
 
-class TwilioGateway:
-    """`send` one text and say what happened; `find` a text Twilio may have taken unseen."""
+class TwilioSender:
+    """The `Sender` backed by Twilio's Messages API, through the real `twilio` client."""
 
     def __init__(
         self,
@@ -85,14 +86,15 @@ class TwilioGateway:
             return SendResult("in_doubt", detail=str(exc))
         return SendResult("accepted", sid=message.sid, provider_status=message.status)
 
-    async def find(self, to: str, body: str, since: datetime) -> Found | None:
-        """The text to `to` with this body that Twilio created at or after `since`, if any.
-        Raises `requests` or `TwilioRestException` errors when Twilio cannot be asked."""
-        return await asyncio.to_thread(self._find, to, body, since)
+    async def find(self, to: str, body: str, since: datetime, taken: Collection[str] = ()) -> Found | None:
+        """Raises `requests` or `TwilioRestException` errors when Twilio cannot be asked."""
+        return await asyncio.to_thread(self._find, to, body, since, taken)
 
-    def _find(self, to: str, body: str, since: datetime) -> Found | None:
+    def _find(self, to: str, body: str, since: datetime, taken: Collection[str]) -> Found | None:
         for message in self._client.messages.list(to=to, from_=self.from_number, limit=50):
             created = message.date_created
+            if message.sid in taken:
+                continue
             if message.body == body and created is not None and created.astimezone(UTC) >= since:
                 return Found(sid=str(message.sid), provider_status=str(message.status))
         return None

@@ -8,9 +8,10 @@ from litestar.params import FromPath, JSONBody
 
 from server.customers import service
 from server.customers.types import CreateCustomer, Customer
+from server.store.paging import Page, decode_cursor
 from server.web.body import StrictBody
 from server.web.context import Ctx
-from server.web.pagination import Cursor, Limit, Page, decode_cursor
+from server.web.params import Cursor, Limit
 
 
 @post("/", dto=StrictBody, return_dto=None, status_code=201)

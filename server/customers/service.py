@@ -5,7 +5,7 @@ from server.customers.types import CreateCustomer, Customer
 from server.errors import NotFound
 from server.ids import new_id
 from server.store import Tx
-from server.web.pagination import Page, each, paginate
+from server.store.paging import Page, each, paginate
 
 
 def create(tx: Tx, data: CreateCustomer) -> Customer:

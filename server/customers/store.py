@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from server.changes import touch
 from server.customers.types import CreateCustomer, Customer
 from server.store import Row, Tx
+from server.store.changelog import touch
 
 _COLUMNS = "n, id, name, phone, email, kind, created_at, updated_at"
 
@@ -41,3 +41,7 @@ def get_many(tx: Tx, ids: Sequence[str]) -> dict[str, Row]:
 def page(tx: Tx, after: int, limit: int) -> list[Row]:
     params: list[Any] = [after, limit + 1]
     return tx.all(f"SELECT {_COLUMNS} FROM customers WHERE n > ? ORDER BY n LIMIT ?", params)
+
+
+def any_exist(tx: Tx) -> bool:
+    return tx.one("SELECT 1 FROM customers LIMIT 1") is not None

@@ -9,10 +9,11 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from server.jobs import service
 from server.jobs.types import CreateJob, Job, JobStatus, UpdateJob
+from server.store.paging import Page, decode_cursor
 from server.trail.types import Trail
 from server.web.body import StrictBody
 from server.web.context import Ctx
-from server.web.pagination import Cursor, Limit, Page, decode_cursor
+from server.web.params import Cursor, Limit
 
 
 @post("/", dto=StrictBody, return_dto=None, status_code=201)

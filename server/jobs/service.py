@@ -16,10 +16,10 @@ from server.money import DEFAULT_CURRENCY, Money
 from server.orders import service as orders
 from server.orders.rules import NO_MONEY
 from server.store import Row, Tx
+from server.store.paging import Page, paginate
 from server.technicians import store as technicians_store
 from server.trail import service as trail
 from server.trail.types import Trail
-from server.web.pagination import Page, paginate
 from server.wire import Actor
 
 _WIRE_NAMES = {"title": "title", "address": "address", "scheduled_at": "scheduledAt"}

@@ -3,8 +3,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from server.changes import touch
 from server.store import Row, Tx
+from server.store.changelog import touch
 
 _JOB = "n, id, customer_id, technician_id, title, address, status, scheduled_at, version, created_at, updated_at"
 

@@ -14,6 +14,7 @@ from litestar.response import Template
 from server.errors import FlintError, Gone, InvalidRequest, NotFound
 from server.links import checkout, paying
 from server.links.checkout import PageModel
+from server.payments.desk import PaymentDesk
 from server.web.context import Ctx
 
 DECLINES = {
@@ -27,7 +28,7 @@ ECHOED = ("expMonth", "expYear", "postalCode")  # never the card number or the s
 def _page(name: str, ctx: Ctx, status: int = 200, **context: Any) -> Template:
     return Template(
         template_name=name,
-        context={"business": ctx.runtime.settings.business_name, **context},
+        context={"business": ctx.settings.business_name, **context},
         status_code=status,
         headers=HEADERS,
     )
@@ -69,10 +70,12 @@ async def pay_page(token: FromPath[str], ctx: NamedDependency[Ctx]) -> Template:
 
 
 @post("/pay/{token:str}", include_in_schema=False, status_code=200)
-async def pay(token: FromPath[str], request: Request[Any, Any, Any], ctx: NamedDependency[Ctx]) -> Template:
+async def pay(
+    token: FromPath[str], request: Request[Any, Any, Any], ctx: NamedDependency[Ctx], desk: NamedDependency[PaymentDesk]
+) -> Template:
     form = await _form(request)
     try:
-        outcome = await paying.pay(ctx.runtime, token, form)
+        outcome = await paying.pay(desk, token, form)
     except InvalidRequest as err:
         model = await ctx.read(partial(checkout.page_model, token=token))
         errors = {e.field: e.message for e in err.errors}

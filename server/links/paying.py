@@ -11,8 +11,8 @@ from server.clock import parse_time
 from server.errors import ProcessorUnavailable
 from server.links import checkout
 from server.links.checkout import Attempt, PageModel
+from server.payments.desk import PaymentDesk
 from server.payments.processor import Charge
-from server.runtime import Runtime
 from server.store import Tx
 from server.wire import Actor
 
@@ -32,10 +32,10 @@ class Declined:
     code: str
 
 
-async def pay(runtime: Runtime, token: str, form: Mapping[str, str]) -> Paid | Declined:
+async def pay(desk: PaymentDesk, token: str, form: Mapping[str, str]) -> Paid | Declined:
     """Raises NotFound (404), Gone (410), InvalidRequest (400) or ProcessorUnavailable (502)."""
-    db = runtime.db
-    async with runtime.locks.hold(f"pay:{token}"):
+    db = desk.db
+    async with desk.locks.hold(f"pay:{token}"):
         model = await db.read(partial(checkout.page_model, token=token))
         if model.status == "paid":
             return Paid(model)
@@ -44,7 +44,7 @@ async def pay(runtime: Runtime, token: str, form: Mapping[str, str]) -> Paid | D
         attempt = await db.write(partial(checkout.begin, token=token))
         if attempt is not None:
             try:
-                charge = await runtime.processor.charge(card, attempt.amount, idempotency_key=attempt.payment_id)
+                charge = await desk.processor.charge(card, attempt.amount, idempotency_key=attempt.payment_id)
             except Exception as exc:
                 log.exception("charge %s did not complete; it stays in flight and resumes", attempt.payment_id)
                 raise ProcessorUnavailable(
@@ -57,14 +57,14 @@ async def pay(runtime: Runtime, token: str, form: Mapping[str, str]) -> Paid | D
         return Paid(model)
 
 
-async def settle_abandoned(runtime: Runtime) -> int:
+async def settle_abandoned(desk: PaymentDesk) -> int:
     """At start-up: card payments left in flight by a dead process are settled by what the
     processor saw; one it never saw is declined as `not_completed`, freeing the balance."""
-    pending = await runtime.db.read(checkout.in_flight)
+    pending = await desk.db.read(checkout.in_flight)
     for attempt in pending:
-        found = await runtime.processor.find_charge(attempt.payment_id)
+        found = await desk.processor.find_charge(attempt.payment_id)
         charge = found or Charge(approved=False, brand="unknown", last4="", decline_code="not_completed")
-        await runtime.db.write(partial(_settle, attempt=attempt, charge=charge))
+        await desk.db.write(partial(_settle, attempt=attempt, charge=charge))
     return len(pending)
 
 

@@ -9,10 +9,11 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from server.links import service
 from server.links.types import CreatePaymentLink, PaymentLink, SendSms
+from server.messages.types import SmsMessage
+from server.store.paging import Page, decode_cursor
 from server.web.body import StrictBody
 from server.web.context import Ctx
-from server.web.pagination import Cursor, Limit, Page, decode_cursor
-from sms.types import SmsMessage
+from server.web.params import Cursor, Limit
 
 
 @post("/", dto=StrictBody, return_dto=None, status_code=201)
@@ -59,7 +60,7 @@ async def send_sms(
         link_id=link_id,
         to=data.to if data else None,
         public_url=ctx.public_url,
-        business=ctx.runtime.settings.business_name,
+        business=ctx.settings.business_name,
     )
     return await ctx.commit(unit, status=202)
 

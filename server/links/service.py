@@ -11,6 +11,8 @@ from server.errors import FieldError, InvalidRequest, NotFound, RuleViolation
 from server.ids import new_id
 from server.links import rules, store
 from server.links.types import CreatePaymentLink, PaymentLink
+from server.messages import service as outbox
+from server.messages.types import SmsMessage
 from server.money import Money, display
 from server.orders import rules as order_rules
 from server.orders import service as orders
@@ -19,11 +21,10 @@ from server.orders.types import CreateOrder
 from server.payments import rules as payment_rules
 from server.payments import store as payments_store
 from server.store import Row, Tx
+from server.store.paging import Page, paginate
 from server.trail import service as trail
-from server.web.pagination import Page, paginate
 from server.wire import Actor
-from sms import bodies, outbox
-from sms.types import SmsMessage
+from sms import bodies
 
 DEFAULT_LIFETIME = timedelta(days=30)
 

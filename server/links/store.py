@@ -3,8 +3,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from server.changes import touch
 from server.store import Row, Tx
+from server.store.changelog import touch
 
 _LINK = (
     "l.n, l.id, l.token, l.order_id, l.name, l.amount, l.currency, l.status, l.metadata, l.expires_at,"

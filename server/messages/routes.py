@@ -8,11 +8,14 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
 from server.errors import Forbidden
+from server.messages import service as outbox
+from server.messages.texting import Texting
+from server.messages.types import SmsMessage
+from server.store.paging import Page, decode_cursor
 from server.web.context import Ctx
-from server.web.pagination import Cursor, Limit, Page, decode_cursor
-from sms import outbox, policy
+from server.web.params import Cursor, Limit
+from sms import policy
 from sms.signature import is_valid
-from sms.types import SmsMessage
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -35,18 +38,20 @@ async def get_message(message_id: FromPath[str], ctx: NamedDependency[Ctx]) -> S
     return await ctx.read(partial(outbox.get, message_id=message_id))
 
 
-async def _signed_form(request: Request[Any, Any, Any], ctx: Ctx) -> dict[str, str]:
+async def _signed_form(request: Request[Any, Any, Any], ctx: Ctx, auth_token: str) -> dict[str, str]:
     """The form Twilio posted, once its signature checks out against FLINT_PUBLIC_URL + path."""
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     url = ctx.public_url + request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if not is_valid(ctx.runtime.texting.auth_token, url, form, request.headers.get("x-twilio-signature")):
+    if not is_valid(auth_token, url, form, request.headers.get("x-twilio-signature")):
         raise Forbidden("the X-Twilio-Signature does not match this request")
     return form
 
 
 @post("/webhooks/twilio/status", status_code=204)
-async def status_callback(request: Request[Any, Any, Any], ctx: NamedDependency[Ctx]) -> None:
-    form = await _signed_form(request, ctx)
+async def status_callback(
+    request: Request[Any, Any, Any], ctx: NamedDependency[Ctx], texting: NamedDependency[Texting]
+) -> None:
+    form = await _signed_form(request, ctx, texting.auth_token)
     sid = form.get("MessageSid") or form.get("SmsSid")
     status = form.get("MessageStatus") or form.get("SmsStatus")
     if not sid or not status:
@@ -63,8 +68,10 @@ async def status_callback(request: Request[Any, Any, Any], ctx: NamedDependency[
 
 
 @post("/webhooks/twilio/inbound", status_code=200)
-async def inbound(request: Request[Any, Any, Any], ctx: NamedDependency[Ctx]) -> Response[str]:
-    form = await _signed_form(request, ctx)
+async def inbound(
+    request: Request[Any, Any, Any], ctx: NamedDependency[Ctx], texting: NamedDependency[Texting]
+) -> Response[str]:
+    form = await _signed_form(request, ctx, texting.auth_token)
     sender, word = form.get("From", ""), policy.keyword(form.get("Body", ""))
     if sender and word is not None:
         await ctx.write(partial(outbox.set_opt_out, phone=sender, opted_out=word == "opt_out"))

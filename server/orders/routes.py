@@ -9,9 +9,10 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from server.orders import service
 from server.orders.types import AddLineItems, CreateOrder, Order, UpdateOrder
+from server.store.paging import Page, decode_cursor
 from server.web.body import StrictBody
 from server.web.context import Ctx
-from server.web.pagination import Cursor, Limit, Page, decode_cursor
+from server.web.params import Cursor, Limit
 
 
 @post("/", dto=StrictBody, return_dto=None, status_code=201)

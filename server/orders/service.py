@@ -16,8 +16,8 @@ from server.orders.rules import Figures, Line
 from server.orders.types import CreateOrder, LineItem, LineItemIn, Order, UpdateOrder
 from server.payments import store as payments_store
 from server.store import Row, Tx
+from server.store.paging import Page, paginate
 from server.trail import service as trail
-from server.web.pagination import Page, paginate
 from server.wire import Actor
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import msgspec
 
-from server.changes import touch
 from server.errors import RuleViolation
 from server.store import Row, Tx
+from server.store.changelog import touch
 
 _ORDER = "n, id, version, state, customer_id, job_id, metadata, currency, created_at, updated_at"
 _LINE = "n, order_id, uid, name, quantity, unit_amount, kind, added_by_kind, added_by_id, created_at"

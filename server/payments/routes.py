@@ -9,10 +9,12 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from server.errors import FlintError
 from server.payments import refunding, service
+from server.payments.desk import PaymentDesk
 from server.payments.types import CreateRefund, Payment, RecordPayment, Refund
+from server.store.paging import Page, decode_cursor
 from server.web.body import StrictBody
 from server.web.context import Ctx
-from server.web.pagination import Cursor, Limit, Page, decode_cursor
+from server.web.params import Cursor, Limit
 
 
 @get("/payments")
@@ -36,12 +38,14 @@ async def record_payment(data: JSONBody[RecordPayment], ctx: NamedDependency[Ctx
 
 
 @post("/refunds", dto=StrictBody, return_dto=None, status_code=201)
-async def create_refund(data: JSONBody[CreateRefund], ctx: NamedDependency[Ctx]) -> Response[Refund]:
+async def create_refund(
+    data: JSONBody[CreateRefund], ctx: NamedDependency[Ctx], desk: NamedDependency[PaymentDesk]
+) -> Response[Refund]:
     replay = await ctx.replayed()
     if replay is not None:
         return replay
     try:
-        refund_id = await refunding.refund(ctx.runtime, ctx.actor, data, await ctx.request_key())
+        refund_id = await refunding.refund(desk, ctx.actor, data, await ctx.request_key())
     except FlintError as err:
         if err.status >= 500:
             raise

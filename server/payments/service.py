@@ -14,8 +14,8 @@ from server.orders import store as orders_store
 from server.payments import rules, store
 from server.payments.types import Card, CreateRefund, Payment, RecordPayment, Refund
 from server.store import Row, Tx
+from server.store.paging import Page, each, paginate
 from server.trail import service as trail
-from server.web.pagination import Page, each, paginate
 from server.wire import Actor
 
 

@@ -4,8 +4,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from server.changes import touch
 from server.store import Row, Tx
+from server.store.changelog import touch
 
 _PAYMENT = (
     "n, id, order_id, amount, currency, status, method, card_brand, card_last4, decline_code,"

@@ -23,16 +23,16 @@ from server.jobs import service as jobs
 from server.jobs import store as jobs_store
 from server.links import service as links
 from server.links import store as links_store
+from server.messages import service as outbox
+from server.messages import store as sms_store
 from server.orders import service as orders
 from server.orders import store as orders_store
 from server.payments import service as payments
 from server.payments import store as payments_store
 from server.replication import store
 from server.replication.cursor import Cursor, decode
-from server.store import Tx
+from server.store import Tx, changelog
 from server.technicians import store as technicians_store
-from sms import outbox
-from sms import store as sms_store
 from sync import protocol as p
 
 REJECTIONS_SHOWN = 100
@@ -60,7 +60,7 @@ def pull(
     if client is not None and client["device_id"] != device_id:
         raise Forbidden("this clientId belongs to another device")
     cursor = decode(request.cursor)
-    floor, top = store.change_bounds(tx)
+    floor, top = changelog.bounds(tx)
     if cursor is None or (cursor.snapshot_after is None and not floor <= cursor.seq <= top):
         page = _snapshot(tx, technician_id, Cursor(top, 0), request.limit, public_url, reset=True)
     elif cursor.snapshot_after is not None:
@@ -103,12 +103,12 @@ def _snapshot(tx: Tx, technician_id: str, cursor: Cursor, limit: int, public_url
 
 
 def _changes(tx: Tx, technician_id: str, after: int, limit: int, public_url: str) -> Page:
-    rows = store.changes_after(tx, after, limit + 1)
+    rows = changelog.after(tx, after, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     if more:
-        rows += store.rest_of_txn(tx, rows[-1]["txn"], rows[-1]["seq"])
-        more = bool(store.changes_after(tx, rows[-1]["seq"], 1))
+        rows += changelog.rest_of_txn(tx, rows[-1]["txn"], rows[-1]["seq"])
+        more = bool(changelog.after(tx, rows[-1]["seq"], 1))
     if not rows:
         return Page([], Cursor(after), False, False)
     scope = {r["id"]: r["customer_id"] for r in store.scope_jobs(tx, technician_id)}

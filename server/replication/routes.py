@@ -34,7 +34,7 @@ def _device(ctx: Ctx) -> tuple[Device, str]:
         actor=ctx.actor,
         technician_id=caller.technician_id,
         public_url=ctx.public_url,
-        business=ctx.runtime.settings.business_name,
+        business=ctx.settings.business_name,
     )
     return device, caller.device_id
 
@@ -69,7 +69,7 @@ async def sync_pull(data: JSONBody[p.PullRequest], ctx: NamedDependency[Ctx]) ->
             public_url=ctx.public_url,
         )
     )
-    now = parse_time(ctx.runtime.db.now())
+    now = parse_time(ctx.db.now())
     if last_sync is None or parse_time(last_sync) + SYNC_MARK_EVERY <= now:
         await ctx.write(partial(technicians_store.mark_synced, technician_id=device.technician_id))
     return response

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
 from typing import Any
 
-from server.clock import format_time, parse_time
 from server.store import Row, Tx
 
 
@@ -53,33 +51,6 @@ def recent_rejections(tx: Tx, client_id: str, limit: int) -> list[Row]:
         " ORDER BY mutation_id DESC LIMIT ?",
         (client_id, limit),
     )
-
-
-_CHANGE = "seq, entity, entity_id, job_id, moved_from, txn"
-
-
-def changes_after(tx: Tx, seq: int, limit: int) -> list[Row]:
-    return tx.all(f"SELECT {_CHANGE} FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
-
-
-def rest_of_txn(tx: Tx, txn: int, after_seq: int) -> list[Row]:
-    return tx.all(f"SELECT {_CHANGE} FROM changes WHERE txn = ? AND seq > ? ORDER BY seq", (txn, after_seq))
-
-
-def change_bounds(tx: Tx) -> tuple[int, int]:
-    """(oldest kept seq - 1, newest seq): a cursor below the first is too old to resume from."""
-    row = tx.one("SELECT coalesce(min(seq), 1) - 1 AS floor, coalesce(max(seq), 0) AS top FROM changes")
-    assert row is not None
-    return int(row["floor"]), int(row["top"])
-
-
-CHANGES_KEPT = timedelta(days=90)
-
-
-def purge_old_changes(tx: Tx) -> int:
-    """A device whose cursor is older than what is kept gets a fresh snapshot (`reset`)."""
-    before = format_time(parse_time(tx.now) - CHANGES_KEPT)
-    return tx.run("DELETE FROM changes WHERE at < ?", (before,)).rowcount
 
 
 _SCOPE = "technician_id = ? AND status != 'cancelled'"

@@ -6,11 +6,12 @@ from litestar import Response, Router, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
+from server.store.paging import Page, decode_cursor
 from server.technicians import service
 from server.technicians.types import CreateTechnician, Device, EnrolDevice, EnrolledDevice, Technician
 from server.web.body import StrictBody
 from server.web.context import Ctx
-from server.web.pagination import Cursor, Limit, Page, decode_cursor
+from server.web.params import Cursor, Limit
 
 
 @post("/technicians", dto=StrictBody, return_dto=None, status_code=201)

@@ -3,9 +3,10 @@ from __future__ import annotations
 from server.errors import NotFound
 from server.ids import hash_token, new_id, new_token
 from server.store import Row, Tx
+from server.store.paging import Page, each, paginate
 from server.technicians import store
 from server.technicians.types import CreateTechnician, Device, EnrolDevice, EnrolledDevice, Technician
-from server.web.pagination import Page, each, paginate
+from server.web.state import DeviceIdentity
 
 DEVICE_TOKEN_PREFIX = "fdt"  # noqa: S105 - a prefix, not a secret
 
@@ -59,6 +60,12 @@ def enrol_device(tx: Tx, technician_id: str, data: EnrolDevice) -> EnrolledDevic
 def devices_page(tx: Tx, technician_id: str, after: int, limit: int) -> Page[Device]:
     get(tx, technician_id)
     return paginate(store.devices_of(tx, technician_id, after, limit), limit, each(to_device))
+
+
+def device_for_token(tx: Tx, token_hash: str) -> DeviceIdentity | None:
+    """Whose device a token is (the web layer's device-token auth asks this)."""
+    row = store.active_device_by_token(tx, token_hash)
+    return None if row is None else DeviceIdentity(device_id=row["id"], technician_id=row["technician_id"])
 
 
 def revoke_device(tx: Tx, device_id: str) -> None:

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
 from server.errors import Forbidden, Unauthorized
 from server.ids import hash_token
-from server.technicians import store as technicians_store
-
-if TYPE_CHECKING:
-    from server.runtime import Runtime
+from server.web.state import web_state
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +33,6 @@ class Caller:
 OFFICE = Caller("office")
 
 
-def runtime_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Runtime:
-    runtime: Runtime = connection.app.state.runtime
-    return runtime
-
-
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     header = connection.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -50,15 +42,15 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 
 async def _device_caller(connection: ASGIConnection[Any, Any, Any, Any], token: str) -> Caller | None:
-    digest = hash_token(token)
-    row = await runtime_of(connection).db.read(lambda tx: technicians_store.active_device_by_token(tx, digest))
-    if row is None:
+    digest, state = hash_token(token), web_state(connection)
+    found = await state.db.read(lambda tx: state.find_device(tx, digest))
+    if found is None:
         return None
-    return Caller("device", device_id=row["id"], technician_id=row["technician_id"])
+    return Caller("device", device_id=found.device_id, technician_id=found.technician_id)
 
 
 def _is_office_key(connection: ASGIConnection[Any, Any, Any, Any], token: str) -> bool:
-    return hmac.compare_digest(token.encode(), runtime_of(connection).settings.api_key.encode())
+    return hmac.compare_digest(token.encode(), web_state(connection).settings.api_key.encode())
 
 
 async def office_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -1,4 +1,4 @@
-"""`Ctx`, injected into every route: who is calling, and the two ways to reach the store."""
+"""`Ctx`, injected into every route: who is calling, the settings, and the ways to reach the store."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from typing import Any, TypeVar
 import msgspec
 from litestar import Request, Response
 
+from server.config import Settings
 from server.errors import FlintError
-from server.runtime import Runtime
-from server.store import Tx
-from server.web.auth import Caller, runtime_of
+from server.store import Database, Tx
+from server.web.auth import Caller
 from server.web.idempotency import HEADER, IdempotencyKey, Outcome, parse_key, run_once, stored
 from server.web.problems import PROBLEM_MEDIA_TYPE
+from server.web.state import web_state
 from server.wire import Actor
 
 T = TypeVar("T")
@@ -26,12 +27,14 @@ _encoder = msgspec.json.Encoder()
 class Ctx:
     def __init__(self, request: Request[Any, Any, Any]) -> None:
         self.request = request
-        self.runtime: Runtime = runtime_of(request)
+        state = web_state(request)
+        self.settings: Settings = state.settings
+        self.db: Database = state.db
         self.caller: Caller | None = request.state.get("caller")
 
     @property
     def public_url(self) -> str:
-        return self.runtime.settings.public_url
+        return self.settings.public_url
 
     @property
     def authenticated(self) -> Caller:
@@ -44,11 +47,11 @@ class Ctx:
         return Actor(kind=caller.kind, id=caller.actor_id)
 
     async def read(self, unit: Callable[[Tx], T]) -> T:
-        return await self.runtime.db.read(unit)
+        return await self.db.read(unit)
 
     async def write(self, unit: Callable[[Tx], T]) -> T:
         """A write with no response to record (webhooks, pages)."""
-        return await self.runtime.db.write(unit)
+        return await self.db.write(unit)
 
     async def idempotency_key(self) -> IdempotencyKey | None:
         request = self.request

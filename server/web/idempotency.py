@@ -19,6 +19,7 @@ import msgspec
 from server.clock import format_time, parse_time
 from server.errors import FieldError, FlintError, InvalidRequest, RuleViolation
 from server.store import Tx
+from server.store import idempotency as store
 from server.web.problems import encode_problem
 
 KEEP_FOR = timedelta(days=7)
@@ -69,10 +70,7 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
 
 def stored(tx: Tx, key: IdempotencyKey) -> Outcome | None:
     """The outcome stored for this key, if any (an expired one counts as none)."""
-    row = tx.one(
-        "SELECT request_hash, status, body, created_at FROM idempotency_keys WHERE scope = ? AND key = ?",
-        (key.scope, key.key),
-    )
+    row = store.find(tx, key.scope, key.key)
     if row is None:
         return None
     if parse_time(row["created_at"]) + KEEP_FOR <= parse_time(tx.now):
@@ -96,14 +94,9 @@ def run_once(tx: Tx, key: IdempotencyKey, unit: Callable[[Tx], bytes], status: i
         raise
     except FlintError as err:
         outcome = Outcome(err.status, encode_problem(err), problem=True, replayed=False)
-    tx.run(
-        "INSERT OR REPLACE INTO idempotency_keys (scope, key, request_hash, status, body, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (key.scope, key.key, key.request_hash, outcome.status, outcome.body, tx.now),
-    )
+    store.save(tx, key.scope, key.key, key.request_hash, outcome.status, outcome.body)
     return outcome
 
 
 def purge_expired(tx: Tx) -> int:
-    cutoff = format_time(parse_time(tx.now) - KEEP_FOR)
-    return tx.run("DELETE FROM idempotency_keys WHERE created_at <= ?", (cutoff,)).rowcount
+    return store.purge_before(tx, format_time(parse_time(tx.now) - KEEP_FOR))

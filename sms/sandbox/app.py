@@ -1,4 +1,5 @@
-"""The sandbox on its own: `python -m sms.sandbox`, the test double the suite talks to over HTTP."""
+"""The sandbox as an app of its own: alone (`python -m sms.sandbox`, the suite's Twilio), or
+mounted by the Flint server under `/sandbox` when no Twilio account is configured."""
 
 from __future__ import annotations
 
@@ -13,9 +14,15 @@ from sms.sandbox.routes import TEMPLATES, phone, twilio_api
 from sms.sandbox.state import SandboxState
 
 DEFAULT_FROM = "+15005550006"
+MOUNT_PATH = "/sandbox"
+MOUNTED_API_PREFIX = "/twilio"  # the Messages API, under the mount path
 
 
-def create_sandbox_app(state: SandboxState, from_number: str = DEFAULT_FROM) -> Litestar:
+def create_sandbox_app(state: SandboxState, from_number: str = DEFAULT_FROM, *, mounted: bool = False) -> Litestar:
+    """Alone, the Messages API answers at `/2010-04-01/...` (as Twilio's host does) and the pages
+    at `/sandbox/...`. Mounted at `MOUNT_PATH`, the API is at `/sandbox/twilio/2010-04-01/...`
+    and the pages stay where a browser expects them; the host app then runs the lifespan."""
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         try:
@@ -23,9 +30,10 @@ def create_sandbox_app(state: SandboxState, from_number: str = DEFAULT_FROM) -> 
         finally:
             await state.close()
 
+    api, pages = (MOUNTED_API_PREFIX, "/") if mounted else ("/", MOUNT_PATH)
     return Litestar(
-        route_handlers=[twilio_api(state), phone(state, from_number)],
+        route_handlers=[twilio_api(state, api), phone(state, from_number, prefix=pages, base=MOUNT_PATH)],
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
-        lifespan=[lifespan],
+        lifespan=[] if mounted else [lifespan],
         openapi_config=None,
     )

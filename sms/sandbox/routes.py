@@ -124,8 +124,9 @@ def _parts(body: str) -> list[tuple[str, bool]]:
     return [(piece, bool(LINK.fullmatch(piece))) for piece in LINK.split(body) if piece]
 
 
-def phone(state: SandboxState, from_number: str) -> Router:
-    """`/sandbox/phone/<number>` and the control API tests use."""
+def phone(state: SandboxState, from_number: str, prefix: str = "/sandbox", base: str = "/sandbox") -> Router:
+    """`{prefix}/phone/<number>` and the control API tests use; `base` is where a browser finds
+    `prefix` (the two differ when the sandbox is mounted under another app)."""
 
     @get("/phone/{number:str}")
     async def phone_page(number: FromPath[str]) -> Template:
@@ -141,7 +142,7 @@ def phone(state: SandboxState, from_number: str) -> Router:
         ]
         return Template(
             template_name="phone.html",
-            context={"number": number, "texts": texts, "opted_out": number in state.opted_out},
+            context={"number": number, "texts": texts, "opted_out": number in state.opted_out, "base": base},
         )
 
     @post("/phone/{number:str}/reply", status_code=303)
@@ -150,7 +151,7 @@ def phone(state: SandboxState, from_number: str) -> Router:
         body = form.get("Body")
         if isinstance(body, str) and body.strip():
             await state.receive(number, from_number, body.strip())
-        return Redirect(f"/sandbox/phone/{number}", status_code=303)
+        return Redirect(f"{base}/phone/{number}", status_code=303)
 
     @get("/messages")
     async def messages(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
@@ -175,7 +176,7 @@ def phone(state: SandboxState, from_number: str) -> Router:
         await state.receive(data["from"], from_number, data["body"])
 
     return Router(
-        "/sandbox",
+        prefix,
         route_handlers=[phone_page, reply, messages, reset, faults, inbound],
         include_in_schema=False,
     )

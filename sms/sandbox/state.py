@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import msgspec
 
+from sms import policy
 from sms.signature import sign
 
 log = logging.getLogger("flint.sandbox")
@@ -29,8 +30,6 @@ MAGIC_TO = {
     "+15005550004": (21610, "Attempt to send to unsubscribed recipient"),
     "+15005550009": (21614, "'To' number is not a valid mobile number"),
 }
-OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
-OPT_IN_WORDS = {"START", "UNSTOP", "YES"}
 
 
 class Fault(msgspec.Struct, omit_defaults=True):
@@ -158,10 +157,10 @@ class SandboxState:
     async def receive(self, from_: str, to: str, body: str) -> SandboxMessage:
         """A text from a customer's phone: Twilio's own opt-out handling, then the inbound
         webhook, answered before this returns."""
-        word = body.strip().upper()
-        if word in OPT_OUT_WORDS:
+        word = policy.keyword(body)
+        if word == "opt_out":
             self.opted_out.add(from_)
-        elif word in OPT_IN_WORDS:
+        elif word == "opt_in":
             self.opted_out.discard(from_)
         message = self._keep(to, from_, body, "received", "inbound")
         if self.inbound_url:

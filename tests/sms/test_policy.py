@@ -4,8 +4,10 @@ import random
 
 import pytest
 
+from server.messages import rules
 from sms import policy
 from sms.bodies import payment_request, segments
+from sms.client import classify
 from sms.signature import is_valid, sign
 
 
@@ -14,27 +16,27 @@ from sms.signature import is_valid, sign
     [(429, "retry"), (500, "retry"), (503, "retry"), (400, "rejected"), (404, "rejected"), (401, "rejected")],
 )
 def test_what_an_answer_means(status: int, kind: str) -> None:
-    assert policy.classify(status, None) == kind
+    assert classify(status, None) == kind
 
 
 def test_backoff_grows_and_jitters_within_bounds() -> None:
     rng = random.Random(7)
     for attempt in range(1, 6):
         step = 2.0 * 2 ** (attempt - 1)
-        delays = [policy.backoff(attempt, 2.0, rng=rng) for _ in range(200)]
+        delays = [rules.backoff(attempt, 2.0, rng=rng) for _ in range(200)]
         assert all(step / 2 <= d <= step for d in delays)
         assert len(set(delays)) > 100
-    assert policy.backoff(30, 2.0, cap=300, rng=rng) <= 300
+    assert rules.backoff(30, 2.0, cap=300, rng=rng) <= 300
 
 
 def test_statuses_only_move_forward() -> None:
-    assert policy.moves_forward("queued", "sending")
-    assert policy.moves_forward("sending", "delivered")
-    assert not policy.moves_forward("delivered", "sent")
-    assert not policy.moves_forward("delivered", "delivered")
-    assert not policy.moves_forward("failed", "delivered")
-    assert not policy.moves_forward("blocked", "sent")
-    assert not policy.moves_forward("sent", "bogus")
+    assert rules.moves_forward("queued", "sending")
+    assert rules.moves_forward("sending", "delivered")
+    assert not rules.moves_forward("delivered", "sent")
+    assert not rules.moves_forward("delivered", "delivered")
+    assert not rules.moves_forward("failed", "delivered")
+    assert not rules.moves_forward("blocked", "sent")
+    assert not rules.moves_forward("sent", "bogus")
 
 
 @pytest.mark.parametrize(("body", "word"), [

@@ -1,24 +1,21 @@
-"""Lists: `limit` (1-200, default 50) and an opaque `cursor`; `{"data": [...], "nextCursor"}`."""
+"""Lists: pages of rows by their position `n`, an opaque `cursor`; `{"data": [...], "nextCursor"}`.
+
+Every domain pages its lists with these; the route parameters (`Limit`, `Cursor`) are the web
+layer's (`server.web.params`)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 from collections.abc import Callable, Sequence
-from typing import Annotated, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import msgspec
-from litestar.params import QueryParameter
 
 from server.errors import FieldError, InvalidRequest
-from server.store import Row
+from server.store.db import Row
 
 T = TypeVar("T")
-
-Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size, 1-200.")]
-Cursor = Annotated[
-    str | None, QueryParameter(description="`nextCursor` of the previous page.", pattern="^[A-Za-z0-9_-]{1,200}$")
-]
 
 
 class Page(msgspec.Struct, Generic[T], rename="camel"):

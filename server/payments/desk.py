@@ -1,23 +1,19 @@
-"""What the running server holds: settings, the store, and the services with I/O at their edges."""
+"""The payment desk: what taking a card or giving money back needs beside the store."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from server.config import Settings
 from server.locks import KeyedLocks
 from server.payments.processor import Processor, SandboxProcessor
 from server.store import Database
 
-if TYPE_CHECKING:
-    from sms.setup import Texting
-
 
 @dataclass
-class Runtime:
-    settings: Settings
+class PaymentDesk:
+    """The store, the card processor, and a line per link or payment, so two requests about
+    the same money are handled one after the other."""
+
     db: Database
-    texting: Texting
     processor: Processor = field(default_factory=SandboxProcessor)
     locks: KeyedLocks = field(default_factory=KeyedLocks)

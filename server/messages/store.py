@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from server.changes import touch
 from server.store import Row, Tx
+from server.store.changelog import touch
 
 _MESSAGE = (
     "n, id, to_number, body, status, provider_sid, error_code, attempts, in_doubt, next_attempt_at,"

@@ -8,25 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import Protocol
 
 from server.clock import parse_time
+from server.messages import service as outbox
 from server.store import Database
-from sms import outbox
-from sms.client import Found
-from sms.policy import SendResult
+from sms.sender import Sender
 
 log = logging.getLogger("flint.sms")
 
 RECONCILE_SKEW = timedelta(seconds=60)  # clocks differ; look a little before the claim
-
-
-class Gateway(Protocol):
-    async def send(self, to: str, body: str, status_callback: str) -> SendResult: ...
-
-    async def find(self, to: str, body: str, since: datetime) -> Found | None: ...
 
 
 class Wake(Protocol):
@@ -34,9 +27,9 @@ class Wake(Protocol):
 
 
 class SmsWorker:
-    def __init__(self, db: Database, gateway: Gateway, status_callback: str, retry_base: float) -> None:
+    def __init__(self, db: Database, sender: Sender, status_callback: str, retry_base: float) -> None:
         self.db = db
-        self.gateway = gateway
+        self.sender = sender
         self.status_callback = status_callback
         self.retry_base = retry_base
         self.wake_at: Wake | None = None
@@ -77,7 +70,7 @@ class SmsWorker:
         if step == "reconcile":
             since = parse_time(row["claimed_at"] or row["created_at"]) - RECONCILE_SKEW
             try:
-                found = await self.gateway.find(row["to_number"], row["body"], since)
+                found = await self.sender.find(row["to_number"], row["body"], since)
             except Exception as exc:
                 log.warning("could not ask Twilio about text %s (%s); asking again later", message_id, exc)
                 await self.db.write(partial(outbox.still_in_doubt, message_id=message_id, retry_base=self.retry_base))
@@ -92,7 +85,7 @@ class SmsWorker:
             )
         if step != "send":
             return
-        result = await self.gateway.send(row["to_number"], row["body"], self.status_callback)
+        result = await self.sender.send(row["to_number"], row["body"], self.status_callback)
         if result.kind != "accepted":
             log.info(
                 "text %s: %s (HTTP %s, code %s) %s",

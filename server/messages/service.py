@@ -1,5 +1,5 @@
 """The message outbox. A text is decided (queued) in the same transaction as what caused it;
-the worker (`sms.worker`) claims, sends and records. Each step here is one transaction.
+the worker (`server.messages.worker`) claims, sends and records. Each step here is one transaction.
 
     queued ──claim──▶ sending ──answer──▶ sending (sid) ──callbacks──▶ sent ▶ delivered
       ▲                  │                                           └──▶ undelivered / failed
@@ -15,13 +15,14 @@ from typing import Any, Literal
 from server.clock import format_time, parse_time
 from server.errors import NotFound
 from server.ids import new_id
+from server.messages import rules, store
+from server.messages.types import SmsMessage
 from server.store import Row, Tx
+from server.store.paging import Page, each, paginate
 from server.trail import service as trail
-from server.web.pagination import Page, each, paginate
 from server.wire import Actor
-from sms import policy, store
-from sms.policy import SendResult
-from sms.types import SmsMessage
+from sms import policy
+from sms.sender import SendResult
 
 TOPIC = "sms"
 SYSTEM = Actor(kind="system", id="sms")
@@ -159,10 +160,10 @@ def record(tx: Tx, message_id: str, result: SendResult, retry_base: float) -> No
         _failed(tx, row, result.error_code)
         if result.error_code == policy.OPTED_OUT:
             store.set_opt_out(tx, row["to_number"], True)
-    elif row["attempts"] >= policy.MAX_ATTEMPTS and result.kind == "retry":
+    elif row["attempts"] >= rules.MAX_ATTEMPTS and result.kind == "retry":
         _failed(tx, row, result.error_code)
     else:
-        delay = policy.backoff(row["attempts"], retry_base)
+        delay = rules.backoff(row["attempts"], retry_base)
         store.update(
             tx,
             row,
@@ -181,7 +182,7 @@ def reconciled(tx: Tx, message_id: str, sid: str | None, provider_status: str | 
     if sid is not None:
         _accepted(tx, row, sid, provider_status or "queued")
         return "skip"
-    if row["attempts"] >= policy.MAX_ATTEMPTS:
+    if row["attempts"] >= rules.MAX_ATTEMPTS:
         _failed(tx, row, row["error_code"])
         return "skip"
     store.update(tx, row, in_doubt=0, attempts=row["attempts"] + 1, claimed_at=tx.now)
@@ -192,7 +193,7 @@ def still_in_doubt(tx: Tx, message_id: str, retry_base: float) -> None:
     """Twilio could not be asked; ask again later. Nothing is sent until it answers."""
     row = store.get(tx, message_id)
     assert row is not None
-    delay = policy.backoff(max(1, row["attempts"]), retry_base)
+    delay = rules.backoff(max(1, row["attempts"]), retry_base)
     store.update(tx, row, status="queued", next_attempt_at=format_time(parse_time(tx.now) + timedelta(seconds=delay)))
 
 
@@ -224,7 +225,7 @@ def apply_status(tx: Tx, sid: str, provider_status: str, error_code: int | None)
         store.hold_early_callback(tx, sid, provider_status, error_code)
         return False
     new = policy.FROM_TWILIO.get(provider_status)
-    if new is None or not policy.moves_forward(row["status"], new):
+    if new is None or not rules.moves_forward(row["status"], new):
         return False
     fields: dict[str, Any] = {"status": new}
     if error_code is not None:
