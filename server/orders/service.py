@@ -9,12 +9,10 @@ from typing import Any
 from server.customers import store as customers_store
 from server.errors import FieldError, InvalidRequest, NotFound, RuleViolation, VersionConflict
 from server.ids import new_id
-from server.jobs import store as jobs_store
 from server.money import DEFAULT_CURRENCY, Money
 from server.orders import rules, store
 from server.orders.rules import Figures, Line
 from server.orders.types import CreateOrder, LineItem, LineItemIn, Order, UpdateOrder
-from server.payments import store as payments_store
 from server.store import Row, Tx
 from server.store.paging import Page, paginate
 from server.trail import service as trail
@@ -41,7 +39,7 @@ def figures_of(tx: Tx, rows: Sequence[Row]) -> dict[str, Figures]:
     """The money figures of each order, from its line items, payments and refunds (three queries)."""
     ids = [r["id"] for r in rows]
     lines = store.lines_of(tx, ids)
-    money = payments_store.money_of(tx, ids)
+    money = store.money_of(tx, ids)
     return {order_id: rules.figures(map(_line, lines[order_id]), *money[order_id]) for order_id in ids}
 
 
@@ -62,7 +60,7 @@ def remember_figures(tx: Tx, order_id: str, figures: Figures) -> None:
 def views(tx: Tx, rows: Sequence[Row]) -> list[Order]:
     ids = [r["id"] for r in rows]
     lines = store.lines_of(tx, ids)
-    money = payments_store.money_of(tx, ids)
+    money = store.money_of(tx, ids)
     orders = []
     for row in rows:
         currency, own = row["currency"], lines[row["id"]]
@@ -159,10 +157,10 @@ def create(tx: Tx, actor: Actor, data: CreateOrder) -> Order:
     if customer_id is not None and customers_store.get(tx, customer_id) is None:
         raise RuleViolation("unknown_customer", f"no customer {customer_id}")
     if job_id is not None:
-        job = jobs_store.get(tx, job_id)
-        if job is None:
+        job_customer = store.job_customer(tx, job_id)
+        if job_customer is None:
             raise RuleViolation("unknown_job", f"metadata.jobId names no job: {job_id}")
-        customer_id = customer_id or job["customer_id"]
+        customer_id = customer_id or job_customer
 
     items = data.line_items
     currency = items[0].unit_price_money.currency if items else DEFAULT_CURRENCY
@@ -288,7 +286,7 @@ def update(tx: Tx, actor: Actor, order_id: str, data: UpdateOrder) -> Order:
                 metadata[key] = value
         new_job = metadata.get("jobId")
         if new_job != job_id:
-            if new_job is not None and jobs_store.get(tx, new_job) is None:
+            if new_job is not None and store.job_customer(tx, new_job) is None:
                 raise RuleViolation("unknown_job", f"metadata.jobId names no job: {new_job}")
             if new_job is not None:
                 rules.check_currency(row["currency"], store.currencies_for_job(tx, new_job))

@@ -88,6 +88,29 @@ def _changed(tx: Tx, order_id: str, job_id: str | None) -> None:
     touch(tx, "order", order_id, job_id)
 
 
+def money_of(tx: Tx, order_ids: Sequence[str]) -> dict[str, tuple[list[int], list[int], list[int]]]:
+    """For each order: the amounts of its captured payments, of its completed refunds, and of
+    card payments in flight. An order's money is part of the order: its figures are made here
+    from the payments taken against it, not by the payments domain."""
+    found: dict[str, tuple[list[int], list[int], list[int]]] = defaultdict(lambda: ([], [], []))
+    for row in tx.all_in(
+        "SELECT order_id, amount, status FROM payments WHERE status IN ('captured', 'pending') AND order_id IN ({in})",
+        order_ids,
+    ):
+        found[row["order_id"]][0 if row["status"] == "captured" else 2].append(row["amount"])
+    for row in tx.all_in(
+        "SELECT order_id, amount FROM refunds WHERE status = 'completed' AND order_id IN ({in})", order_ids
+    ):
+        found[row["order_id"]][1].append(row["amount"])
+    return found
+
+
+def job_customer(tx: Tx, job_id: str) -> str | None:
+    """The customer of a job an order names, or None when there is no such job."""
+    row = tx.one("SELECT customer_id FROM jobs WHERE id = ?", (job_id,))
+    return None if row is None else str(row["customer_id"])
+
+
 def get(tx: Tx, order_id: str) -> Row | None:
     return tx.one(f"SELECT {_ORDER} FROM orders WHERE id = ?", (order_id,))
 

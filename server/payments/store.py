@@ -14,22 +14,6 @@ _PAYMENT = (
 _REFUND = "n, id, payment_id, order_id, amount, currency, reason, status, request_key, created_at"
 
 
-def money_of(tx: Tx, order_ids: Sequence[str]) -> dict[str, tuple[list[int], list[int], list[int]]]:
-    """For each order: the amounts of its captured payments, of its completed refunds, and of
-    card payments in flight."""
-    found: dict[str, tuple[list[int], list[int], list[int]]] = defaultdict(lambda: ([], [], []))
-    for row in tx.all_in(
-        "SELECT order_id, amount, status FROM payments WHERE status IN ('captured', 'pending') AND order_id IN ({in})",
-        order_ids,
-    ):
-        found[row["order_id"]][0 if row["status"] == "captured" else 2].append(row["amount"])
-    for row in tx.all_in(
-        "SELECT order_id, amount FROM refunds WHERE status = 'completed' AND order_id IN ({in})", order_ids
-    ):
-        found[row["order_id"]][1].append(row["amount"])
-    return found
-
-
 def insert(tx: Tx, job_id: str | None, **row: Any) -> None:
     tx.insert("payments", {**row, "created_at": tx.now})
     touch(tx, "payment", row["id"], job_id)
