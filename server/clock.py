@@ -18,14 +18,27 @@ def format_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2999  # times and dates outside these years are refused (contract §1)
+
+
 def parse_time(text: str) -> datetime:
-    """Parse an RFC 3339 timestamp that carries an offset; raise ValueError otherwise."""
-    if len(text) < 20 or text[10] not in "Tt":
+    """Parse an RFC 3339 timestamp that carries an offset, within the years Flint accepts;
+    raise ValueError otherwise."""
+    if not 20 <= len(text) <= 40 or text[10] not in "Tt" or not text.isascii():
         raise ValueError("expected an RFC 3339 timestamp such as 2026-05-01T14:30:00Z")
-    moment = datetime.fromisoformat(text.replace("z", "Z"))
+    try:
+        moment = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise ValueError("expected an RFC 3339 timestamp such as 2026-05-01T14:30:00Z") from None
     if moment.tzinfo is None:
         raise ValueError("the timestamp needs a UTC offset or Z")
-    return moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the timestamp is out of range") from None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(f"the timestamp must fall in the years {FIRST_YEAR}-{LAST_YEAR}")
+    return moment
 
 
 def normalize_time(text: str) -> str:

@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 from sync import ledger
-from sync.protocol import Amount, Currency, Money, PositiveAmount, PositiveMoney
+from sync.limits import Amount, Currency, PositiveAmount
+from sync.protocol import Money, PositiveMoney
 
-__all__ = ["DEFAULT_CURRENCY", "Amount", "Currency", "Money", "PositiveAmount", "PositiveMoney", "display"]
+__all__ = [
+    "DEFAULT_CURRENCY",
+    "Amount",
+    "Currency",
+    "Money",
+    "MoneyIn",
+    "PositiveAmount",
+    "PositiveMoney",
+    "PositiveMoneyIn",
+    "display",
+]
 
-DEFAULT_CURRENCY = "USD"
+DEFAULT_CURRENCY: Currency = "USD"
+
+
+class MoneyIn(Money, frozen=True, forbid_unknown_fields=True):
+    """Money in an office request: unknown fields refused, as in every request body."""
+
+
+class PositiveMoneyIn(PositiveMoney, frozen=True, forbid_unknown_fields=True):
+    """A positive amount in an office request."""
 
 
 def display(value: Money) -> str:

@@ -11,6 +11,7 @@ import httpx
 
 from sync import protocol as p
 from sync.client import Refused, SyncClient, SyncError
+from sync.limits import Currency
 from sync.replica import Outgoing, Replica
 from sync.shown import Job, shown_jobs
 
@@ -56,7 +57,7 @@ class Device:
         if not any(job["id"] == job_id for job in self.replica.entities("job")):
             raise DeviceError(f"no job {job_id} on this device; `flint device jobs` lists them")
 
-    def _open_order(self, job_id: str) -> tuple[str, str]:
+    def _open_order(self, job_id: str) -> tuple[str, Currency]:
         """The order a technician adds to and collects on: the job's newest open order. Pending
         mutations never open or close an order, so the server's state answers this."""
         self._known_job(job_id)

@@ -11,19 +11,15 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from sync.limits import Amount, Currency, Id, Name, Phone, PositiveAmount, Text, Uid
+
 SCHEMA_VERSION = 1
 MAX_PUSH = 500
 MAX_PULL = 1000
 DEFAULT_PULL = 200
 
-Amount = Annotated[int, msgspec.Meta(ge=0, le=10**12 - 1, description="Minor units, e.g. cents.")]
-PositiveAmount = Annotated[int, msgspec.Meta(ge=1, le=10**12 - 1, description="Minor units, more than zero.")]
-Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$", description="ISO 4217, upper case.")]
-Uid = Annotated[str, msgspec.Meta(min_length=1, max_length=100, description="A UUID the device made.")]
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-Phone = Annotated[str, msgspec.Meta(pattern=r"^\+[1-9][0-9]{6,14}$", description="E.164.")]
 MutationId = Annotated[int, msgspec.Meta(ge=1)]
-ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+ClientId = Id
 Entity = Literal["job", "customer", "order", "payment", "paymentLink", "sms", "note"]
 DeviceStatus = Literal["en_route", "on_site", "completed"]
 LineItemKind = Literal["service", "addon", "travel", "material", "deposit", "discount"]
@@ -50,13 +46,13 @@ class SetJobStatusArgs(msgspec.Struct, rename="camel"):
 class AddJobNoteArgs(msgspec.Struct, rename="camel"):
     uid: Uid
     job_id: Id
-    text: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    text: Text
 
 
 class AddLineItemArgs(msgspec.Struct, rename="camel"):
     order_id: Id
     uid: Uid
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    name: Name
     quantity: Annotated[int, msgspec.Meta(ge=1, le=10000)]
     unit_price_money: Money
     kind: LineItemKind = "addon"
@@ -79,7 +75,7 @@ class RecordOfflinePaymentArgs(msgspec.Struct, rename="camel"):
     order_id: Id
     amount_money: PositiveMoney
     method: Literal["cash", "check"]
-    reference: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    reference: Text | None = None
 
 
 # Mutations: a union tagged by `name`. `id` counts 1, 2, 3, ... per `clientId`.

@@ -4,12 +4,12 @@ from typing import Literal
 
 import msgspec
 
-from server.wire import Email, Name, Phone, Timestamp
+from server.wire import Email, Name, Phone, Request, Timestamp
 
 CustomerKind = Literal["residential", "commercial"]
 
 
-class CreateCustomer(msgspec.Struct, rename="camel"):
+class CreateCustomer(Request):
     name: Name
     phone: Phone
     kind: CustomerKind

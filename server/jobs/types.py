@@ -1,32 +1,31 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 import msgspec
 
 from server.money import Money
-from server.wire import Id, Name, Timestamp, Version
+from server.wire import Id, Name, Request, Text, Timestamp, Version
 
 JobStatus = Literal["scheduled", "dispatched", "en_route", "on_site", "completed", "cancelled"]
-Address = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
 
-class CreateJob(msgspec.Struct, rename="camel"):
+class CreateJob(Request):
     customer_id: Id
     title: Name
-    address: Address
+    address: Text
     technician_id: Id | None = None
     scheduled_at: Timestamp | None = None
 
 
-class UpdateJob(msgspec.Struct, rename="camel"):
+class UpdateJob(Request):
     """Fields left out stay as they are; `technicianId: null` unassigns, `scheduledAt: null` unschedules."""
 
     version: Version
     technician_id: Id | msgspec.UnsetType | None = msgspec.UNSET
     status: JobStatus | None = None
     title: Name | None = None
-    address: Address | None = None
+    address: Text | None = None
     scheduled_at: Timestamp | msgspec.UnsetType | None = msgspec.UNSET
 
 

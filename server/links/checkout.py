@@ -158,10 +158,10 @@ def parse_card(form: Mapping[str, str], today: dt.date) -> CardDetails:
     elif month is not None and 1 <= month <= 12 and (year, month) < (today.year, today.month):
         errors.append(FieldError("expYear", "This card has expired."))
     cvc = form.get("cvc", "").strip()
-    if not (cvc.isdigit() and 3 <= len(cvc) <= 4):
+    if not (cvc.isascii() and cvc.isdigit() and 3 <= len(cvc) <= 4):
         errors.append(FieldError("cvc", "Enter the 3 or 4 digit security code."))
     postal = form.get("postalCode", "").strip()
-    if not 3 <= len(postal) <= 10:
+    if not 3 <= len(postal) <= 10 or not postal.isprintable():
         errors.append(FieldError("postalCode", "Enter the billing postal code."))
     if errors:
         raise InvalidRequest("check the card details", errors)
@@ -171,4 +171,4 @@ def parse_card(form: Mapping[str, str], today: dt.date) -> CardDetails:
 
 def _int(text: str) -> int | None:
     text = text.strip()
-    return int(text) if text.isdigit() and len(text) <= 4 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 4 else None

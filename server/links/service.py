@@ -100,10 +100,10 @@ def open_link(
     if order["state"] == "cancelled":
         raise RuleViolation("order_closed", f"order {order['id']} is cancelled")
     if currency is not None:
-        order_rules.check_currency(order["currency"], [currency])
+        order_rules.check_currency(order["currency"], [currency], "a payment link")
     figures = orders.figures_of(tx, [order])[order["id"]]
     amount = figures.collectible if amount is None else amount
-    payment_rules.check_amount_due(figures, max(amount, 1))
+    payment_rules.check_amount_due(figures, max(amount, 1), order["currency"])
     link_id = new_id("plink")
     store.insert(
         tx,

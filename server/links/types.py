@@ -4,21 +4,21 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from server.money import Money, PositiveMoney
+from server.money import Money, PositiveMoneyIn
 from server.orders.types import MAX_LINE_ITEMS, LineItemIn, Metadata
-from server.wire import Id, Name, Phone, Timestamp
+from server.wire import Id, Name, Phone, Request, Timestamp
 
 LinkStatus = Literal["active", "paid", "expired", "cancelled"]
 
 
-class CreatePaymentLink(msgspec.Struct, rename="camel"):
+class CreatePaymentLink(Request):
     """Exactly one of `orderId` (collect `amountMoney`, by default the balance) and `lineItems`
     (make a new order from them and collect its total)."""
 
     name: Name
     order_id: Id | None = None
     line_items: Annotated[list[LineItemIn], msgspec.Meta(min_length=1, max_length=MAX_LINE_ITEMS)] | None = None
-    amount_money: PositiveMoney | None = None
+    amount_money: PositiveMoneyIn | None = None
     metadata: Metadata | None = None
     expires_at: Timestamp | None = None
 
@@ -37,5 +37,5 @@ class PaymentLink(msgspec.Struct, rename="camel"):
     updated_at: Timestamp
 
 
-class SendSms(msgspec.Struct, rename="camel"):
+class SendSms(Request):
     to: Phone | None = None

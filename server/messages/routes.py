@@ -11,6 +11,7 @@ from server.errors import Forbidden
 from server.messages import service as outbox
 from server.messages.texting import Texting
 from server.messages.types import SmsMessage
+from server.messages.worker import MARKER
 from server.store.paging import Page, decode_cursor
 from server.web.context import Ctx
 from server.web.params import Cursor, Limit
@@ -40,7 +41,10 @@ async def get_message(message_id: FromPath[str], ctx: NamedDependency[Ctx]) -> S
 
 async def _signed_form(request: Request[Any, Any, Any], ctx: Ctx, auth_token: str) -> dict[str, str]:
     """The form Twilio posted, once its signature checks out against FLINT_PUBLIC_URL + path."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    try:
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    except Exception:  # a body that is no form cannot carry a valid signature either
+        raise Forbidden("the X-Twilio-Signature does not match this request") from None
     url = ctx.public_url + request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if not is_valid(auth_token, url, form, request.headers.get("x-twilio-signature")):
         raise Forbidden("the X-Twilio-Signature does not match this request")
@@ -57,12 +61,14 @@ async def status_callback(
     if not sid or not status:
         return
     code = form.get("ErrorCode", "")
+    marker = request.query_params.get(MARKER)
     await ctx.write(
         partial(
             outbox.apply_status,
             sid=sid,
+            message_id=marker if marker and len(marker) <= 64 else None,
             provider_status=status,
-            error_code=int(code) if code.isdigit() else None,
+            error_code=int(code) if code.isascii() and code.isdigit() and len(code) <= 9 else None,
         )
     )
 

@@ -179,7 +179,9 @@ def reconciled(tx: Tx, message_id: str, sid: str | None, provider_status: str | 
     if not, the message is sent now (a fresh attempt), or fails when it has had its five."""
     row = store.get(tx, message_id)
     assert row is not None
-    if sid is not None:
+    if row["provider_sid"] is not None:  # a marked callback recorded it meanwhile
+        return "skip"
+    if sid is not None and store.by_sid(tx, sid) is None:
         _accepted(tx, row, sid, provider_status or "queued")
         return "skip"
     if row["attempts"] >= rules.MAX_ATTEMPTS:
@@ -195,6 +197,13 @@ def still_in_doubt(tx: Tx, message_id: str, retry_base: float) -> None:
     assert row is not None
     delay = rules.backoff(max(1, row["attempts"]), retry_base)
     store.update(tx, row, status="queued", next_attempt_at=format_time(parse_time(tx.now) + timedelta(seconds=delay)))
+
+
+def taken_sids(tx: Tx, message_id: str) -> set[str]:
+    """Sids already recorded for other texts to this message's number: never this one's."""
+    row = store.get(tx, message_id)
+    assert row is not None
+    return store.sids_to(tx, row["to_number"])
 
 
 def recover(tx: Tx) -> int:
@@ -217,10 +226,18 @@ def _failed(tx: Tx, row: Row, error_code: int | None) -> None:
     _event(tx, row, "sms.failed")
 
 
-def apply_status(tx: Tx, sid: str, provider_status: str, error_code: int | None) -> bool:
+def apply_status(tx: Tx, sid: str, provider_status: str, error_code: int | None, message_id: str | None = None) -> bool:
     """A status from Twilio (a callback or an answer). Statuses only move forward; a repeat
-    changes nothing. Returns whether anything changed."""
+    changes nothing. Returns whether anything changed.
+
+    `message_id` is the marker the send carried in its status callback URL: a callback for a
+    send whose answer never came back names its message, so the sid is recorded at once."""
     row = store.by_sid(tx, sid)
+    if row is None and message_id is not None:
+        marked = store.get(tx, message_id)
+        if marked is not None and marked["provider_sid"] is None and marked["status"] in ("queued", "sending"):
+            _accepted(tx, marked, sid, "queued")
+            row = store.by_sid(tx, sid)
     if row is None:
         store.hold_early_callback(tx, sid, provider_status, error_code)
         return False

@@ -28,6 +28,20 @@ def update(tx: Tx, message: Row, **fields: Any) -> None:
     touch(tx, "sms", message["id"], message["job_id"])
 
 
+def sids_to(tx: Tx, to_number: str) -> set[str]:
+    rows = tx.all(
+        "SELECT provider_sid FROM sms_messages WHERE to_number = ? AND provider_sid IS NOT NULL", (to_number,)
+    )
+    return {row["provider_sid"] for row in rows}
+
+
+def move_order(tx: Tx, order_id: str, job_id: str | None) -> None:
+    """An order moved to another job: its texts follow it."""
+    for row in tx.all("SELECT id FROM sms_messages WHERE order_id = ?", (order_id,)):
+        tx.run("UPDATE sms_messages SET job_id = ?, updated_at = ? WHERE id = ?", (job_id, tx.now, row["id"]))
+        touch(tx, "sms", row["id"], job_id)
+
+
 def get(tx: Tx, message_id: str) -> Row | None:
     return tx.one(f"SELECT {_MESSAGE} FROM sms_messages WHERE id = ?", (message_id,))
 
@@ -102,6 +116,10 @@ def take_early_callbacks(tx: Tx, sid: str) -> list[Row]:
 
 def get_many(tx: Tx, message_ids: Sequence[str]) -> list[Row]:
     return tx.all_in(f"SELECT {_MESSAGE} FROM sms_messages WHERE id IN ({{in}}) ORDER BY n", message_ids)
+
+
+def for_orders(tx: Tx, order_ids: Sequence[str]) -> list[Row]:
+    return tx.all_in(f"SELECT {_MESSAGE} FROM sms_messages WHERE order_id IN ({{in}}) ORDER BY n", order_ids)
 
 
 def for_jobs(tx: Tx, job_ids: Sequence[str]) -> list[Row]:

@@ -11,6 +11,7 @@ import logging
 from datetime import timedelta
 from functools import partial
 from typing import Protocol
+from urllib.parse import urlencode
 
 from server.clock import parse_time
 from server.messages import service as outbox
@@ -20,6 +21,13 @@ from sms.sender import Sender
 log = logging.getLogger("flint.sms")
 
 RECONCILE_SKEW = timedelta(seconds=60)  # clocks differ; look a little before the claim
+MARKER = "message"
+
+
+def marked(status_callback: str, message_id: str) -> str:
+    """The callback URL with the message's own id, so its callbacks name it even when the
+    answer to the send never came back."""
+    return f"{status_callback}?{urlencode({MARKER: message_id})}"
 
 
 class Wake(Protocol):
@@ -69,8 +77,9 @@ class SmsWorker:
         step, row = await self.db.write(partial(outbox.claim, message_id=message_id))
         if step == "reconcile":
             since = parse_time(row["claimed_at"] or row["created_at"]) - RECONCILE_SKEW
+            taken = await self.db.read(partial(outbox.taken_sids, message_id=message_id))
             try:
-                found = await self.sender.find(row["to_number"], row["body"], since)
+                found = await self.sender.find(row["to_number"], row["body"], since, taken)
             except Exception as exc:
                 log.warning("could not ask Twilio about text %s (%s); asking again later", message_id, exc)
                 await self.db.write(partial(outbox.still_in_doubt, message_id=message_id, retry_base=self.retry_base))
@@ -85,7 +94,7 @@ class SmsWorker:
             )
         if step != "send":
             return
-        result = await self.sender.send(row["to_number"], row["body"], self.status_callback)
+        result = await self.sender.send(row["to_number"], row["body"], marked(self.status_callback, message_id))
         if result.kind != "accepted":
             log.info(
                 "text %s: %s (HTTP %s, code %s) %s",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from server.errors import RuleViolation
 from sync import ledger
+from sync.limits import MAX_AMOUNT
 
 CLOSED_STATES = frozenset({"completed", "cancelled"})
 
@@ -76,9 +77,19 @@ def check_new_total(total: int, before: Figures) -> int:
     (or is paying right now)."""
     if total < 0:
         raise RuleViolation("negative_total", "discounts would take the order total below zero")
+    check_size(total, "the order's total")
     if total < before.net_paid + before.pending:
         raise RuleViolation("would_overpay", "the order total would fall below what has been paid on it; refund first")
     return total
+
+
+def check_size(amount: int, what: str) -> int:
+    """No amount, line, order or job total may pass `MAX_AMOUNT` (contract §1)."""
+    if amount > MAX_AMOUNT:
+        raise RuleViolation(
+            "amount_too_large", f"{what} would be more than {MAX_AMOUNT:,} minor units, the most Flint can hold"
+        )
+    return amount
 
 
 def check_open(state: str, order_id: str) -> None:
@@ -86,11 +97,11 @@ def check_open(state: str, order_id: str) -> None:
         raise RuleViolation("order_closed", f"order {order_id} is {state}")
 
 
-def check_currency(expected: str, currencies: Iterable[str]) -> None:
+def check_currency(expected: str, currencies: Iterable[str], what: str = "a line item", of: str = "this order") -> None:
     for currency in currencies:
         if currency != expected:
             raise RuleViolation(
-                "currency_mismatch", f"this order is in {expected}; a line item in {currency} cannot join it"
+                "currency_mismatch", f"currency mismatch: {of} is in {expected}, so {what} in {currency} cannot join it"
             )
 
 

@@ -9,7 +9,8 @@ from typing import Any
 from server.customers import store as customers_store
 from server.errors import FieldError, InvalidRequest, NotFound, RuleViolation, VersionConflict
 from server.ids import new_id
-from server.money import DEFAULT_CURRENCY, Money
+from server.messages import store as messages_store
+from server.money import DEFAULT_CURRENCY, Currency, Money
 from server.orders import rules, store
 from server.orders.rules import Figures, Line
 from server.orders.types import CreateOrder, LineItem, LineItemIn, Order, UpdateOrder
@@ -17,13 +18,14 @@ from server.store import Row, Tx
 from server.store.paging import Page, paginate
 from server.trail import service as trail
 from server.wire import Actor
+from sync import ledger
 
 
 def _line(row: Row | dict[str, Any]) -> Line:
     return Line(quantity=row["quantity"], unit_amount=row["unit_amount"], kind=row["kind"])
 
 
-def _line_item(row: Row, currency: str) -> LineItem:
+def _line_item(row: Row, currency: Currency) -> LineItem:
     return LineItem(
         uid=row["uid"],
         name=row["name"],
@@ -55,6 +57,25 @@ def current_figures(tx: Tx, row: Row) -> Figures:
 
 def remember_figures(tx: Tx, order_id: str, figures: Figures) -> None:
     tx.memo[("figures", order_id)] = figures
+
+
+def job_orders(tx: Tx, job_id: str) -> list[Row]:
+    """The job's orders, oldest first, as this transaction sees them (kept for the transaction)."""
+    key = ("job_orders", job_id)
+    if key not in tx.memo:
+        tx.memo[key] = store.for_job(tx, job_id)
+    rows: list[Row] = tx.memo[key]
+    return rows
+
+
+def _check_job_total(tx: Tx, job_id: str, order_id: str, total: int) -> None:
+    """The job's total, with this order at `total`, must stay within what Flint can hold."""
+    others = sum(
+        current_figures(tx, row).total
+        for row in job_orders(tx, job_id)
+        if row["id"] != order_id and row["state"] != "cancelled"
+    )
+    rules.check_size(others + total, "the job's total")
 
 
 def views(tx: Tx, rows: Sequence[Row]) -> list[Order]:
@@ -122,7 +143,8 @@ def _new_lines(items: Sequence[LineItemIn], actor: Actor) -> list[dict[str, Any]
     if len(uids) != len(set(uids)):
         raise InvalidRequest("two line items share a uid", [FieldError("lineItems", "uids must be unique")])
     new = []
-    for item in items:
+    for index, item in enumerate(items):
+        rules.check_size(ledger.line_amount(item.quantity, item.unit_price_money.amount), f"line item {index + 1}")
         uid = item.uid or str(uuid.uuid4())
         new.append(
             {
@@ -138,7 +160,7 @@ def _new_lines(items: Sequence[LineItemIn], actor: Actor) -> list[dict[str, Any]
     return new
 
 
-def _line_event(order_id: str, line: Row | dict[str, Any], currency: str, total: int) -> dict[str, Any]:
+def _line_event(order_id: str, line: Row | dict[str, Any], currency: Currency, total: int) -> dict[str, Any]:
     return {
         "orderId": order_id,
         "uid": line["uid"],
@@ -148,6 +170,12 @@ def _line_event(order_id: str, line: Row | dict[str, Any], currency: str, total:
         "unitPriceMoney": Money(line["unit_amount"], currency),
         "orderTotalMoney": Money(total, currency),
     }
+
+
+def _check_job_currency(tx: Tx, job_id: str, currency: str) -> None:
+    """One currency per job: an order joins a job only in the currency of its other orders."""
+    for existing in store.currencies_for_job(tx, job_id):
+        rules.check_currency(existing, [currency], "an order", of="this job")
 
 
 def create(tx: Tx, actor: Actor, data: CreateOrder) -> Order:
@@ -166,11 +194,13 @@ def create(tx: Tx, actor: Actor, data: CreateOrder) -> Order:
     currency = items[0].unit_price_money.currency if items else DEFAULT_CURRENCY
     rules.check_currency(currency, (item.unit_price_money.currency for item in items))
     if job_id is not None:
-        rules.check_currency(currency, store.currencies_for_job(tx, job_id))
+        _check_job_currency(tx, job_id, currency)
     new = _new_lines(items, actor)
     total = rules.check_new_total(rules.total_of(map(_line, new)), rules.NO_MONEY)
-
     order_id = new_id("ord")
+    if job_id is not None:
+        _check_job_total(tx, job_id, order_id, total)
+
     store.insert_order(tx, order_id, customer_id=customer_id, job_id=job_id, metadata=metadata, currency=currency)
     store.insert_lines(tx, order_id, new)
     trail.record(
@@ -218,6 +248,8 @@ def apply_line_items(
     new = _new_lines(items, actor)
     before = current_figures(tx, row)
     total = rules.check_new_total(before.total + rules.total_of(map(_line, new)), before)
+    if row["job_id"] is not None:
+        _check_job_total(tx, row["job_id"], order_id, total)
 
     store.insert_lines(tx, order_id, new)
     store.update_order(tx, order_id, row["job_id"])
@@ -278,18 +310,13 @@ def update(tx: Tx, actor: Actor, order_id: str, data: UpdateOrder) -> Order:
     job_id = row["job_id"]
 
     if data.metadata is not None:
-        metadata = store.decode_metadata(row["metadata"])
-        for key, value in data.metadata.items():
-            if value is None:
-                metadata.pop(key, None)
-            else:
-                metadata[key] = value
+        metadata = dict(data.metadata)
         new_job = metadata.get("jobId")
         if new_job != job_id:
             if new_job is not None and store.job_customer(tx, new_job) is None:
                 raise RuleViolation("unknown_job", f"metadata.jobId names no job: {new_job}")
             if new_job is not None:
-                rules.check_currency(row["currency"], store.currencies_for_job(tx, new_job))
+                _check_job_currency(tx, new_job, row["currency"])
             changes["job_id"] = new_job
         changes["metadata"] = store.encode_metadata(metadata)
 
@@ -299,7 +326,11 @@ def update(tx: Tx, actor: Actor, order_id: str, data: UpdateOrder) -> Order:
 
     if not changes:
         return get(tx, order_id)
-    store.update_order(tx, order_id, changes.get("job_id", job_id), **changes)
+    new_job = changes.get("job_id", job_id)
+    moved = "job_id" in changes
+    store.update_order(tx, order_id, new_job, moved_from=(job_id or "") if moved else None, **changes)
+    if moved:
+        messages_store.move_order(tx, order_id, new_job)
     event = {"orderId": order_id, "changes": sorted(changes)}
     if "state" in changes:
         trail.record(
@@ -316,11 +347,11 @@ def update(tx: Tx, actor: Actor, order_id: str, data: UpdateOrder) -> Order:
     return get(tx, order_id)
 
 
-def job_figures(tx: Tx, job_ids: Sequence[str]) -> dict[str, tuple[Figures, str]]:
+def job_figures(tx: Tx, job_ids: Sequence[str]) -> dict[str, tuple[Figures, Currency]]:
     """Each job's money over its orders. A cancelled order owes nothing, so only its payments count."""
     rows = store.for_jobs(tx, job_ids)
     per_order = figures_of(tx, rows)
-    found: dict[str, tuple[Figures, str]] = {}
+    found: dict[str, tuple[Figures, Currency]] = {}
     for row in rows:
         figures = per_order[row["id"]]
         if row["state"] == "cancelled":

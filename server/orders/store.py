@@ -40,6 +40,7 @@ def insert_order(
         " updated_at) VALUES (?, 1, 'open', ?, ?, ?, ?, ?, ?)",
         (order_id, customer_id, job_id, encode_metadata(metadata), currency, tx.now, tx.now),
     )
+    tx.memo.pop(("job_orders", job_id), None)
     touch(tx, "order", order_id, job_id)
 
 
@@ -68,14 +69,18 @@ def delete_line(tx: Tx, order_id: str, uid: str) -> None:
     tx.run("DELETE FROM line_items WHERE order_id = ? AND uid = ?", (order_id, uid))
 
 
-def update_order(tx: Tx, order_id: str, job_id: str | None, **fields: Any) -> None:
-    """Bump the version and set `fields` (column names)."""
+def update_order(tx: Tx, order_id: str, job: str | None, *, moved_from: str | None = None, **fields: Any) -> None:
+    """Bump the version and set `fields` (column names). `job` is the order's job after the change;
+    `moved_from` the job it left, when the change moves it ("" for none)."""
     assignments = "".join(f", {column} = :{column}" for column in fields)
     tx.run(
         f"UPDATE orders SET version = version + 1, updated_at = :now{assignments} WHERE id = :id",
         {**fields, "now": tx.now, "id": order_id},
     )
-    _changed(tx, order_id, job_id)
+    if fields:  # its state, job or stage may have changed: the jobs' lists of orders are read again
+        tx.memo.pop(("job_orders", job), None)
+        tx.memo.pop(("job_orders", moved_from), None)
+    _changed(tx, order_id, job, moved_from)
 
 
 def touch_order(tx: Tx, order_id: str, job_id: str | None) -> None:
@@ -83,9 +88,9 @@ def touch_order(tx: Tx, order_id: str, job_id: str | None) -> None:
     _changed(tx, order_id, job_id)
 
 
-def _changed(tx: Tx, order_id: str, job_id: str | None) -> None:
+def _changed(tx: Tx, order_id: str, job_id: str | None, moved_from: str | None = None) -> None:
     tx.memo.pop(("figures", order_id), None)
-    touch(tx, "order", order_id, job_id)
+    touch(tx, "order", order_id, job_id, moved_from)
 
 
 def money_of(tx: Tx, order_ids: Sequence[str]) -> dict[str, tuple[list[int], list[int], list[int]]]:

@@ -4,23 +4,23 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from server.money import Money
-from server.wire import Actor, Name, Timestamp, Uid, Version
+from server.money import Money, MoneyIn
+from server.wire import Actor, Name, Request, Timestamp, Uid, Version
+from sync.limits import NO_CONTROL, TEXT_CHARACTERS
 
 LineItemKind = Literal["service", "addon", "travel", "material", "deposit", "discount"]
 OrderState = Literal["open", "completed", "cancelled"]
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=10000)]
-MetadataKey = Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
-MetadataValue = Annotated[str, msgspec.Meta(max_length=500)]
+MetadataKey = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=NO_CONTROL)]
+MetadataValue = Annotated[str, msgspec.Meta(max_length=500, pattern=TEXT_CHARACTERS)]
 Metadata = Annotated[dict[MetadataKey, MetadataValue], msgspec.Meta(max_length=50)]
-MetadataPatch = Annotated[dict[MetadataKey, MetadataValue | None], msgspec.Meta(max_length=50)]
 MAX_LINE_ITEMS = 500
 
 
-class LineItemIn(msgspec.Struct, rename="camel"):
+class LineItemIn(Request):
     name: Name
     quantity: Quantity
-    unit_price_money: Money
+    unit_price_money: MoneyIn
     kind: LineItemKind = "service"
     uid: Uid | None = None
 
@@ -28,20 +28,20 @@ class LineItemIn(msgspec.Struct, rename="camel"):
 LineItems = Annotated[list[LineItemIn], msgspec.Meta(max_length=MAX_LINE_ITEMS)]
 
 
-class CreateOrder(msgspec.Struct, rename="camel"):
+class CreateOrder(Request):
     line_items: LineItems = []
     metadata: Metadata | None = None
     customer_id: str | None = None
 
 
-class AddLineItems(msgspec.Struct, rename="camel"):
+class AddLineItems(Request):
     line_items: Annotated[list[LineItemIn], msgspec.Meta(min_length=1, max_length=MAX_LINE_ITEMS)]
     version: Version | None = None
 
 
-class UpdateOrder(msgspec.Struct, rename="camel"):
+class UpdateOrder(Request):
     version: Version
-    metadata: MetadataPatch | None = None
+    metadata: Metadata | None = None
     state: OrderState | None = None
 
 

@@ -130,8 +130,8 @@ def record_offline(
     order = orders.referenced(tx, data.order_id)
     if order["state"] == "cancelled":
         raise RuleViolation("order_closed", f"order {order['id']} is cancelled")
-    order_rules.check_currency(order["currency"], [data.amount_money.currency])
-    rules.check_amount_due(orders.figures_of(tx, [order])[order["id"]], data.amount_money.amount)
+    order_rules.check_currency(order["currency"], [data.amount_money.currency], "a payment")
+    rules.check_amount_due(orders.figures_of(tx, [order])[order["id"]], data.amount_money.amount, order["currency"])
     return record(
         tx,
         actor,
@@ -169,9 +169,11 @@ def plan_refund(tx: Tx, data: CreateRefund, request_key: str | None = None) -> R
     payment = store.get(tx, data.payment_id)
     if payment is None:
         raise RuleViolation("unknown_payment", f"no payment {data.payment_id}")
-    order_rules.check_currency(payment["currency"], [data.amount_money.currency])
+    order_rules.check_currency(payment["currency"], [data.amount_money.currency], "a refund", of="this payment")
     given_back = store.refunded(tx, [payment["id"]], with_pending=True)[payment["id"]]
-    rules.check_refundable(payment["status"], data.amount_money.amount, payment["amount"], given_back)
+    rules.check_refundable(
+        payment["status"], data.amount_money.amount, payment["amount"], given_back, payment["currency"]
+    )
     if earlier is not None:
         # The processor refused this request's first try; it is tried again under the same id.
         store.set_refund_status(tx, earlier["id"], "pending")

@@ -1,18 +1,16 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 import msgspec
 
-from server.money import Money, PositiveMoney
-from server.wire import Id, Timestamp
+from server.money import Money, PositiveMoneyIn
+from server.wire import Id, Request, Text, Timestamp
 
 PaymentStatus = Literal["captured", "declined"]
 PaymentMethod = Literal["card", "cash", "check"]
 OfflineMethod = Literal["cash", "check"]
 PaymentSource = Literal["pay_link", "device", "office"]
-Reference = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
 
 class Card(msgspec.Struct, frozen=True):
@@ -20,11 +18,11 @@ class Card(msgspec.Struct, frozen=True):
     last4: str
 
 
-class RecordPayment(msgspec.Struct, rename="camel"):
+class RecordPayment(Request):
     order_id: Id
-    amount_money: PositiveMoney
+    amount_money: PositiveMoneyIn
     method: OfflineMethod
-    reference: Reference | None = None
+    reference: Text | None = None
 
 
 class Payment(msgspec.Struct, rename="camel", omit_defaults=True):
@@ -42,10 +40,10 @@ class Payment(msgspec.Struct, rename="camel", omit_defaults=True):
     decline_code: str | None = None
 
 
-class CreateRefund(msgspec.Struct, rename="camel"):
+class CreateRefund(Request):
     payment_id: Id
-    amount_money: PositiveMoney
-    reason: Reason
+    amount_money: PositiveMoneyIn
+    reason: Text
 
 
 class Refund(msgspec.Struct, rename="camel"):

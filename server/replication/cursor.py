@@ -1,5 +1,6 @@
 """Pull cursors. Opaque to devices; inside, a change-log sequence number, or a snapshot in
-progress (the sequence it started at and the last job it sent)."""
+progress: the sequence it started at, the job to resume at, and how much of that job's bundle
+was already sent."""
 
 from __future__ import annotations
 
@@ -8,15 +9,23 @@ import binascii
 from dataclasses import dataclass
 
 from server.errors import FieldError, InvalidRequest
+from server.store.paging import position
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    job_n: int  # resume at the first job in scope whose `n` is at least this
+    skip: int = 0  # entities of that job's bundle already sent
 
 
 @dataclass(frozen=True, slots=True)
 class Cursor:
     seq: int
-    snapshot_after: int | None = None  # a snapshot in progress: the last job `n` sent
+    snapshot: Snapshot | None = None
 
     def encode(self) -> str:
-        text = f"c:{self.seq}" if self.snapshot_after is None else f"s:{self.seq}:{self.snapshot_after}"
+        at = self.snapshot
+        text = f"c:{self.seq}" if at is None else f"s:{self.seq}:{at.job_n}:{at.skip}"
         return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
@@ -25,12 +34,14 @@ def decode(cursor: str | None) -> Cursor | None:
         return None
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, rest = text.partition(":")
-        if kind == "c" and rest.isdigit():
-            return Cursor(int(rest))
-        seq, _, after = rest.partition(":")
-        if kind == "s" and seq.isdigit() and after.isdigit():
-            return Cursor(int(seq), int(after))
+        kind, *parts = text.split(":")
+        numbers = [position(part) for part in parts]
+        if kind == "c" and len(numbers) == 1:
+            return Cursor(numbers[0])
+        if kind == "s" and len(numbers) == 2:  # written by an earlier server: the last job sent
+            return Cursor(numbers[0], Snapshot(numbers[1] + 1))
+        if kind == "s" and len(numbers) == 3:
+            return Cursor(numbers[0], Snapshot(numbers[1], numbers[2]))
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
     raise InvalidRequest("cursor is not one this server gave", [FieldError("cursor", "is not a pull cursor")])

@@ -14,6 +14,7 @@ from server.jobs import notes
 from server.jobs import service as jobs
 from server.jobs import store as jobs_store
 from server.links import service as links
+from server.money import MoneyIn, PositiveMoneyIn
 from server.orders import service as orders
 from server.orders import store as orders_store
 from server.orders.types import LineItemIn
@@ -37,8 +38,10 @@ def job_in_scope(tx: Tx, device: Device, job_id: str) -> Row:
     job = jobs_store.get(tx, job_id)
     if job is None:
         raise NotFound(f"no job {job_id}")
-    if job["technician_id"] != device.technician_id or job["status"] == "cancelled":
+    if job["technician_id"] != device.technician_id:
         raise RuleViolation("not_assigned", f"job {job_id} is not assigned to this technician")
+    if job["status"] == "cancelled":
+        raise RuleViolation("job_cancelled", f"job {job_id} was cancelled")
     return job
 
 
@@ -66,7 +69,8 @@ def add_note(tx: Tx, device: Device, m: p.AddJobNote) -> dict[str, Any]:
 def add_line_item(tx: Tx, device: Device, m: p.AddLineItem) -> None:
     a = m.args
     order = order_in_scope(tx, device, a.order_id)
-    item = LineItemIn(name=a.name, quantity=a.quantity, unit_price_money=a.unit_price_money, kind=a.kind, uid=a.uid)
+    price = MoneyIn(a.unit_price_money.amount, a.unit_price_money.currency)
+    item = LineItemIn(name=a.name, quantity=a.quantity, unit_price_money=price, kind=a.kind, uid=a.uid)
     orders.apply_line_items(tx, device.actor, order, [item], client_at=m.client_at)
 
 
@@ -109,7 +113,8 @@ def record_payment(tx: Tx, device: Device, m: p.RecordOfflinePayment) -> dict[st
     order_in_scope(tx, device, a.order_id)
     if payments_store.by_uid(tx, a.uid) is not None:
         raise RuleViolation("duplicate_uid", f"a payment with uid {a.uid} already exists")
-    data = RecordPayment(order_id=a.order_id, amount_money=a.amount_money, method=a.method, reference=a.reference)
+    amount = PositiveMoneyIn(a.amount_money.amount, a.amount_money.currency)
+    data = RecordPayment(order_id=a.order_id, amount_money=amount, method=a.method, reference=a.reference)
     payment = payments.record_offline(tx, device.actor, data, source="device", uid=a.uid, client_at=m.client_at)
     return {"paymentId": payment.id}
 
@@ -129,7 +134,7 @@ def job_of(tx: Tx, raw: bytes) -> str | None:
     rejected mutation may be malformed, and only if it names a job or order that exists."""
     try:
         loose = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return None
     args = loose.get("args") if isinstance(loose, dict) else None
     if not isinstance(args, dict):

@@ -1,11 +1,11 @@
 """`POST /v1/sync/pull`: the technician's scope, as a snapshot and then as changes.
 
 A null (or too old) cursor starts a snapshot of every job in scope with what hangs from it,
-`reset: true`; its pages follow jobs in order. After it, pages follow the change log: each
+`reset: true`; its pages follow jobs in order, `limit` entities a page. After it, pages follow the change log: each
 change in scope becomes a `put` of the entity as it is now; a job that enters the scope comes
 whole, one that leaves it goes as `del` for it and everything that hangs from it. A page ends
 on a transaction's edge, and the cursor is the last sequence number it covered, so pages never
-skip or tear a change. Each page is built with a fixed number of queries.
+skip or tear a change; it holds `limit` changes unless one transaction alone holds more.
 """
 
 from __future__ import annotations
@@ -30,13 +30,12 @@ from server.orders import store as orders_store
 from server.payments import service as payments
 from server.payments import store as payments_store
 from server.replication import store
-from server.replication.cursor import Cursor, decode
-from server.store import Tx, changelog
+from server.replication.cursor import Cursor, Snapshot, decode
+from server.store import Row, Tx, changelog
 from server.technicians import store as technicians_store
 from sync import protocol as p
 
-REJECTIONS_SHOWN = 100
-ENTITIES_PER_JOB = 8  # a snapshot page takes about `limit / 8` jobs
+REJECTIONS_SHOWN = 1000
 
 Key = tuple[str, str]
 
@@ -51,6 +50,12 @@ class Ops:
         self.ops.pop((entity, entity_id), None)
         self.ops[(entity, entity_id)] = op
 
+    def merged(self, later: Ops) -> Ops:
+        both = Ops(dict(self.ops))
+        for (entity, entity_id), op in later.ops.items():
+            both.say(entity, entity_id, op)
+        return both
+
 
 def pull(
     tx: Tx, request: p.PullRequest, technician_id: str, device_id: str, public_url: str
@@ -61,15 +66,17 @@ def pull(
         raise Forbidden("this clientId belongs to another device")
     cursor = decode(request.cursor)
     floor, top = changelog.bounds(tx)
-    if cursor is None or (cursor.snapshot_after is None and not floor <= cursor.seq <= top):
-        page = _snapshot(tx, technician_id, Cursor(top, 0), request.limit, public_url, reset=True)
-    elif cursor.snapshot_after is not None:
+    if cursor is None or (cursor.snapshot is None and not floor <= cursor.seq <= top):
+        page = _snapshot(tx, technician_id, Cursor(top, Snapshot(0)), request.limit, public_url, reset=True)
+    elif cursor.snapshot is not None:
         page = _snapshot(tx, technician_id, cursor, request.limit, public_url, reset=False)
     else:
         page = _changes(tx, technician_id, cursor.seq, request.limit, public_url)
+    # A rejection is listed until the device has pulled past its place in the change log once.
+    seen = cursor.seq if cursor is not None else 0
     rejections = [
         p.Rejection(mutation_id=r["mutation_id"], name=r["name"], code=r["code"] or "", detail=r["detail"] or "")
-        for r in reversed(store.recent_rejections(tx, request.client_id, REJECTIONS_SHOWN))
+        for r in store.rejections_after(tx, request.client_id, seen, REJECTIONS_SHOWN)
     ]
     tech = technicians_store.get(tx, technician_id)
     response = p.PullResponse(
@@ -92,30 +99,99 @@ class Page:
 
 
 def _snapshot(tx: Tx, technician_id: str, cursor: Cursor, limit: int, public_url: str, reset: bool) -> Page:
-    take = max(1, limit // ENTITIES_PER_JOB)
-    rows = store.scope_jobs_page(tx, technician_id, cursor.snapshot_after or 0, take + 1)
-    more = len(rows) > take
-    rows = rows[:take]
+    """Up to `limit` entities of the scope, job by job, each job's bundle in a fixed order; a
+    bundle that does not fit is finished on the next page. Every job brings at least itself
+    and its customer, so `limit // 2 + 1` jobs always fill a page."""
+    assert cursor.snapshot is not None
+    at = cursor.snapshot
+    fetch = limit // 2 + 1
+    rows = store.scope_jobs_from(tx, technician_id, at.job_n, fetch)
+    bundles = _bundles(tx, rows)
     ops = Ops()
-    _bundle(tx, ops, [r["id"] for r in rows], "put")
-    following = Cursor(cursor.seq, rows[-1]["n"]) if more else Cursor(cursor.seq)
-    return Page(_materialize(tx, ops, public_url), following, more, reset)
+    taken = 0
+    following: Snapshot | None = None
+    for index, row in enumerate(rows):
+        bundle = bundles[row["id"]]
+        start = at.skip if index == 0 and row["n"] == at.job_n else 0
+        rest = bundle[start:]
+        if taken + len(rest) > limit:
+            fits = limit - taken
+            for key in rest[:fits]:
+                ops.say(*key, "put")
+            following = Snapshot(row["n"], start + fits)
+            break
+        for key in rest:
+            ops.say(*key, "put")
+        taken += len(rest)
+        if taken == limit:
+            if index + 1 < len(rows):
+                following = Snapshot(rows[index + 1]["n"])
+            elif len(rows) == fetch:  # the page filled on the last job fetched: there may be more
+                following = Snapshot(row["n"] + 1)
+            break
+    return Page(_materialize(tx, ops, public_url), Cursor(cursor.seq, following), following is not None, reset)
+
+
+def _bundles(tx: Tx, job_rows: Sequence[Row]) -> dict[str, list[Key]]:
+    """Each job and what hangs from it, in the order a snapshot sends them (one query a kind)."""
+    job_ids = [r["id"] for r in job_rows]
+    found: dict[str, list[Key]] = {r["id"]: [("customer", r["customer_id"]), ("job", r["id"])] for r in job_rows}
+    order_rows = orders_store.for_jobs(tx, job_ids)
+    job_of_order = {r["id"]: r["job_id"] for r in order_rows}
+    order_ids = list(job_of_order)
+    for order_id in order_ids:
+        found[job_of_order[order_id]].append(("order", order_id))
+    for row in links_store.for_orders(tx, order_ids):
+        found[job_of_order[row["order_id"]]].append(("paymentLink", row["id"]))
+    for row in payments_store.settled_for_orders(tx, order_ids):
+        found[job_of_order[row["order_id"]]].append(("payment", row["id"]))
+    for row in sms_store.for_jobs(tx, job_ids):
+        found[row["job_id"]].append(("sms", row["id"]))
+    for row in jobs_store.notes_for_jobs(tx, job_ids):
+        found[row["job_id"]].append(("note", row["id"]))
+    return found
 
 
 def _changes(tx: Tx, technician_id: str, after: int, limit: int, public_url: str) -> Page:
+    """The log from `after`, whole transactions at a time, up to `limit` changes: a page passes
+    `limit` only when one transaction alone does."""
     rows = changelog.after(tx, after, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if more:
+    if len(rows) > limit:
         rows += changelog.rest_of_txn(tx, rows[-1]["txn"], rows[-1]["seq"])
-        more = bool(changelog.after(tx, rows[-1]["seq"], 1))
     if not rows:
         return Page([], Cursor(after), False, False)
     scope = {r["id"]: r["customer_id"] for r in store.scope_jobs(tx, technician_id)}
+    ops = Ops()
+    last = after
+    for txn_rows in _by_transaction(rows):
+        said = _transaction(tx, technician_id, scope, txn_rows)
+        both = ops.merged(said)
+        if ops.ops and len(both.ops) > limit:
+            break
+        ops = both
+        last = txn_rows[-1]["seq"]
+    more = bool(changelog.after(tx, last, 1))
+    return Page(_materialize(tx, ops, public_url), Cursor(last), more, False)
+
+
+def _by_transaction(rows: Sequence[Row]) -> list[list[Row]]:
+    groups: list[list[Row]] = []
+    for row in rows:
+        if groups and groups[-1][-1]["txn"] == row["txn"]:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return groups
+
+
+def _transaction(tx: Tx, technician_id: str, scope: dict[str, str], rows: Sequence[Row]) -> Ops:
+    """What one transaction's changes say to this technician."""
     customers = set(scope.values())
     ops = Ops()
     entered: list[str] = []
     left: list[str] = []
+    moved_in: list[str] = []
+    moved_out: list[str] = []
     for row in rows:
         entity, entity_id, job_id, moved_from = (
             row["entity"],
@@ -133,13 +209,25 @@ def _changes(tx: Tx, technician_id: str, after: int, limit: int, public_url: str
         elif entity == "customer":
             if entity_id in customers:
                 ops.say("customer", entity_id, "put")
+        elif entity == "order" and moved_from is not None and moved_from != job_id:
+            # The order moved between jobs: it goes whole to the scope it entered, and leaves
+            # the one it left with what hangs from it.
+            if job_id in scope:
+                moved_in.append(entity_id)
+                ops.say("job", job_id, "put")
+            elif moved_from in scope:
+                moved_out.append(entity_id)
+            if moved_from in scope:
+                ops.say("job", moved_from, "put")
         elif entity in ("order", "payment", "paymentLink", "sms", "note") and job_id in scope:
             ops.say(entity, entity_id, "put")
             if entity in ("order", "payment"):
                 ops.say("job", job_id, "put")  # the job shows its orders' money
+    _order_bundle(tx, ops, moved_out, "del")
+    _order_bundle(tx, ops, moved_in, "put")
     _bundle(tx, ops, left, "del", keep_customers=customers)
     _bundle(tx, ops, entered, "put")
-    return Page(_materialize(tx, ops, public_url), Cursor(rows[-1]["seq"]), more, False)
+    return ops
 
 
 def _bundle(tx: Tx, ops: Ops, job_ids: Sequence[str], op: str, keep_customers: set[str] | None = None) -> None:
@@ -147,21 +235,29 @@ def _bundle(tx: Tx, ops: Ops, job_ids: Sequence[str], op: str, keep_customers: s
     if not job_ids:
         return
     job_rows = jobs_store.get_many(tx, job_ids)
-    order_ids = [r["id"] for r in orders_store.for_jobs(tx, job_ids)]
     for row in job_rows:
         if op == "put" or row["customer_id"] not in (keep_customers or set()):
             ops.say("customer", row["customer_id"], op)
         ops.say("job", row["id"], op)
+    _order_bundle(tx, ops, [r["id"] for r in orders_store.for_jobs(tx, job_ids)], op)
+    for row in sms_store.for_jobs(tx, job_ids):
+        ops.say("sms", row["id"], op)
+    for row in jobs_store.notes_for_jobs(tx, job_ids):
+        ops.say("note", row["id"], op)
+
+
+def _order_bundle(tx: Tx, ops: Ops, order_ids: Sequence[str], op: str) -> None:
+    """Orders and what hangs from them (links, payments, texts), as puts or dels."""
+    if not order_ids:
+        return
     for order_id in order_ids:
         ops.say("order", order_id, op)
     for row in links_store.for_orders(tx, order_ids):
         ops.say("paymentLink", row["id"], op)
     for row in payments_store.settled_for_orders(tx, order_ids):
         ops.say("payment", row["id"], op)
-    for row in sms_store.for_jobs(tx, job_ids):
+    for row in sms_store.for_orders(tx, order_ids):
         ops.say("sms", row["id"], op)
-    for row in jobs_store.notes_for_jobs(tx, job_ids):
-        ops.say("note", row["id"], op)
 
 
 def _materialize(tx: Tx, ops: Ops, public_url: str) -> list[p.Change]:

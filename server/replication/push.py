@@ -8,20 +8,27 @@ mutation is used up: its savepoint is undone, its code is recorded, its job's tr
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
+from server.clock import parse_time
 from server.errors import FieldError, FlintError, Forbidden, InvalidRequest, NotFound, RuleViolation
 from server.replication import store
 from server.replication.mutations import HANDLERS, Device, job_of
 from server.store import Tx
+from server.store.changelog import touch
 from server.technicians import store as technicians_store
 from server.trail import service as trail
+from server.web.problems import clip
 from sync import protocol as p
 
+log = logging.getLogger("flint.sync")
+
+MAX_NAME = 64  # a mutation's name, as stored and as repeated back in a rejection
 _decode_mutation = msgspec.json.Decoder(p.Mutation).decode
 _decode_envelope = msgspec.json.Decoder(p.Envelope).decode
 _encode = msgspec.json.Encoder().encode
@@ -77,13 +84,15 @@ def push(tx: Tx, request: p.PushRequest, found: list[p.Envelope], device: Device
         if envelope.id > last + 1:
             gap = True
             break
-        result = _apply(tx, device, envelope, raw, request.client_id)
+        applied = _apply(tx, device, envelope, raw, request.client_id)
+        result = applied.result
         results.append(result)
         saved.append(
             {
                 "client_id": request.client_id,
                 "mutation_id": result.id,
-                "name": envelope.name,
+                "seq": applied.seq,
+                "name": envelope.name[:MAX_NAME],
                 "status": result.status,
                 "code": result.code,
                 "detail": result.detail,
@@ -98,36 +107,67 @@ def push(tx: Tx, request: p.PushRequest, found: list[p.Envelope], device: Device
     return Outcome(last, results, gap)
 
 
-def _apply(tx: Tx, device: Device, envelope: p.Envelope, raw: msgspec.Raw, client_id: str) -> p.MutationResult:
+def _apply(tx: Tx, device: Device, envelope: p.Envelope, raw: msgspec.Raw, client_id: str) -> Applied:
+    client_at = _client_time(envelope.client_at)
     try:
+        if len(envelope.name) > MAX_NAME:
+            raise RuleViolation("invalid_args", f"a mutation name has at most {MAX_NAME} characters")
         if envelope.name not in p.MUTATIONS:
             raise RuleViolation("unknown_mutation", f"this server does not know {envelope.name!r}")
+        if envelope.client_at is not None and client_at is None:
+            raise RuleViolation("invalid_args", "clientAt must be an RFC 3339 time such as 2026-05-01T14:30:00Z")
         try:
             mutation = _decode_mutation(raw)
-        except msgspec.ValidationError as exc:
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             raise RuleViolation("invalid_args", str(exc).replace("`", "")) from None
         with tx.savepoint("mutation"):
             data = HANDLERS[type(mutation)](tx, device, mutation)
-        return p.MutationResult(id=envelope.id, status="applied", data=data)
+        return Applied(p.MutationResult(id=envelope.id, status="applied", data=data))
     except (FlintError, sqlite3.IntegrityError) as err:
         code = _code(err)
         detail = err.detail if isinstance(err, FlintError) else "it conflicts with what the server has"
-        job_id = job_of(tx, raw)
-        trail.record(
-            tx,
-            "mutation.rejected",
-            device.actor,
-            {
-                "clientId": client_id,
-                "mutationId": envelope.id,
-                "name": envelope.name,
-                "code": code,
-                "detail": detail,
-            },
-            job_id=job_id,
-            client_at=envelope.client_at,
-        )
-        return p.MutationResult(id=envelope.id, status="rejected", code=code, detail=detail)
+    except Exception:
+        # The server's own failure, not the device's: the mutation is used up with a code that
+        # says so, and the ones after it are still applied.
+        log.exception("mutation %s of client %s (%s) failed", envelope.id, client_id, envelope.name[:MAX_NAME])
+        code, detail = "internal_error", "the server could not apply this mutation; it has been logged"
+    detail = clip(detail)
+    job_id = job_of(tx, raw)
+    seq = trail.record(
+        tx,
+        "mutation.rejected",
+        device.actor,
+        {
+            "clientId": client_id,
+            "mutationId": envelope.id,
+            "name": envelope.name[:MAX_NAME],
+            "code": code,
+            "detail": detail,
+        },
+        job_id=job_id,
+        client_at=client_at,
+    )
+    position = touch(tx, "rejection", f"{client_id}:{envelope.id}:{seq}", job_id)
+    return Applied(p.MutationResult(id=envelope.id, status="rejected", code=code, detail=detail), position)
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """A mutation's result, and for a rejection its place in the change log."""
+
+    result: p.MutationResult
+    seq: int | None = None
+
+
+def _client_time(text: str | None) -> str | None:
+    """The device's own time, if it is one: for display only, never for ordering."""
+    if text is None:
+        return None
+    try:
+        parse_time(text)
+    except ValueError:
+        return None
+    return text
 
 
 def _code(err: Exception) -> str:

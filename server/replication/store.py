@@ -39,17 +39,18 @@ def results(tx: Tx, client_id: str, mutation_ids: Sequence[int]) -> dict[int, Ro
 
 def save_results(tx: Tx, rows: Iterable[dict[str, Any]]) -> None:
     tx.many(
-        "INSERT INTO sync_mutations (client_id, mutation_id, name, status, code, detail, data, applied_at)"
-        " VALUES (:client_id, :mutation_id, :name, :status, :code, :detail, :data, :applied_at)",
+        "INSERT INTO sync_mutations (client_id, mutation_id, seq, name, status, code, detail, data, applied_at)"
+        " VALUES (:client_id, :mutation_id, :seq, :name, :status, :code, :detail, :data, :applied_at)",
         rows,
     )
 
 
-def recent_rejections(tx: Tx, client_id: str, limit: int) -> list[Row]:
+def rejections_after(tx: Tx, client_id: str, seq: int, limit: int) -> list[Row]:
+    """The client's rejected mutations whose place in the change log is after `seq`."""
     return tx.all(
         "SELECT mutation_id, name, code, detail FROM sync_mutations WHERE client_id = ? AND status = 'rejected'"
-        " ORDER BY mutation_id DESC LIMIT ?",
-        (client_id, limit),
+        " AND seq > ? ORDER BY seq LIMIT ?",
+        (client_id, seq, limit),
     )
 
 
@@ -61,8 +62,8 @@ def scope_jobs(tx: Tx, technician_id: str) -> list[Row]:
     return tx.all(f"SELECT n, id, customer_id FROM jobs WHERE {_SCOPE} ORDER BY n", (technician_id,))
 
 
-def scope_jobs_page(tx: Tx, technician_id: str, after_n: int, limit: int) -> list[Row]:
+def scope_jobs_from(tx: Tx, technician_id: str, from_n: int, limit: int) -> list[Row]:
     return tx.all(
-        f"SELECT n, id, customer_id FROM jobs WHERE {_SCOPE} AND n > ? ORDER BY n LIMIT ?",
-        (technician_id, after_n, limit),
+        f"SELECT n, id, customer_id FROM jobs WHERE {_SCOPE} AND n >= ? ORDER BY n LIMIT ?",
+        (technician_id, from_n, limit),
     )

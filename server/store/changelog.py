@@ -2,9 +2,10 @@
 same transaction. Sync pull pages through it by `seq`.
 
 `txn` groups the rows of one transaction (it is the `seq` of its first row), so a page can end
-on a transaction's edge and never show half of one. `moved_from` marks a job moving between
-technicians' scopes (assigned, reassigned, cancelled): who had it before ("" for nobody). The
-one who lost it is told to drop it; the one who gained it gets it whole.
+on a transaction's edge and never show half of one. `moved_from` marks an entity moving between
+technicians' scopes: for a job (assigned, reassigned, cancelled), the technician who had it
+before; for an order moved to another job, the job it left ("" for none). The one who lost it
+is told to drop it; the one who gained it gets it whole.
 """
 
 from __future__ import annotations
@@ -18,14 +19,18 @@ KEPT_FOR = timedelta(days=90)
 _CHANGE = "seq, entity, entity_id, job_id, moved_from, txn"
 
 
-def touch(tx: Tx, entity: str, entity_id: str, job_id: str | None, moved_from: str | None = None) -> None:
+def touch(tx: Tx, entity: str, entity_id: str, job_id: str | None, moved_from: str | None = None) -> int:
+    """Append a change; returns its sequence number."""
     cursor = tx.run(
         "INSERT INTO changes (entity, entity_id, job_id, at, moved_from, txn) VALUES (?, ?, ?, ?, ?, ?)",
         (entity, entity_id, job_id, tx.now, moved_from, tx.txn),
     )
+    seq = cursor.lastrowid
+    assert seq is not None
     if tx.txn is None:
-        tx.txn = cursor.lastrowid
-        tx.run("UPDATE changes SET txn = seq WHERE seq = ?", (tx.txn,))
+        tx.txn = seq
+        tx.run("UPDATE changes SET txn = seq WHERE seq = ?", (seq,))
+    return seq
 
 
 def after(tx: Tx, seq: int, limit: int) -> list[Row]:

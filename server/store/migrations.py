@@ -295,6 +295,19 @@ def sync(db: SqliteUtilsDatabase) -> None:
     )
 
 
+@migrations(name="0005_rejections_in_the_log")
+def rejections_in_the_log(db: SqliteUtilsDatabase) -> None:
+    """A rejected mutation gets a place in the change log, so pull can list it until the device
+    has pulled past it once."""
+    _statements(
+        db,
+        """
+        ALTER TABLE sync_mutations ADD COLUMN seq INTEGER;
+        CREATE INDEX sync_mutations_rejected_seq ON sync_mutations(client_id, seq) WHERE status = 'rejected';
+        """,
+    )
+
+
 def migrate(path: str) -> list[str]:
     """Put the file in WAL mode and apply what has not run yet; return the names applied."""
     conn = sqlite3.connect(path)

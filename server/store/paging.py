@@ -27,6 +27,16 @@ def encode_cursor(position: int) -> str:
     return base64.urlsafe_b64encode(f"n:{position}".encode()).decode().rstrip("=")
 
 
+MAX_POSITION = 2**63 - 1  # SQLite's largest integer
+
+
+def position(text: str) -> int:
+    """A position written in a cursor: ASCII digits, within SQLite's integers; ValueError otherwise."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > MAX_POSITION:
+        raise ValueError(f"not a position: {text[:20]!r}")
+    return int(text)
+
+
 def decode_cursor(cursor: str | None) -> int:
     """The position after which the next page starts (0 for the first page)."""
     if cursor is None or cursor == "":
@@ -34,9 +44,9 @@ def decode_cursor(cursor: str | None) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, number = text.partition(":")
-        if prefix != "n" or not number.isdigit():
+        if prefix != "n":
             raise ValueError(text)
-        return int(number)
+        return position(number)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidRequest("cursor is not valid", [FieldError("cursor", "is not a cursor this API gave")]) from None
 

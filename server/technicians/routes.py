@@ -34,7 +34,9 @@ async def enrol_device(
     technician_id: FromPath[str], ctx: NamedDependency[Ctx], data: JSONBody[EnrolDevice | None] = None
 ) -> Response[EnrolledDevice]:
     return await ctx.commit(
-        partial(service.enrol_device, technician_id=technician_id, data=data or EnrolDevice()), status=201
+        partial(service.enrol_device, technician_id=technician_id, data=data or EnrolDevice()),
+        status=201,
+        kept=service.without_token,
     )
 
 

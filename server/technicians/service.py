@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import msgspec
+
 from server.errors import NotFound
 from server.ids import hash_token, new_id, new_token
 from server.store import Row, Tx
@@ -55,6 +57,11 @@ def enrol_device(tx: Tx, technician_id: str, data: EnrolDevice) -> EnrolledDevic
     token = new_token(DEVICE_TOKEN_PREFIX)
     store.insert_device(tx, device_id, technician_id, data.label, hash_token(token))
     return EnrolledDevice(id=device_id, technician_id=technician_id, label=data.label, token=token, created_at=tx.now)
+
+
+def without_token(enrolled: EnrolledDevice) -> EnrolledDevice:
+    """The enrolment as it may be stored: a replay answers with `token: null`."""
+    return msgspec.structs.replace(enrolled, token=None)
 
 
 def devices_page(tx: Tx, technician_id: str, after: int, limit: int) -> Page[Device]:

@@ -1,15 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import msgspec
 
-from server.wire import Name, Phone, Timestamp
-
-Label = Annotated[str, msgspec.Meta(max_length=100)]
+from server.wire import Name, Phone, Request, Timestamp
 
 
-class CreateTechnician(msgspec.Struct, rename="camel"):
+class CreateTechnician(Request):
     name: Name
     phone: Phone | None = None
 
@@ -23,8 +19,8 @@ class Technician(msgspec.Struct, rename="camel"):
     updated_at: Timestamp
 
 
-class EnrolDevice(msgspec.Struct, rename="camel"):
-    label: Label | None = None
+class EnrolDevice(Request):
+    label: Name | None = None
 
 
 class Device(msgspec.Struct, rename="camel"):
@@ -41,5 +37,5 @@ class EnrolledDevice(msgspec.Struct, rename="camel"):
     id: str
     technician_id: str
     label: str | None
-    token: str
+    token: str | None
     created_at: Timestamp

@@ -53,6 +53,19 @@ def _is_office_key(connection: ASGIConnection[Any, Any, Any, Any], token: str) -
     return hmac.compare_digest(token.encode(), web_state(connection).settings.api_key.encode())
 
 
+def holds_a_key(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """Whether the request carries the office key or a live device token, answered without
+    awaiting (for requests that reach no route, so no guard ran)."""
+    try:
+        token = bearer_token(connection)
+    except Unauthorized:
+        return False
+    if _is_office_key(connection, token):
+        return True
+    digest, state = hash_token(token), web_state(connection)
+    return state.db.read_blocking(lambda tx: state.find_device(tx, digest)) is not None
+
+
 async def office_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     token = bearer_token(connection)
     if _is_office_key(connection, token):

@@ -17,6 +17,7 @@ from litestar.dto.data_structures import DTOFieldDefinition
 from litestar.typing import FieldDefinition
 
 from server.errors import FieldError, InvalidRequest
+from sync import limits
 
 T = TypeVar("T")
 
@@ -26,11 +27,15 @@ _PATTERN = re.compile(r"^Expected `str` matching regex '(?P<pattern>.*)'$", re.D
 
 # What a pattern means, said the way a person would say it.
 PATTERN_HINTS = {
-    r"^\+[1-9][0-9]{6,14}$": "must be an E.164 phone number such as +15551234567",
-    "^[A-Z]{3}$": "must be an ISO 4217 currency code in upper case, such as USD",
-    r"^[^@\s]+@[^@\s]+\.[^@\s]+$": "must be an email address",
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$": "must be a date as YYYY-MM-DD",
+    limits.E164: "must be an E.164 phone number such as +15551234567",
+    limits.NO_CONTROL: "must not contain control characters (newlines, tabs, NUL, ...)",
+    limits.TEXT_CHARACTERS: "must not contain control characters other than newline and tab",
+    r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z": "must be an email address",
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z": "must be a date as YYYY-MM-DD",
 }
+_UNKNOWN = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`$", re.DOTALL)
+_ENUM = re.compile(r"^Invalid enum value .*$", re.DOTALL)
+ECHO = 64  # at most this much of what was sent is repeated back in an error
 
 
 def field_error(exc: msgspec.ValidationError) -> FieldError:
@@ -44,6 +49,12 @@ def field_error(exc: msgspec.ValidationError) -> FieldError:
     if missing:
         path = f"{path}.{missing.group('name')}"
         message = "is required"
+    unknown = _UNKNOWN.match(message)
+    if unknown:
+        path = f"{path}.{unknown.group('name')[:ECHO]}"
+        message = "is not a field of this request"
+    if _ENUM.match(message):
+        message = "is not one of the allowed values"
     pattern = _PATTERN.match(message)
     if pattern:
         regex = pattern.group("pattern").replace("\\\\", "\\")
@@ -56,12 +67,18 @@ def decode_strict(decoder: msgspec.json.Decoder[T], raw: bytes) -> T:
     if not raw.strip():
         raise InvalidRequest("a JSON request body is required", [FieldError("body", "is required")])
     try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest(
+            "the body is not valid UTF-8", [FieldError("body", f"is not UTF-8 (byte {exc.start})")]
+        ) from None
+    try:
         return decoder.decode(raw)
     except msgspec.ValidationError as exc:
         error = field_error(exc)
         raise InvalidRequest(f"{error.field}: {error.message}", [error]) from None
     except msgspec.DecodeError as exc:
-        raise InvalidRequest("the body is not valid JSON", [FieldError("body", str(exc))]) from None
+        raise InvalidRequest("the body is not valid JSON", [FieldError("body", str(exc)[:200])]) from None
 
 
 class StrictBody(AbstractDTO[T], Generic[T]):

@@ -19,6 +19,7 @@ from server.web.state import web_state
 from server.wire import Actor
 
 T = TypeVar("T")
+S = TypeVar("S", bound=msgspec.Struct)
 
 JSON = "application/json"
 _encoder = msgspec.json.Encoder()
@@ -76,19 +77,29 @@ class Ctx:
         outcome = await self.read(partial(stored, key=key))
         return None if outcome is None else _respond(outcome)
 
-    async def commit(self, unit: Callable[[Tx], msgspec.Struct], status: int = 200) -> Response[Any]:
+    async def commit(
+        self,
+        unit: Callable[[Tx], S],
+        status: int = 200,
+        *,
+        kept: Callable[[S], msgspec.Struct] | None = None,
+    ) -> Response[Any]:
         """Run `unit` in one write transaction and answer with what it returns.
 
         With an `Idempotency-Key`, the answer (or the rule it broke) is stored in that same
-        transaction, and a retry gets it back with `Idempotent-Replayed: true`.
+        transaction, and a retry gets it back with `Idempotent-Replayed: true`. `kept` turns the
+        answer into what may be stored: a secret shown once is never kept.
         """
 
-        def encoded(tx: Tx) -> bytes:
-            return _encoder.encode(unit(tx))
+        def encoded(tx: Tx) -> tuple[bytes, bytes]:
+            answer = unit(tx)
+            body = _encoder.encode(answer)
+            return body, (body if kept is None else _encoder.encode(kept(answer)))
 
         key = await self.idempotency_key()
         if key is None:
-            return Response(await self.write(encoded), status_code=status, media_type=JSON)
+            body, _ = await self.write(encoded)
+            return Response(body, status_code=status, media_type=JSON)
         return _respond(await self.write(partial(run_once, key=key, unit=encoded, status=status)))
 
     async def refuse(self, err: FlintError) -> Response[Any]:

@@ -59,7 +59,7 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
     """Same route and same JSON (whitespace and key order aside) give the same fingerprint."""
     try:
         canonical = _encoder.encode(_canonical_decoder.decode(body)) if body.strip() else b""
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         canonical = body
     digest = hashlib.sha256()
     for part in (method.encode(), path.encode(), canonical):
@@ -81,20 +81,23 @@ def stored(tx: Tx, key: IdempotencyKey) -> Outcome | None:
     return Outcome(status, bytes(row["body"]), problem=status >= 400, replayed=True)
 
 
-def run_once(tx: Tx, key: IdempotencyKey, unit: Callable[[Tx], bytes], status: int) -> Outcome:
-    """Inside a write transaction: replay the stored outcome, or run `unit` and store its outcome."""
+def run_once(tx: Tx, key: IdempotencyKey, unit: Callable[[Tx], tuple[bytes, bytes]], status: int) -> Outcome:
+    """Inside a write transaction: replay the stored outcome, or run `unit` and store its outcome.
+    `unit` returns the answer and the form of it that may be stored (no secret in it)."""
     earlier = stored(tx, key)
     if earlier is not None:
         return earlier
     outcome: Outcome
     try:
         with tx.savepoint("idempotent_unit"):
-            outcome = Outcome(status, unit(tx), problem=False, replayed=False)
+            body, keep = unit(tx)
+        outcome = Outcome(status, body, problem=False, replayed=False)
     except InvalidRequest:
         raise
     except FlintError as err:
         outcome = Outcome(err.status, encode_problem(err), problem=True, replayed=False)
-    store.save(tx, key.scope, key.key, key.request_hash, outcome.status, outcome.body)
+        keep = outcome.body
+    store.save(tx, key.scope, key.key, key.request_hash, outcome.status, keep)
     return outcome
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
@@ -16,7 +16,8 @@ from litestar.plugins.problem_details import (
 )
 from litestar.types import ExceptionHandlersMap
 
-from server.errors import FieldError, FlintError, InvalidRequest
+from server.errors import FieldError, FlintError, InvalidRequest, Unauthorized
+from server.web.auth import holds_a_key
 
 log = logging.getLogger("flint")
 
@@ -77,16 +78,23 @@ def document_errors(app: Litestar) -> None:
             handler.responses = {**documented, **(handler.responses or {})}
 
 
+MAX_DETAIL = 200  # a detail may quote what was sent; it never repeats more than this
+
+
+def clip(text: str, limit: int = MAX_DETAIL) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def problem_document(err: FlintError) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "type": f"urn:flint:problem:{err.code}",
         "title": err.title,
         "status": err.status,
-        "detail": err.detail,
+        "detail": clip(err.detail),
         "code": err.code,
     }
     if isinstance(err, InvalidRequest):
-        doc["errors"] = [{"field": e.field, "message": e.message} for e in err.errors]
+        doc["errors"] = [{"field": clip(e.field, 100), "message": clip(e.message)} for e in err.errors]
     doc.update(err.extra)
     return doc
 
@@ -128,6 +136,8 @@ def _field_errors(extra: object) -> list[FieldError]:
 def _to_problem_exception(err: FlintError) -> ProblemDetailsException:
     doc = problem_document(err)
     headers = {"Retry-After": "1"} if err.status == 429 else None
+    if err.status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
     return ProblemDetailsException(
         status_code=err.status,
         detail=doc.pop("detail"),
@@ -136,6 +146,17 @@ def _to_problem_exception(err: FlintError) -> ProblemDetailsException:
         extra={k: v for k, v in doc.items() if k != "status"},
         headers=headers,
     )
+
+
+def _unrouted(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """No route or no such method. Under `/v1` (webhooks aside, which sign their requests) a
+    missing or bad key is 401 first, whatever the path or method: a caller without a key
+    learns nothing about which paths exist."""
+    path = request.url.path
+    err = from_http_exception(exc)
+    if path.startswith("/v1/") and not path.startswith("/v1/webhooks/") and not holds_a_key(request):
+        err = Unauthorized("send `Authorization: Bearer <key>` with the office key or a device token")
+    return _to_problem_exception(err).to_response(request)
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -153,4 +174,4 @@ def problem_plugin() -> ProblemDetailsPlugin:
 
 
 def fallback_handlers() -> ExceptionHandlersMap:
-    return {Exception: _unexpected}
+    return {Exception: _unexpected, NotFoundException: _unrouted, MethodNotAllowedException: _unrouted}

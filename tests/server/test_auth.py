@@ -90,3 +90,34 @@ async def test_health_and_schema_need_no_key(client: AsyncTestClient[Any]) -> No
     schema = (await client.get("/schema/openapi.json")).json()
     assert "/v1/orders" in schema["paths"]
     assert "Order" in schema["components"]["schemas"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/v1/customers"), ("GET", "/v1/no-such-thing"), ("PUT", "/v1/orders"), ("DELETE", "/v1/jobs/job_x")],
+)
+async def test_a_401_says_bearer_whatever_the_path_or_method(
+    client: AsyncTestClient[Any], method: str, path: str
+) -> None:
+    for headers in ({}, {"Authorization": "Bearer wrong"}):
+        response = await client.request(method, path, headers=headers)
+        assert response.status_code == 401, (path, response.text)
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert response.headers["content-type"].startswith("application/problem+json")
+    known = await client.request(method, path, headers=OFFICE)
+    assert known.status_code != 401
+
+
+async def test_a_replayed_enrolment_never_shows_the_token_again_and_none_is_stored(
+    client: AsyncTestClient[Any], db_path: Path
+) -> None:
+    tech = await technician(client)
+    path = f"/v1/technicians/{tech['id']}/devices"
+    first = await post(client, path, {"label": "phone"}, **{"Idempotency-Key": "enrol-1"})
+    assert first["token"]
+    replay = await client.post(path, json={"label": "phone"}, headers={**OFFICE, "Idempotency-Key": "enrol-1"})
+    assert replay.status_code == 201
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert replay.json() == {**first, "token": None}
+    raw = b"".join(file.read_bytes() for file in db_path.parent.iterdir() if file.name.startswith(db_path.name))
+    assert first["token"].encode() not in raw

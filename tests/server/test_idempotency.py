@@ -79,9 +79,10 @@ async def test_keys_are_scoped_to_the_caller(tmp_path: Path) -> None:
     try:
         made: list[str] = []
 
-        def unit(tx: Tx) -> bytes:
+        def unit(tx: Tx) -> tuple[bytes, bytes]:
             made.append(tx.now)
-            return str(len(made)).encode()
+            body = str(len(made)).encode()
+            return body, body
 
         office = parse_key("same", scope="office", method="POST", path="/v1/x", body=b"{}")
         device = parse_key("same", scope="device:dev_1", method="POST", path="/v1/x", body=b"{}")

@@ -56,7 +56,7 @@ async def test_a_completed_job_stays_completed(client: AsyncTestClient[Any]) -> 
     await client.patch(f"/v1/jobs/{created['id']}", json={"version": 1, "status": "completed"}, headers=OFFICE)
     reopened = await client.patch(f"/v1/jobs/{created['id']}", json={"version": 2, "status": "on_site"}, headers=OFFICE)
     assert reopened.status_code == 422
-    assert reopened.json()["code"] == "job_closed"
+    assert reopened.json()["code"] == "invalid_transition"
 
 
 async def test_unknown_customer_is_refused(client: AsyncTestClient[Any]) -> None:

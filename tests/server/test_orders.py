@@ -161,12 +161,16 @@ async def test_a_stale_order_version_is_a_409_with_the_current_version(client: A
     assert stale.json()["currentVersion"] == 2
 
 
-async def test_metadata_patch_merges_and_null_removes(client: AsyncTestClient[Any]) -> None:
+async def test_metadata_patch_replaces_the_whole_map(client: AsyncTestClient[Any]) -> None:
     created = await post(client, "/v1/orders", {"lineItems": [item("a", 100)], "metadata": {"a": "1", "b": "2"}})
     patched = await client.patch(
-        f"/v1/orders/{created['id']}", json={"version": 1, "metadata": {"b": None, "c": "3"}}, headers=OFFICE
+        f"/v1/orders/{created['id']}", json={"version": 1, "metadata": {"c": "3"}}, headers=OFFICE
     )
-    assert patched.json()["metadata"] == {"a": "1", "c": "3"}
+    assert patched.json()["metadata"] == {"c": "3"}
+    nulls = await client.patch(
+        f"/v1/orders/{created['id']}", json={"version": 2, "metadata": {"c": None}}, headers=OFFICE
+    )
+    assert nulls.status_code == 400
 
 
 async def test_an_order_for_a_job_adds_to_the_jobs_payment_summary(client: AsyncTestClient[Any]) -> None:

@@ -138,12 +138,19 @@ async def test_malformed_bodies_are_400_and_store_nothing(
     assert table_counts(db_path) == before
 
 
-async def test_unknown_fields_are_ignored(client: AsyncTestClient[Any]) -> None:
-    response = await client.post(
-        "/v1/orders", json={"lineItems": [{**GOOD_ITEM, "color": "red"}], "surprise": True}, headers=OFFICE
-    )
-    assert response.status_code == 201
-    assert response.json()["totalMoney"] == usd(7500)
+async def test_unknown_fields_are_refused_by_name(client: AsyncTestClient[Any], db_path: Path) -> None:
+    """Contract v2: a typo (`line_items`) must never make an empty order."""
+    before = table_counts(db_path)
+    for body, field in (
+        ({"line_items": [GOOD_ITEM]}, "line_items"),
+        ({"lineItems": [{**GOOD_ITEM, "color": "red"}]}, "lineItems[0].color"),
+        ({"lineItems": [GOOD_ITEM], "surprise": True}, "surprise"),
+        ({"lineItems": [{**GOOD_ITEM, "unitPriceMoney": {**usd(1), "cents": 1}}]}, "lineItems[0].unitPriceMoney.cents"),
+    ):
+        response = await client.post("/v1/orders", json=body, headers=OFFICE)
+        assert response.status_code == 400, response.text
+        assert response.json()["errors"] == [{"field": field, "message": "is not a field of this request"}]
+    assert table_counts(db_path) == before
 
 
 async def test_bad_query_parameters_are_400(client: AsyncTestClient[Any]) -> None:

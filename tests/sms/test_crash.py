@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.sms.conftest import Texting, wait_for, when
@@ -23,6 +24,11 @@ def _waiting(tmp_path: Path, seconds: str) -> Iterator[Texting]:
 def patient(tmp_path: Path) -> Iterator[Texting]:
     """A server that waits a long time for Twilio's answer, so a test can kill it mid-send."""
     yield from _waiting(tmp_path, "30")
+
+
+@pytest.fixture
+def texting_pair(tmp_path: Path) -> Iterator[Texting]:
+    yield from _waiting(tmp_path, "2")
 
 
 @pytest.fixture
@@ -86,3 +92,48 @@ def test_no_answer_in_time_and_not_at_twilio_is_sent_again(hasty: Texting) -> No
     assert settled["attempts"] == 2
     time.sleep(1.5)
     assert len(hasty.texts_to(number)) == 1
+
+
+def test_two_texts_of_one_link_never_share_a_sid(hasty: Texting) -> None:
+    """Both texts of one link have the same body. The second's send goes unanswered and never
+    reached Twilio: looking for it must not find the first text, so it is sent, not stuck."""
+    number = "+15555550144"
+    link = hasty.link(number)
+    first = hasty.wait_status(hasty.send(link["id"])["id"], "delivered")
+    hasty.fault(number, {"hold": 1.5, "record": False})
+    second = hasty.wait_status(hasty.send(link["id"])["id"], "delivered")
+    assert second["providerSid"] != first["providerSid"]
+    assert second["attempts"] == 2
+    texts = hasty.texts_to(number)
+    assert len(texts) == 2 and texts[0]["body"] == texts[1]["body"]
+    assert {t["sid"] for t in texts} == {first["providerSid"], second["providerSid"]}
+
+
+def test_a_callback_names_its_text_when_the_answer_was_lost(patient: Texting) -> None:
+    """The send carries the message's id in its status callback URL, so Twilio's callbacks
+    record the sid before anyone has to look for it."""
+    number = "+15555550145"
+    link = patient.link(number)
+    first = patient.wait_status(patient.send(link["id"])["id"], "delivered")
+    patient.fault(number, {"hold": 20, "record": True})
+    second = patient.wait_status(patient.send(link["id"])["id"], "delivered")
+    texts = patient.texts_to(number)
+    assert len(texts) == 2
+    assert second["providerSid"] == texts[-1]["sid"] != first["providerSid"]
+    assert second["attempts"] == 1
+
+
+def test_a_signed_callback_with_a_strange_error_code_is_taken(texting_pair: Texting) -> None:
+    from sms.signature import sign
+    from tests.sms.conftest import TOKEN
+
+    link = texting_pair.link("+15555550146")
+    message = texting_pair.wait_status(texting_pair.send(link["id"])["id"], "delivered")
+    url = texting_pair.server.url + "/v1/webhooks/twilio/status"
+    for code in ("²", "٣٠٠٠٨", "9" * 40, "-1"):
+        params = {"MessageSid": message["providerSid"], "MessageStatus": "undelivered", "ErrorCode": code}
+        response = httpx.post(url, data=params, headers={"X-Twilio-Signature": sign(TOKEN, url, params)})
+        assert response.status_code == 204, response.text
+    garbage = b"MessageSid=\xff\xfe&MessageStatus=sent"
+    response = httpx.post(url, content=garbage, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code in (400, 403)
