@@ -21,7 +21,6 @@ from server.clock import Clock, system_clock
 from server.config import Settings
 from server.customers.routes import router as customers_router
 from server.jobs.routes import router as jobs_router
-from server.links import paying
 from server.links.pages import router as pay_pages
 from server.links.routes import router as links_router
 from server.messages import routes as messages_routes
@@ -29,7 +28,7 @@ from server.messages import service as outbox
 from server.messages.texting import Sandbox, Texting, texting
 from server.money import display
 from server.orders.routes import router as orders_router
-from server.payments import refunding
+from server.payments import charging, refunding
 from server.payments.desk import PaymentDesk
 from server.payments.routes import router as payments_router
 from server.replication.routes import router as sync_router
@@ -70,14 +69,14 @@ def _mount(sandbox: Sandbox) -> ASGIRouteHandler:
 
 def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
     db = Database(settings.db_path, clock)
-    desk = PaymentDesk(db)
+    desk = PaymentDesk(db, business=settings.business_name)
     texts: Texting = texting(settings, db)
     worker = texts.worker
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.open()
-        await paying.settle_abandoned(desk)
+        await charging.settle_abandoned(desk)
         await refunding.resume_pending(desk, RECOVERY)
         await worker.recover()
         db.listeners.add(outbox.TOPIC, worker.kick)

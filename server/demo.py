@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import msgspec
 
 from server.clock import Clock, format_time, system_clock
+from server.config import DEFAULT_BUSINESS_NAME
 from server.customers import service as customers
 from server.customers import store as customers_store
 from server.customers.types import CreateCustomer
@@ -19,6 +20,9 @@ from server.jobs import service as jobs
 from server.jobs.types import CreateJob, JobStatus, UpdateJob
 from server.orders import service as orders
 from server.orders.types import CreateOrder, LineItemIn, Metadata
+from server.payments import service as payments
+from server.payments.processor import Charge
+from server.payments.service import Collecting, Target
 from server.store import Tx
 from server.store.db import connect, write_sync
 from server.store.migrations import migrate
@@ -34,6 +38,7 @@ SYSTEM = Actor(kind="system", id="demo")
 class DemoOrder(msgspec.Struct, rename="camel"):
     line_items: list[LineItemIn]
     metadata: Metadata = {}
+    paid_by_card: bool = False  # the customer already paid it (a dispatch deposit, say)
 
 
 class DemoJob(msgspec.Struct, rename="camel"):
@@ -104,9 +109,11 @@ def seed(db_path: str, clock: Clock = system_clock, fixtures: Fixtures | None = 
                 ),
             )
             for o in j.orders:
-                orders.create(
+                made = orders.create(
                     tx, SYSTEM, CreateOrder(line_items=o.line_items, metadata={**o.metadata, "jobId": job.id})
                 )
+                if o.paid_by_card:
+                    _paid_by_card(tx, made.id, made.customer_id)
             if j.status is not None:
                 jobs.update(tx, SYSTEM, job.id, UpdateJob(version=job.version, status=j.status))
         return True
@@ -117,6 +124,14 @@ def seed(db_path: str, clock: Clock = system_clock, fixtures: Fixtures | None = 
     finally:
         conn.close()
     return DemoInfo(device_token=data.device_token, first_phone=data.customers[0].phone, seeded=seeded)
+
+
+def _paid_by_card(tx: Tx, order_id: str, customer_id: str | None) -> None:
+    """As if the customer had paid the order on its pay page with the sandbox's test card."""
+    customer = Actor(kind="customer", id=customer_id)
+    attempt = payments.reserve_card(tx, customer, Target(order_id=order_id), None, Collecting(source="pay_link"))
+    approved = Charge(approved=True, brand="visa", last4="4242", reference=f"sbx_ch_demo_{attempt.charge_id}")
+    payments.settle_card(tx, customer, attempt.charge_id, approved, DEFAULT_BUSINESS_NAME)
 
 
 def banner(info: DemoInfo, *, api_key: str, public_url: str) -> str:

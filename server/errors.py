@@ -12,6 +12,7 @@ problem+json in one place.
     ├── TooLarge           413
     ├── UpdateRequired     426 a device speaking a protocol version this server does not
     ├── RuleViolation      422 a business rule, code named by the contract
+    ├── ChargeInDoubt      202 a card charge whose outcome is not known yet
     ├── ProcessorUnavailable 502 the card processor did not answer
     └── ConfigError            the process cannot start
 """
@@ -107,6 +108,14 @@ class UpdateRequired(FlintError):
     status = 426
     code = "update_required"
     title = "Update required"
+
+
+class ChargeInDoubt(FlintError):
+    """A card charge was sent to the processor and its outcome is not known yet."""
+
+    status = 202
+    code = "charge_in_doubt"
+    title = "Payment being confirmed"
 
 
 class ProcessorUnavailable(FlintError):

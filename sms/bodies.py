@@ -50,3 +50,9 @@ def payment_request(business: str, what: str, amount: str, url: str) -> str:
         if segments(text) <= MAX_SEGMENTS or len(what) <= 8:
             return text
         what = what[: max(8, len(what) - 10)].rstrip() + "..."
+
+
+def receipt(business: str, amount: str, last4: str, url: str) -> str:
+    """`Flint Field Services: receipt for $75.00 paid with card ending 4242. https://…`"""
+    card = f" with card ending {last4}" if last4 else ""
+    return f"{_plain(business)}: receipt for {amount} paid{card}. Thank you! {url}".rstrip()

@@ -22,7 +22,7 @@ MutationId = Annotated[int, msgspec.Meta(ge=1)]
 ClientId = Id
 Entity = Literal["job", "customer", "order", "payment", "paymentLink", "sms", "note"]
 DeviceStatus = Literal["en_route", "on_site", "completed"]
-LineItemKind = Literal["service", "addon", "travel", "material", "deposit", "discount"]
+LineItemKind = Literal["service", "addon", "travel", "material", "deposit", "discount", "deposit_applied"]
 
 
 class Money(msgspec.Struct, frozen=True):
@@ -64,18 +64,24 @@ class RemoveLineItemArgs(msgspec.Struct, rename="camel"):
 
 
 class TextToPayArgs(msgspec.Struct, rename="camel"):
+    """Exactly one of `job_id` (the job's balance) and `order_id` (the order's)."""
+
     uid: Uid
-    order_id: Id
+    order_id: Id | None = None
     amount_money: PositiveMoney | None = None
     to: Phone | None = None
+    job_id: Id | None = None
 
 
-class RecordOfflinePaymentArgs(msgspec.Struct, rename="camel"):
+class RecordOfflinePaymentArgs(msgspec.Struct, rename="camel", kw_only=True):
+    """Exactly one of `job_id` (applied oldest order first) and `order_id`."""
+
     uid: Uid
-    order_id: Id
+    order_id: Id | None = None
     amount_money: PositiveMoney
     method: Literal["cash", "check"]
     reference: Text | None = None
+    job_id: Id | None = None
 
 
 # Mutations: a union tagged by `name`. `id` counts 1, 2, 3, ... per `clientId`.
@@ -185,3 +191,4 @@ class PullResponse(msgspec.Struct, rename="camel"):
     last_mutation_id: int
     changes: list[Change]
     rejections: list[Rejection]
+    technician_id: str | None = None

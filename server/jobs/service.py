@@ -11,9 +11,10 @@ from server.customers import store as customers_store
 from server.errors import FieldError, InvalidRequest, NotFound, RuleViolation, VersionConflict
 from server.ids import new_id
 from server.jobs import rules, store
-from server.jobs.types import CreateJob, Job, PaymentSummary, UpdateJob
+from server.jobs.types import CreateJob, Job, JobOrder, PaymentSummary, UpdateJob
 from server.money import DEFAULT_CURRENCY, Money
 from server.orders import service as orders
+from server.orders import store as orders_store
 from server.orders.rules import NO_MONEY
 from server.store import Row, Tx
 from server.store.paging import Page, paginate
@@ -40,10 +41,12 @@ def _check_technician(tx: Tx, technician_id: str | None) -> None:
 
 
 def views(tx: Tx, rows: Sequence[Row]) -> list[Job]:
-    money = orders.job_figures(tx, [r["id"] for r in rows])
+    """Jobs as the API shows them, each with its money composed from its orders."""
+    money = orders.job_money(tx, [r["id"] for r in rows])
     jobs = []
     for row in rows:
-        figures, currency = money.get(row["id"], (NO_MONEY, DEFAULT_CURRENCY))
+        found = money.get(row["id"])
+        figures, currency = (found.figures, found.currency) if found else (NO_MONEY, DEFAULT_CURRENCY)
         jobs.append(
             Job(
                 id=row["id"],
@@ -61,7 +64,18 @@ def views(tx: Tx, rows: Sequence[Row]) -> list[Job]:
                     paid_money=Money(figures.paid, currency),
                     refunded_money=Money(figures.refunded, currency),
                     balance_money=Money(figures.balance, currency),
+                    deposit_unapplied_money=Money(found.unapplied if found else 0, currency),
                 ),
+                orders=[
+                    JobOrder(
+                        id=order["id"],
+                        payment_stage=orders_store.decode_metadata(order["metadata"]).get("paymentStage"),
+                        total_money=Money(0 if order["state"] == "cancelled" else own.total, currency),
+                        balance_money=Money(0 if order["state"] == "cancelled" else own.balance, currency),
+                        state=order["state"],
+                    )
+                    for order, own in (found.orders if found else [])
+                ],
             )
         )
     return jobs

@@ -30,10 +30,22 @@ class UpdateJob(Request):
 
 
 class PaymentSummary(msgspec.Struct, rename="camel"):
+    """What the customer owes on the job: sums over its orders; `balance = total - (paid -
+    refunded)`; deposit money not applied to any order yet."""
+
     total_money: Money
     paid_money: Money
     refunded_money: Money
     balance_money: Money
+    deposit_unapplied_money: Money
+
+
+class JobOrder(msgspec.Struct, rename="camel"):
+    id: str
+    payment_stage: str | None
+    total_money: Money
+    balance_money: Money
+    state: str
 
 
 class Job(msgspec.Struct, rename="camel"):
@@ -48,3 +60,4 @@ class Job(msgspec.Struct, rename="camel"):
     created_at: Timestamp
     updated_at: Timestamp
     payment: PaymentSummary
+    orders: list[JobOrder]

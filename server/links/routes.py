@@ -33,6 +33,7 @@ async def list_links(
     limit: Limit = 50,
     cursor: Cursor = None,
     order_id: Annotated[str | None, QueryParameter(name="orderId")] = None,
+    job_id: Annotated[str | None, QueryParameter(name="jobId")] = None,
 ) -> Page[PaymentLink]:
     return await ctx.read(
         partial(
@@ -40,6 +41,7 @@ async def list_links(
             after=decode_cursor(cursor),
             limit=limit,
             order_id=order_id,
+            job_id=job_id,
             public_url=ctx.public_url,
         )
     )

@@ -8,14 +8,15 @@ from server.money import Money, PositiveMoneyIn
 from server.orders.types import MAX_LINE_ITEMS, LineItemIn, Metadata
 from server.wire import Id, Name, Phone, Request, Timestamp
 
-LinkStatus = Literal["active", "paid", "expired", "cancelled"]
+LinkStatus = Literal["active", "paid", "closed", "expired", "cancelled"]
 
 
 class CreatePaymentLink(Request):
-    """Exactly one of `orderId` (collect `amountMoney`, by default the balance) and `lineItems`
-    (make a new order from them and collect its total)."""
+    """Exactly one of `jobId` and `orderId` (a balance link, or a fixed one with `amountMoney`)
+    and `lineItems` (a new order made from them; the link collects its total)."""
 
     name: Name
+    job_id: Id | None = None
     order_id: Id | None = None
     line_items: Annotated[list[LineItemIn], msgspec.Meta(min_length=1, max_length=MAX_LINE_ITEMS)] | None = None
     amount_money: PositiveMoneyIn | None = None
@@ -24,17 +25,23 @@ class CreatePaymentLink(Request):
 
 
 class PaymentLink(msgspec.Struct, rename="camel"):
+    """`amountMoney` is what the link collects now: for a balance link, what its job or order owes
+    at this moment (worked out at every read); for a fixed link, its amount; once paid, what was
+    paid through it."""
+
     id: str
-    order_id: str
+    job_id: str | None
+    order_id: str | None
     name: str
+    fixed: bool
     amount_money: Money
     url: str
     status: LinkStatus
     expires_at: Timestamp | None
-    metadata: dict[str, str]
-    payment_id: str | None
     created_at: Timestamp
     updated_at: Timestamp
+    metadata: dict[str, str]
+    charge_id: str | None
 
 
 class SendSms(Request):

@@ -24,18 +24,20 @@ class Line:
 
     @property
     def signed_amount(self) -> int:
-        """A discount subtracts from the order; every other kind adds to it."""
+        """A discount or an applied deposit subtracts from the order; every other kind adds to it."""
         return ledger.signed_amount(self.kind, self.amount)
 
 
 @dataclass(frozen=True, slots=True)
 class Figures:
-    """`pending` is card money in flight (charged or about to be): not paid yet, but spoken for."""
+    """`pending` is card money in flight (charged or about to be): not paid yet, but spoken for.
+    `applied` is the deposit applied to the order (a `deposit_applied` line, already in `total`)."""
 
     total: int
     paid: int
     refunded: int
     pending: int = 0
+    applied: int = 0
 
     @property
     def net_paid(self) -> int:
@@ -50,12 +52,18 @@ class Figures:
         """What a new payment may still take."""
         return self.balance - self.pending
 
+    @property
+    def base(self) -> int:
+        """The total before any deposit is applied."""
+        return self.total + self.applied
+
     def __add__(self, other: Figures) -> Figures:
         return Figures(
             self.total + other.total,
             self.paid + other.paid,
             self.refunded + other.refunded,
             self.pending + other.pending,
+            self.applied + other.applied,
         )
 
 
@@ -69,7 +77,20 @@ def total_of(lines: Iterable[Line]) -> int:
 def figures(
     lines: Iterable[Line], captured: Iterable[int], refunds: Iterable[int], pending: Iterable[int] = ()
 ) -> Figures:
-    return Figures(total=total_of(lines), paid=sum(captured), refunded=sum(refunds), pending=sum(pending))
+    lines = list(lines)
+    return Figures(
+        total=total_of(lines),
+        paid=sum(captured),
+        refunded=sum(refunds),
+        pending=sum(pending),
+        applied=sum(line.amount for line in lines if line.kind == ledger.DEPOSIT_APPLIED),
+    )
+
+
+def check_client_line(kind: str) -> None:
+    """Only Flint writes the deposit applied to an order."""
+    if kind == ledger.DEPOSIT_APPLIED:
+        raise RuleViolation("system_line", "the deposit applied to an order is worked out by Flint; it cannot be set")
 
 
 def check_new_total(total: int, before: Figures) -> int:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -11,9 +11,10 @@ from server.errors import FieldError, InvalidRequest, NotFound, RuleViolation, V
 from server.ids import new_id
 from server.messages import store as messages_store
 from server.money import DEFAULT_CURRENCY, Currency, Money
-from server.orders import rules, store
-from server.orders.rules import Figures, Line
-from server.orders.types import CreateOrder, LineItem, LineItemIn, Order, UpdateOrder
+from server.orders import deposits, rules, store
+from server.orders.figures import current_figures, figures_of, job_orders, line_item, line_of, remember_figures
+from server.orders.rules import Figures
+from server.orders.types import CreateOrder, LineItemIn, Order, UpdateOrder
 from server.store import Row, Tx
 from server.store.paging import Page, paginate
 from server.trail import service as trail
@@ -21,51 +22,15 @@ from server.wire import Actor
 from sync import ledger
 
 
-def _line(row: Row | dict[str, Any]) -> Line:
-    return Line(quantity=row["quantity"], unit_amount=row["unit_amount"], kind=row["kind"])
-
-
-def _line_item(row: Row, currency: Currency) -> LineItem:
-    return LineItem(
-        uid=row["uid"],
-        name=row["name"],
-        quantity=row["quantity"],
-        unit_price_money=Money(row["unit_amount"], currency),
-        kind=row["kind"],
-        total_money=Money(_line(row).amount, currency),
-        added_by=Actor(kind=row["added_by_kind"], id=row["added_by_id"]),
-    )
-
-
-def figures_of(tx: Tx, rows: Sequence[Row]) -> dict[str, Figures]:
-    """The money figures of each order, from its line items, payments and refunds (three queries)."""
-    ids = [r["id"] for r in rows]
-    lines = store.lines_of(tx, ids)
-    money = store.money_of(tx, ids)
-    return {order_id: rules.figures(map(_line, lines[order_id]), *money[order_id]) for order_id in ids}
-
-
-def current_figures(tx: Tx, row: Row) -> Figures:
-    """The order's figures as this transaction sees them. A push of many mutations to one order
-    works each one out from the last instead of reading every line again."""
-    key = ("figures", row["id"])
-    if key not in tx.memo:
-        tx.memo[key] = figures_of(tx, [row])[row["id"]]
-    figures: Figures = tx.memo[key]
-    return figures
-
-
-def remember_figures(tx: Tx, order_id: str, figures: Figures) -> None:
-    tx.memo[("figures", order_id)] = figures
-
-
-def job_orders(tx: Tx, job_id: str) -> list[Row]:
-    """The job's orders, oldest first, as this transaction sees them (kept for the transaction)."""
-    key = ("job_orders", job_id)
-    if key not in tx.memo:
-        tx.memo[key] = store.for_job(tx, job_id)
-    rows: list[Row] = tx.memo[key]
-    return rows
+def _new_total(tx: Tx, row: Row, before: Figures, change: int) -> int:
+    """The order's total once its lines change by `change` and the job's deposits are applied
+    again: never below zero, never below what was paid on it, within what Flint can hold."""
+    base = before.base + change
+    applied = deposits.applied_after(tx, row, base) if row["job_id"] is not None else 0
+    total = rules.check_new_total(base - applied, before)
+    if row["job_id"] is not None:
+        _check_job_total(tx, row["job_id"], row["id"], total)
+    return total
 
 
 def _check_job_total(tx: Tx, job_id: str, order_id: str, total: int) -> None:
@@ -85,7 +50,7 @@ def views(tx: Tx, rows: Sequence[Row]) -> list[Order]:
     orders = []
     for row in rows:
         currency, own = row["currency"], lines[row["id"]]
-        figures = rules.figures(map(_line, own), *money[row["id"]])
+        figures = rules.figures(map(line_of, own), *money[row["id"]])
         orders.append(
             Order(
                 id=row["id"],
@@ -94,7 +59,7 @@ def views(tx: Tx, rows: Sequence[Row]) -> list[Order]:
                 customer_id=row["customer_id"],
                 job_id=row["job_id"],
                 metadata=store.decode_metadata(row["metadata"]),
-                line_items=[_line_item(line, currency) for line in own],
+                line_items=[line_item(line, currency) for line in own],
                 total_money=Money(figures.total, currency),
                 paid_money=Money(figures.paid, currency),
                 refunded_money=Money(figures.refunded, currency),
@@ -144,6 +109,7 @@ def _new_lines(items: Sequence[LineItemIn], actor: Actor) -> list[dict[str, Any]
         raise InvalidRequest("two line items share a uid", [FieldError("lineItems", "uids must be unique")])
     new = []
     for index, item in enumerate(items):
+        rules.check_client_line(item.kind)
         rules.check_size(ledger.line_amount(item.quantity, item.unit_price_money.amount), f"line item {index + 1}")
         uid = item.uid or str(uuid.uuid4())
         new.append(
@@ -196,7 +162,7 @@ def create(tx: Tx, actor: Actor, data: CreateOrder) -> Order:
     if job_id is not None:
         _check_job_currency(tx, job_id, currency)
     new = _new_lines(items, actor)
-    total = rules.check_new_total(rules.total_of(map(_line, new)), rules.NO_MONEY)
+    total = rules.check_new_total(rules.total_of(map(line_of, new)), rules.NO_MONEY)
     order_id = new_id("ord")
     if job_id is not None:
         _check_job_total(tx, job_id, order_id, total)
@@ -216,6 +182,7 @@ def create(tx: Tx, actor: Actor, data: CreateOrder) -> Order:
         job_id=job_id,
         order_id=order_id,
     )
+    deposits.rebalance(tx, job_id)
     return get(tx, order_id)
 
 
@@ -247,16 +214,14 @@ def apply_line_items(
     rules.check_currency(currency, (item.unit_price_money.currency for item in items))
     new = _new_lines(items, actor)
     before = current_figures(tx, row)
-    total = rules.check_new_total(before.total + rules.total_of(map(_line, new)), before)
-    if row["job_id"] is not None:
-        _check_job_total(tx, row["job_id"], order_id, total)
+    total = _new_total(tx, row, before, rules.total_of(map(line_of, new)))
 
     store.insert_lines(tx, order_id, new)
     store.update_order(tx, order_id, row["job_id"])
-    remember_figures(tx, order_id, replace(before, total=total))
+    remember_figures(tx, order_id, replace(before, total=before.total + rules.total_of(map(line_of, new))))
     running = before.total
     for line in new:
-        running += _line(line).signed_amount
+        running += line_of(line).signed_amount
         trail.record(
             tx,
             "order.line_item_added",
@@ -266,7 +231,8 @@ def apply_line_items(
             order_id=order_id,
             client_at=client_at,
         )
-    assert running == total
+    deposits.rebalance(tx, row["job_id"])
+    assert current_figures(tx, row).total == total
 
 
 def remove_line_item(
@@ -286,12 +252,13 @@ def apply_removal(
     removed = store.line(tx, order_id, uid)
     if removed is None:
         raise NotFound(f"order {order_id} has no line item {uid}")
+    rules.check_client_line(removed["kind"])
     before = current_figures(tx, row)
-    total = rules.check_new_total(before.total - _line(removed).signed_amount, before)
+    total = _new_total(tx, row, before, -line_of(removed).signed_amount)
 
     store.delete_line(tx, order_id, uid)
     store.update_order(tx, order_id, row["job_id"])
-    remember_figures(tx, order_id, replace(before, total=total))
+    remember_figures(tx, order_id, replace(before, total=before.total - line_of(removed).signed_amount))
     trail.record(
         tx,
         "order.line_item_removed",
@@ -301,6 +268,7 @@ def apply_removal(
         order_id=order_id,
         client_at=client_at,
     )
+    deposits.rebalance(tx, row["job_id"])
 
 
 def update(tx: Tx, actor: Actor, order_id: str, data: UpdateOrder) -> Order:
@@ -344,18 +312,47 @@ def update(tx: Tx, actor: Actor, order_id: str, data: UpdateOrder) -> Order:
     if "metadata" in changes:
         for affected in {job_id, changes.get("job_id", job_id)}:
             trail.record(tx, "order.updated", actor, event, job_id=affected, order_id=order_id)
+    for affected in {job_id, new_job}:
+        deposits.rebalance(tx, affected)
     return get(tx, order_id)
 
 
-def job_figures(tx: Tx, job_ids: Sequence[str]) -> dict[str, tuple[Figures, Currency]]:
-    """Each job's money over its orders. A cancelled order owes nothing, so only its payments count."""
+@dataclass(frozen=True, slots=True)
+class JobMoney:
+    """A job's money: the sums over its orders (a cancelled order owes nothing, so only its
+    payments count), the deposit money not applied yet, and each order's figures."""
+
+    figures: Figures
+    unapplied: int
+    currency: Currency
+    orders: list[tuple[Row, Figures]]
+
+
+def job_money(tx: Tx, job_ids: Sequence[str]) -> dict[str, JobMoney]:
     rows = store.for_jobs(tx, job_ids)
     per_order = figures_of(tx, rows)
-    found: dict[str, tuple[Figures, Currency]] = {}
+    grouped: dict[str, list[Row]] = {}
     for row in rows:
-        figures = per_order[row["id"]]
-        if row["state"] == "cancelled":
-            figures = Figures(0, figures.paid, figures.refunded)
-        so_far, _ = found.get(row["job_id"], (rules.NO_MONEY, row["currency"]))
-        found[row["job_id"]] = (so_far + figures, row["currency"])
+        grouped.setdefault(row["job_id"], []).append(row)
+    found: dict[str, JobMoney] = {}
+    for job_id, own in grouped.items():
+        total = rules.NO_MONEY
+        monies = []
+        for row in own:
+            figures = per_order[row["id"]]
+            cancelled = row["state"] == "cancelled"
+            total = total + (Figures(0, figures.paid, figures.refunded) if cancelled else figures)
+            monies.append(
+                ledger.OrderMoney(
+                    id=row["id"],
+                    base=figures.base,
+                    paid=figures.paid,
+                    refunded=figures.refunded,
+                    pending=figures.pending,
+                    deposit=deposits.is_deposit_order(row),
+                    cancelled=cancelled,
+                )
+            )
+        unapplied = ledger.deposit_application(monies).unapplied
+        found[job_id] = JobMoney(total, unapplied, own[0]["currency"], [(r, per_order[r["id"]]) for r in own])
     return found

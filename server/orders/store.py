@@ -65,6 +65,11 @@ def line(tx: Tx, order_id: str, uid: str) -> Row | None:
     return tx.one(f"SELECT {_LINE} FROM line_items WHERE order_id = ? AND uid = ?", (order_id, uid))
 
 
+def set_line_total(tx: Tx, order_id: str, uid: str, total: int) -> None:
+    """Make a line `1 x total` (a system line's amount, or a deposit line lowered by a refund)."""
+    tx.run("UPDATE line_items SET quantity = 1, unit_amount = ? WHERE order_id = ? AND uid = ?", (total, order_id, uid))
+
+
 def delete_line(tx: Tx, order_id: str, uid: str) -> None:
     tx.run("DELETE FROM line_items WHERE order_id = ? AND uid = ?", (order_id, uid))
 

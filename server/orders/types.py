@@ -8,7 +8,7 @@ from server.money import Money, MoneyIn
 from server.wire import Actor, Name, Request, Timestamp, Uid, Version
 from sync.limits import NO_CONTROL, TEXT_CHARACTERS
 
-LineItemKind = Literal["service", "addon", "travel", "material", "deposit", "discount"]
+LineItemKind = Literal["service", "addon", "travel", "material", "deposit", "discount", "deposit_applied"]
 OrderState = Literal["open", "completed", "cancelled"]
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=10000)]
 MetadataKey = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=NO_CONTROL)]

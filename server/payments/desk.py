@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from server.config import DEFAULT_BUSINESS_NAME
 from server.locks import KeyedLocks
 from server.payments.processor import Processor, SandboxProcessor
 from server.store import Database
@@ -15,5 +16,6 @@ class PaymentDesk:
     the same money are handled one after the other."""
 
     db: Database
+    business: str = DEFAULT_BUSINESS_NAME  # who a receipt says was paid
     processor: Processor = field(default_factory=SandboxProcessor)
     locks: KeyedLocks = field(default_factory=KeyedLocks)

@@ -6,9 +6,9 @@ import logging
 from functools import partial
 
 from server.errors import ProcessorUnavailable
-from server.payments import service
+from server.payments import refunds as service
 from server.payments.desk import PaymentDesk
-from server.payments.service import RefundPlan
+from server.payments.refunds import RefundPlan
 from server.payments.types import CreateRefund, Refund
 from server.wire import Actor
 

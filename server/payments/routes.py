@@ -8,7 +8,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from server.errors import FlintError
-from server.payments import refunding, service
+from server.payments import refunding, refunds, service
 from server.payments.desk import PaymentDesk
 from server.payments.types import CreateRefund, Payment, RecordPayment, Refund
 from server.store.paging import Page, decode_cursor
@@ -23,8 +23,11 @@ async def list_payments(
     limit: Limit = 50,
     cursor: Cursor = None,
     order_id: Annotated[str | None, QueryParameter(name="orderId")] = None,
+    job_id: Annotated[str | None, QueryParameter(name="jobId")] = None,
 ) -> Page[Payment]:
-    return await ctx.read(partial(service.list_page, after=decode_cursor(cursor), limit=limit, order_id=order_id))
+    return await ctx.read(
+        partial(service.list_page, after=decode_cursor(cursor), limit=limit, order_id=order_id, job_id=job_id)
+    )
 
 
 @get("/payments/{payment_id:str}")
@@ -50,12 +53,12 @@ async def create_refund(
         if err.status >= 500:
             raise
         return await ctx.refuse(err)
-    return await ctx.commit(partial(service.complete_refund, actor=ctx.actor, refund_id=refund_id), status=201)
+    return await ctx.commit(partial(refunds.complete_refund, actor=ctx.actor, refund_id=refund_id), status=201)
 
 
 @get("/refunds/{refund_id:str}")
 async def get_refund(refund_id: FromPath[str], ctx: NamedDependency[Ctx]) -> Refund:
-    return await ctx.read(partial(service.get_refund, refund_id=refund_id))
+    return await ctx.read(partial(refunds.get_refund, refund_id=refund_id))
 
 
 @get("/refunds")
@@ -66,7 +69,7 @@ async def list_refunds(
     payment_id: Annotated[str | None, QueryParameter(name="paymentId")] = None,
 ) -> Page[Refund]:
     return await ctx.read(
-        partial(service.refunds_page, after=decode_cursor(cursor), limit=limit, payment_id=payment_id)
+        partial(refunds.refunds_page, after=decode_cursor(cursor), limit=limit, payment_id=payment_id)
     )
 
 

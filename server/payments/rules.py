@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from server.errors import RuleViolation
-from server.orders.rules import Figures
 from sync.ledger import display
 
 
-def check_amount_due(figures: Figures, amount: int, currency: str) -> None:
-    """A payment may take the order's balance, or part of it, never more."""
-    if figures.balance <= 0:
-        raise RuleViolation("nothing_due", "nothing is due on this order")
-    if figures.collectible <= 0:
+def check_amount_due(due: int, amount: int, currency: str, in_flight: int = 0) -> None:
+    """A payment may take what is due, or part of it, never more. `in_flight` is card money
+    being charged right now, already taken out of `due`."""
+    if due <= 0 and in_flight > 0:
         raise RuleViolation("payment_in_progress", "a card payment for the balance is being processed")
-    if amount > figures.collectible:
+    if due <= 0:
+        raise RuleViolation("nothing_due", "nothing is due")
+    if amount > due:
         raise RuleViolation(
             "amount_exceeds_balance",
-            f"the amount ({display(amount, currency)}) is more than the balance due"
-            f" ({display(figures.collectible, currency)})",
-            balance=figures.collectible,
+            f"the amount ({display(amount, currency)}) is more than the balance due ({display(due, currency)})",
+            balance=due,
         )
 
 

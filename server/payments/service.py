@@ -1,3 +1,7 @@
+"""Taking money: a charge is money taken from the customer at once (cash, a check, a card), applied
+to the orders that owe it as payments (its parts), oldest order first when it is for a job. The
+job's trail shows a charge once, with how it was applied."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -5,18 +9,24 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from server.errors import NotFound, RuleViolation
+from server.errors import FieldError, InvalidRequest, NotFound, RuleViolation
 from server.ids import new_id
-from server.money import Money
+from server.messages import service as messages
+from server.money import DEFAULT_CURRENCY, Currency, Money, display
+from server.orders import deposits
 from server.orders import rules as order_rules
 from server.orders import service as orders
 from server.orders import store as orders_store
+from server.orders.figures import current_figures
 from server.payments import rules, store
-from server.payments.types import Card, CreateRefund, Payment, RecordPayment, Refund
+from server.payments.processor import Charge
+from server.payments.types import Card, Payment, RecordPayment
 from server.store import Row, Tx
-from server.store.paging import Page, each, paginate
+from server.store.paging import Page, paginate
 from server.trail import service as trail
 from server.wire import Actor
+from sms import bodies
+from sync import ledger
 
 
 def views(tx: Tx, rows: Sequence[Row]) -> list[Payment]:
@@ -25,6 +35,8 @@ def views(tx: Tx, rows: Sequence[Row]) -> list[Payment]:
         Payment(
             id=row["id"],
             order_id=row["order_id"],
+            job_id=row["job_id"],
+            charge_id=row["charge_id"],
             amount_money=Money(row["amount"], row["currency"]),
             status=row["status"],
             method=row["method"],
@@ -40,81 +52,180 @@ def views(tx: Tx, rows: Sequence[Row]) -> list[Payment]:
     ]
 
 
-def load(tx: Tx, payment_id: str) -> Row:
+def get(tx: Tx, payment_id: str) -> Payment:
     row = store.get(tx, payment_id)
     if row is None:
         raise NotFound(f"no payment {payment_id}")
-    return row
+    return views(tx, [row])[0]
 
 
-def get(tx: Tx, payment_id: str) -> Payment:
-    return views(tx, [load(tx, payment_id)])[0]
+def list_page(tx: Tx, after: int, limit: int, order_id: str | None, job_id: str | None = None) -> Page[Payment]:
+    return paginate(store.page(tx, after, limit, order_id, job_id), limit, partial(views, tx))
 
 
-def list_page(tx: Tx, after: int, limit: int, order_id: str | None) -> Page[Payment]:
-    return paginate(store.page(tx, after, limit, order_id), limit, partial(views, tx))
+# What is owed, and how a payment is split.
 
 
-def payment_event(row: dict[str, Any] | Row) -> dict[str, Any]:
-    event: dict[str, Any] = {
-        "paymentId": row["id"],
-        "orderId": row["order_id"],
-        "amountMoney": Money(row["amount"], row["currency"]),
-        "method": row["method"],
-    }
-    if row["card_last4"]:
-        event["card"] = Card(brand=row["card_brand"], last4=row["card_last4"])
-    if row["payment_link_id"]:
-        event["paymentLinkId"] = row["payment_link_id"]
-    if row["decline_code"]:
-        event["declineCode"] = row["decline_code"]
-    if row["reference"]:
-        event["reference"] = row["reference"]
-    return event
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a payment is for: a job (all its orders) or one order."""
+
+    job_id: str | None = None
+    order_id: str | None = None
+
+    @classmethod
+    def of(cls, job_id: str | None, order_id: str | None) -> Target:
+        if (job_id is None) == (order_id is None):
+            raise InvalidRequest("give exactly one of jobId and orderId", [FieldError("orderId", "or jobId, not both")])
+        return cls(job_id, order_id)
 
 
-def record(tx: Tx, actor: Actor, order: Row, client_at: str | None = None, **fields: Any) -> Payment:
-    """Insert a payment on `order` and its trail event, in the caller's transaction."""
-    row: dict[str, Any] = {
-        "id": new_id("pay"),
-        "order_id": order["id"],
-        "currency": order["currency"],
-        "card_brand": None,
-        "card_last4": None,
-        "decline_code": None,
-        "payment_link_id": None,
-        "reference": None,
-        **fields,
-    }
-    store.insert(tx, order["job_id"], **row)
-    orders_store.touch_order(tx, order["id"], order["job_id"])
-    if row["status"] != "pending":
-        record_event(tx, actor, order, row, client_at)
-    return get(tx, row["id"])
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """What a target owes now, in what currency, and card money in flight on it."""
+
+    due: int
+    currency: Currency
+    in_flight: int
+    orders: list[tuple[Row, ledger.OrderMoney]]
+
+    def parts(self, amount: int | None = None) -> list[tuple[Row, int]]:
+        """`amount` (None: all that is due) over the orders that owe money, oldest first."""
+        rows = {row["id"]: row for row, _ in self.orders}
+        return [(rows[order_id], part) for order_id, part in ledger.allocate([m for _, m in self.orders], amount)]
 
 
-def settle(tx: Tx, actor: Actor, order: Row, payment_id: str, **fields: Any) -> Payment:
-    """A card payment in flight becomes captured or declined, with its trail event."""
-    store.settle(tx, payment_id, order["job_id"], **fields)
-    orders_store.touch_order(tx, order["id"], order["job_id"])
-    record_event(tx, actor, order, load(tx, payment_id))
-    return get(tx, payment_id)
+def owed(tx: Tx, target: Target) -> Owed:
+    if target.order_id is not None:
+        row = orders.referenced(tx, target.order_id)
+        money = deposits.order_money(tx, row)
+        figures = current_figures(tx, row)
+        # The order's deposit is already applied: its base less what it takes is its total.
+        due = 0 if money.cancelled else max(0, figures.collectible)
+        single = ledger.OrderMoney(row["id"], base=figures.total, paid=figures.paid, refunded=figures.refunded,
+                                   pending=figures.pending, cancelled=money.cancelled)  # fmt: skip
+        return Owed(due, row["currency"], figures.pending, [(row, single)])
+    assert target.job_id is not None
+    if orders_store.job_customer(tx, target.job_id) is None:
+        raise RuleViolation("unknown_job", f"no job {target.job_id}")
+    found = deposits.job_money(tx, target.job_id)
+    currency: Currency = found[0][0]["currency"] if found else DEFAULT_CURRENCY
+    in_flight = sum(money.pending for _, money in found)
+    return Owed(ledger.due_now([m for _, m in found]), currency, in_flight, found)
 
 
-def record_event(tx: Tx, actor: Actor, order: Row, payment: Row | dict[str, Any], client_at: str | None = None) -> None:
-    if payment["status"] == "declined":
+def check_payable(tx: Tx, target: Target, amount: int, currency: str) -> Owed:
+    now = owed(tx, target)
+    order_rules.check_currency(now.currency, [currency], "a payment", of="this job" if target.job_id else "this order")
+    rules.check_amount_due(now.due, amount, now.currency, now.in_flight)
+    return now
+
+
+# Charges and their parts.
+
+
+def _charge(
+    tx: Tx,
+    actor: Actor,
+    target: Target,
+    parts: list[tuple[Row, int]],
+    currency: str,
+    *,
+    status: str,
+    method: str,
+    source: str,
+    payment_link_id: str | None = None,
+    invoice_id: str | None = None,
+    invoice_request: str | None = None,
+    reference: str | None = None,
+    uid: str | None = None,
+    receipt_to: str | None = None,
+    receipt_url: str | None = None,
+) -> str:
+    """Insert a charge and its parts, in the caller's transaction."""
+    charge_id = new_id("ch")
+    job_id = target.job_id or parts[0][0]["job_id"]
+    store.insert_charge(
+        tx,
+        id=charge_id,
+        job_id=job_id,
+        amount=sum(part for _, part in parts),
+        currency=currency,
+        status=status,
+        method=method,
+        source=source,
+        payment_link_id=payment_link_id,
+        invoice_id=invoice_id,
+        invoice_request=invoice_request,
+        reference=reference,
+        uid=uid,
+        receipt_to=receipt_to,
+        receipt_url=receipt_url,
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+    )
+    for order, part in parts:
+        store.insert(
+            tx,
+            order["job_id"],
+            id=new_id("pay"),
+            charge_id=charge_id,
+            order_id=order["id"],
+            amount=part,
+            currency=currency,
+            status=status,
+            method=method,
+            source=source,
+            payment_link_id=payment_link_id,
+            reference=reference,
+        )
+        orders_store.touch_order(tx, order["id"], order["job_id"])
+    return charge_id
+
+
+def charge_event(tx: Tx, actor: Actor, charge_id: str, client_at: str | None = None) -> None:
+    """The charge on the job's trail, once, with each part it was applied to."""
+    charge = store.get_charge(tx, charge_id)
+    assert charge is not None
+    parts = store.parts_of(tx, charge_id)
+    if charge["status"] == "declined":
         kind = "payment.declined"
     else:
-        kind = "payment.captured" if payment["method"] == "card" else "payment.recorded"
+        kind = "payment.captured" if charge["method"] == "card" else "payment.recorded"
+    currency = charge["currency"]
+    data: dict[str, Any] = {
+        "chargeId": charge_id,
+        "amountMoney": Money(charge["amount"], currency),
+        "method": charge["method"],
+        "source": charge["source"],
+        "parts": [
+            {"paymentId": p["id"], "orderId": p["order_id"], "amountMoney": Money(p["amount"], currency)} for p in parts
+        ],
+    }
+    optional = {
+        "card": Card(brand=charge["card_brand"], last4=charge["card_last4"]) if charge["card_last4"] else None,
+        "paymentLinkId": charge["payment_link_id"],
+        "invoiceId": charge["invoice_id"],
+        "declineCode": charge["decline_code"],
+        "reference": charge["reference"],
+    }
+    data.update({key: value for key, value in optional.items() if value is not None})
+    orders_of = {p["order_id"] for p in parts}
     trail.record(
         tx,
         kind,
         actor,
-        payment_event(payment),
-        job_id=order["job_id"],
-        order_id=order["id"],
+        data,
+        job_id=charge["job_id"],
+        order_id=next(iter(orders_of)) if len(orders_of) == 1 else None,
         client_at=client_at,
     )
+
+
+def _after_capture(tx: Tx, charge_id: str) -> None:
+    """Money kept on a deposit order moves the deposit applied to the job's other orders."""
+    for job_id in {p["job_id"] for p in store.parts_of(tx, charge_id)}:
+        deposits.rebalance(tx, job_id)
 
 
 def record_offline(
@@ -126,136 +237,139 @@ def record_offline(
     uid: str | None = None,
     client_at: str | None = None,
 ) -> Payment:
-    """Cash or check taken by the office or on site."""
-    order = orders.referenced(tx, data.order_id)
-    if order["state"] == "cancelled":
-        raise RuleViolation("order_closed", f"order {order['id']} is cancelled")
-    order_rules.check_currency(order["currency"], [data.amount_money.currency], "a payment")
-    rules.check_amount_due(orders.figures_of(tx, [order])[order["id"]], data.amount_money.amount, order["currency"])
-    return record(
+    """Cash or a check taken by the office or on site, for an order or for a job. Answers with
+    the first of its parts (for a job: the oldest order's)."""
+    target = Target.of(data.job_id, data.order_id)
+    if target.order_id is not None and orders.referenced(tx, target.order_id)["state"] == "cancelled":
+        raise RuleViolation("order_closed", f"order {target.order_id} is cancelled")
+    now = check_payable(tx, target, data.amount_money.amount, data.amount_money.currency)
+    charge_id = _charge(
         tx,
         actor,
-        order,
-        client_at=client_at,
-        amount=data.amount_money.amount,
+        target,
+        now.parts(data.amount_money.amount),
+        now.currency,
         status="captured",
         method=data.method,
         source=source,
         reference=data.reference,
         uid=uid,
     )
+    charge_event(tx, actor, charge_id, client_at)
+    _after_capture(tx, charge_id)
+    return views(tx, store.parts_of(tx, charge_id)[:1])[0]
 
 
-# Refunds: checked and reserved (pending) first, given back by the processor for cards, then completed.
+# Cards: reserved while the processor is asked, then settled.
 
 
 @dataclass(frozen=True, slots=True)
-class RefundPlan:
-    refund_id: str
-    status: str
-    charge_reference: str | None
+class CardAttempt:
+    charge_id: str
     amount: Money
 
 
-def plan_refund(tx: Tx, data: CreateRefund, request_key: str | None = None) -> RefundPlan:
-    """Check the refund and reserve it as `pending`, so no second refund can take the same money.
+@dataclass(frozen=True, slots=True)
+class Collecting:
+    """Who is paying by card and where the receipt goes."""
 
-    A retried request (same `request_key`) gets the refund it already reserved back, so a crash
-    between reserving and completing never gives the money back twice.
-    """
-    earlier = store.refund_by_request_key(tx, request_key) if request_key is not None else None
-    if earlier is not None and earlier["status"] != "failed":
-        return _plan_of(tx, earlier)
-    payment = store.get(tx, data.payment_id)
-    if payment is None:
-        raise RuleViolation("unknown_payment", f"no payment {data.payment_id}")
-    order_rules.check_currency(payment["currency"], [data.amount_money.currency], "a refund", of="this payment")
-    given_back = store.refunded(tx, [payment["id"]], with_pending=True)[payment["id"]]
-    rules.check_refundable(
-        payment["status"], data.amount_money.amount, payment["amount"], given_back, payment["currency"]
-    )
-    if earlier is not None:
-        # The processor refused this request's first try; it is tried again under the same id.
-        store.set_refund_status(tx, earlier["id"], "pending")
-        return _plan_of(tx, store.get_refund(tx, earlier["id"]))
-    refund_id = new_id("ref")
-    store.insert_refund(
+    source: str
+    payment_link_id: str | None = None
+    invoice_id: str | None = None
+    invoice_request: str | None = None
+    receipt_to: str | None = None
+    receipt_url: str | None = None
+
+
+def reserve_card(tx: Tx, actor: Actor, target: Target, amount: int | None, collecting: Collecting) -> CardAttempt:
+    """Reserve `amount` (None: all that is due) as a charge in flight, so nothing else takes the
+    same money while the processor is asked. The charge id is the processor's idempotency key."""
+    now = owed(tx, target)
+    wanted = now.due if amount is None else amount
+    rules.check_amount_due(now.due, max(wanted, 1), now.currency, now.in_flight)
+    charge_id = _charge(
         tx,
-        id=refund_id,
-        payment_id=payment["id"],
-        order_id=payment["order_id"],
-        amount=data.amount_money.amount,
-        currency=payment["currency"],
-        reason=data.reason,
-        status="pending",
-        request_key=request_key,
-    )
-    return _plan_of(tx, store.get_refund(tx, refund_id))
-
-
-def _plan_of(tx: Tx, refund: Row | None) -> RefundPlan:
-    assert refund is not None
-    payment = load(tx, refund["payment_id"])
-    charge = payment["processor_ref"] if payment["method"] == "card" else None
-    return RefundPlan(refund["id"], refund["status"], charge, Money(refund["amount"], refund["currency"]))
-
-
-def pending_refunds(tx: Tx) -> list[RefundPlan]:
-    return [_plan_of(tx, row) for row in store.refunds_in_status(tx, "pending")]
-
-
-def note_processor_ref(tx: Tx, refund_id: str, processor_ref: str) -> None:
-    store.set_refund_status(tx, refund_id, "pending", processor_ref)
-
-
-def complete_refund(tx: Tx, actor: Actor, refund_id: str) -> Refund:
-    refund = store.get_refund(tx, refund_id)
-    assert refund is not None
-    if refund["status"] != "pending":
-        return to_refund(refund)
-    order = orders.load(tx, refund["order_id"])
-    store.set_refund_status(tx, refund_id, "completed")
-    store.touch_payment(tx, refund["payment_id"], order["job_id"])
-    orders_store.touch_order(tx, order["id"], order["job_id"])
-    trail.record(
-        tx,
-        "refund.created",
         actor,
-        {
-            "refundId": refund_id,
-            "paymentId": refund["payment_id"],
-            "orderId": refund["order_id"],
-            "amountMoney": Money(refund["amount"], refund["currency"]),
-            "reason": refund["reason"],
-        },
-        job_id=order["job_id"],
-        order_id=order["id"],
+        target,
+        now.parts(wanted),
+        now.currency,
+        status="pending",
+        method="card",
+        **vars_of(collecting),
     )
-    return get_refund(tx, refund_id)
+    return CardAttempt(charge_id, Money(wanted, now.currency))
 
 
-def fail_refund(tx: Tx, refund_id: str) -> None:
-    store.set_refund_status(tx, refund_id, "failed")
+def vars_of(collecting: Collecting) -> dict[str, Any]:
+    return {
+        "source": collecting.source,
+        "payment_link_id": collecting.payment_link_id,
+        "invoice_id": collecting.invoice_id,
+        "invoice_request": collecting.invoice_request,
+        "receipt_to": collecting.receipt_to,
+        "receipt_url": collecting.receipt_url,
+    }
 
 
-def to_refund(row: Row) -> Refund:
-    return Refund(
-        id=row["id"],
-        payment_id=row["payment_id"],
-        order_id=row["order_id"],
-        amount_money=Money(row["amount"], row["currency"]),
-        reason=row["reason"],
-        status=row["status"],
-        created_at=row["created_at"],
+def attempt_of(charge: Row) -> CardAttempt:
+    return CardAttempt(charge["id"], Money(charge["amount"], charge["currency"]))
+
+
+def settle_card(tx: Tx, actor: Actor, charge_id: str, result: Charge, business: str) -> Row:
+    """What the processor said: the charge and its parts become captured or declined, with the
+    trail event, the deposit applied again, and a receipt texted. Settling twice changes nothing."""
+    charge = store.get_charge(tx, charge_id)
+    assert charge is not None
+    if charge["status"] != "pending":
+        return charge
+    store.settle_charge(
+        tx,
+        charge_id,
+        status="captured" if result.approved else "declined",
+        card_brand=result.brand,
+        card_last4=result.last4 or None,
+        decline_code=result.decline_code,
+        processor_ref=result.reference,
+    )
+    for part in store.parts_of(tx, charge_id):
+        orders_store.touch_order(tx, part["order_id"], part["job_id"])
+    charge_event(tx, actor, charge_id)
+    if result.approved:
+        _after_capture(tx, charge_id)
+        _text_receipt(tx, charge_id, business)
+    settled = store.get_charge(tx, charge_id)
+    assert settled is not None
+    return settled
+
+
+def _text_receipt(tx: Tx, charge_id: str, business: str) -> None:
+    charge = store.get_charge(tx, charge_id)
+    assert charge is not None
+    if not charge["receipt_to"]:
+        return
+    parts = store.parts_of(tx, charge_id)
+    body = bodies.receipt(
+        business,
+        display(Money(charge["amount"], charge["currency"])),
+        charge["card_last4"] or "",
+        charge["receipt_url"] or "",
+    )
+    messages.queue(
+        tx,
+        messages.SYSTEM,
+        to=charge["receipt_to"],
+        body=body,
+        job_id=charge["job_id"],
+        order_id=parts[0]["order_id"] if len(parts) == 1 else None,
+        payment_link_id=charge["payment_link_id"],
+        invoice_id=charge["invoice_id"],
+        dedupe_key=f"receipt:{charge_id}",
     )
 
 
-def get_refund(tx: Tx, refund_id: str) -> Refund:
-    row = store.get_refund(tx, refund_id)
-    if row is None:
-        raise NotFound(f"no refund {refund_id}")
-    return to_refund(row)
+def pending_cards(tx: Tx) -> list[CardAttempt]:
+    return [attempt_of(row) for row in store.charges_in_status(tx, "pending")]
 
 
-def refunds_page(tx: Tx, after: int, limit: int, payment_id: str | None) -> Page[Refund]:
-    return paginate(store.refunds_page(tx, after, limit, payment_id), limit, each(to_refund))
+def charge_by_uid(tx: Tx, uid: str) -> Row | None:
+    return store.charge_by_uid(tx, uid)

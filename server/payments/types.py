@@ -10,7 +10,7 @@ from server.wire import Id, Request, Text, Timestamp
 PaymentStatus = Literal["captured", "declined"]
 PaymentMethod = Literal["card", "cash", "check"]
 OfflineMethod = Literal["cash", "check"]
-PaymentSource = Literal["pay_link", "device", "office"]
+PaymentSource = Literal["pay_link", "invoice", "device", "office"]
 
 
 class Card(msgspec.Struct, frozen=True):
@@ -19,15 +19,23 @@ class Card(msgspec.Struct, frozen=True):
 
 
 class RecordPayment(Request):
-    order_id: Id
+    """Cash or a check, for an order or for a job (then applied to its orders, oldest first)."""
+
     amount_money: PositiveMoneyIn
     method: OfflineMethod
+    order_id: Id | None = None
+    job_id: Id | None = None
     reference: Text | None = None
 
 
 class Payment(msgspec.Struct, rename="camel", omit_defaults=True):
+    """A charge's part on one order. A job payment spread over several orders lists as one
+    payment per order sharing one `chargeId`."""
+
     id: str
     order_id: str
+    job_id: str | None
+    charge_id: str | None
     amount_money: Money
     status: PaymentStatus
     method: PaymentMethod

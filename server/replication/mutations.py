@@ -19,7 +19,7 @@ from server.orders import service as orders
 from server.orders import store as orders_store
 from server.orders.types import LineItemIn
 from server.payments import service as payments
-from server.payments import store as payments_store
+from server.payments.service import Target
 from server.payments.types import RecordPayment
 from server.store import Row, Tx
 from server.wire import Actor
@@ -79,22 +79,34 @@ def remove_line_item(tx: Tx, device: Device, m: p.RemoveLineItem) -> None:
     orders.apply_removal(tx, device.actor, order, m.args.uid, client_at=m.client_at)
 
 
+def target_in_scope(tx: Tx, device: Device, job_id: str | None, order_id: str | None) -> tuple[Target, Row]:
+    """A job or one of its orders, of this technician's; and the job."""
+    if (job_id is None) == (order_id is None):
+        raise RuleViolation("invalid_args", "give exactly one of jobId and orderId")
+    if order_id is not None:
+        order = order_in_scope(tx, device, order_id)
+        job = jobs_store.get(tx, order["job_id"])
+        assert job is not None
+        return Target(order_id=order_id), job
+    assert job_id is not None
+    return Target(job_id=job_id), job_in_scope(tx, device, job_id)
+
+
 def text_to_pay(tx: Tx, device: Device, m: p.RequestTextToPay) -> dict[str, Any]:
-    """A link for the amount (by default the balance as the server finds it now, so a customer
-    is never texted for money already paid) and the text that carries it."""
+    """The job's (or order's) balance link, worked out when the customer pays, or a fixed link
+    for an amount; and the text that carries it. Nothing due when the server applies it:
+    `nothing_due`, so a customer is never texted for money already paid."""
     a = m.args
-    order = order_in_scope(tx, device, a.order_id)
-    job = jobs_store.get(tx, order["job_id"])
-    assert job is not None
+    target, job = target_in_scope(tx, device, a.job_id, a.order_id)
     link = links.open_link(
         tx,
         device.actor,
-        order,
+        target,
         name=f"Payment for {job['title']}",
         amount=a.amount_money.amount if a.amount_money else None,
         currency=a.amount_money.currency if a.amount_money else None,
         client_at=m.client_at,
-    )
+    ).link
     message = links.text_link(
         tx,
         device.actor,
@@ -110,11 +122,13 @@ def text_to_pay(tx: Tx, device: Device, m: p.RequestTextToPay) -> dict[str, Any]
 
 def record_payment(tx: Tx, device: Device, m: p.RecordOfflinePayment) -> dict[str, Any]:
     a = m.args
-    order_in_scope(tx, device, a.order_id)
-    if payments_store.by_uid(tx, a.uid) is not None:
+    target_in_scope(tx, device, a.job_id, a.order_id)
+    if payments.charge_by_uid(tx, a.uid) is not None:
         raise RuleViolation("duplicate_uid", f"a payment with uid {a.uid} already exists")
     amount = PositiveMoneyIn(a.amount_money.amount, a.amount_money.currency)
-    data = RecordPayment(order_id=a.order_id, amount_money=amount, method=a.method, reference=a.reference)
+    data = RecordPayment(
+        job_id=a.job_id, order_id=a.order_id, amount_money=amount, method=a.method, reference=a.reference
+    )
     payment = payments.record_offline(tx, device.actor, data, source="device", uid=a.uid, client_at=m.client_at)
     return {"paymentId": payment.id}
 

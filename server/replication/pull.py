@@ -86,6 +86,7 @@ def pull(
         last_mutation_id=int(client["last_mutation_id"]) if client else 0,
         changes=page.changes,
         rejections=rejections,
+        technician_id=technician_id,
     )
     return response, (tech["last_sync_at"] if tech else None)
 
@@ -143,6 +144,8 @@ def _bundles(tx: Tx, job_rows: Sequence[Row]) -> dict[str, list[Key]]:
         found[job_of_order[order_id]].append(("order", order_id))
     for row in links_store.for_orders(tx, order_ids):
         found[job_of_order[row["order_id"]]].append(("paymentLink", row["id"]))
+    for row in links_store.for_jobs(tx, job_ids):
+        found[row["job_id"]].append(("paymentLink", row["id"]))
     for row in payments_store.settled_for_orders(tx, order_ids):
         found[job_of_order[row["order_id"]]].append(("payment", row["id"]))
     for row in sms_store.for_jobs(tx, job_ids):
@@ -240,6 +243,8 @@ def _bundle(tx: Tx, ops: Ops, job_ids: Sequence[str], op: str, keep_customers: s
             ops.say("customer", row["customer_id"], op)
         ops.say("job", row["id"], op)
     _order_bundle(tx, ops, [r["id"] for r in orders_store.for_jobs(tx, job_ids)], op)
+    for row in links_store.for_jobs(tx, job_ids):
+        ops.say("paymentLink", row["id"], op)
     for row in sms_store.for_jobs(tx, job_ids):
         ops.say("sms", row["id"], op)
     for row in jobs_store.notes_for_jobs(tx, job_ids):

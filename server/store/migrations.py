@@ -308,6 +308,94 @@ def rejections_in_the_log(db: SqliteUtilsDatabase) -> None:
     )
 
 
+@migrations(name="0006_collection_by_job")
+def collection_by_job(db: SqliteUtilsDatabase) -> None:
+    """Money taken from a customer is a charge, applied to one or more orders as payments (its
+    parts). A link collects for a job or an order: its balance when the customer pays, or a
+    fixed amount; `paid` is worked out from its captured charge."""
+    _statements(
+        db,
+        """
+        CREATE TABLE charges (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            job_id TEXT REFERENCES jobs(id),
+            amount INTEGER NOT NULL CHECK (amount > 0),
+            currency TEXT NOT NULL,
+            status TEXT NOT NULL,
+            method TEXT NOT NULL,
+            source TEXT NOT NULL,
+            payment_link_id TEXT,
+            invoice_id TEXT,
+            invoice_request TEXT,
+            card_brand TEXT,
+            card_last4 TEXT,
+            decline_code TEXT,
+            processor_ref TEXT,
+            reference TEXT,
+            uid TEXT UNIQUE,
+            receipt_to TEXT,
+            receipt_url TEXT,
+            actor_kind TEXT NOT NULL,
+            actor_id TEXT,
+            created_at TEXT NOT NULL,
+            settled_at TEXT
+        ) STRICT;
+        CREATE UNIQUE INDEX charges_one_capture_per_link
+            ON charges(payment_link_id) WHERE status = 'captured' AND payment_link_id IS NOT NULL;
+        CREATE UNIQUE INDEX charges_one_capture_per_request
+            ON charges(invoice_id, invoice_request) WHERE status = 'captured' AND invoice_id IS NOT NULL;
+        CREATE INDEX charges_status ON charges(status);
+        CREATE INDEX charges_job ON charges(job_id);
+        CREATE INDEX charges_link ON charges(payment_link_id);
+
+        ALTER TABLE payments ADD COLUMN charge_id TEXT REFERENCES charges(id);
+        CREATE INDEX payments_charge ON payments(charge_id);
+        DROP INDEX payments_one_capture_per_link;
+        INSERT INTO charges (id, job_id, amount, currency, status, method, source, payment_link_id, card_brand,
+            card_last4, decline_code, processor_ref, reference, uid, actor_kind, actor_id, created_at, settled_at)
+            SELECT 'ch_' || substr(p.id, 5), o.job_id, p.amount, p.currency, p.status, p.method, p.source,
+                p.payment_link_id, p.card_brand, p.card_last4, p.decline_code, p.processor_ref, p.reference, p.uid,
+                'system', 'migration', p.created_at, CASE WHEN p.status != 'pending' THEN p.created_at END
+            FROM payments p JOIN orders o ON o.id = p.order_id;
+        UPDATE payments SET charge_id = 'ch_' || substr(id, 5);
+
+        CREATE TABLE payment_links_v2 (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            token TEXT NOT NULL UNIQUE,
+            job_id TEXT REFERENCES jobs(id),
+            order_id TEXT REFERENCES orders(id),
+            name TEXT NOT NULL,
+            fixed INTEGER NOT NULL,
+            amount INTEGER CHECK (amount IS NULL OR amount > 0),
+            currency TEXT NOT NULL,
+            status TEXT NOT NULL,
+            metadata TEXT NOT NULL,
+            expires_at TEXT,
+            last_texted_to TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            CHECK ((job_id IS NULL) != (order_id IS NULL)),
+            CHECK (fixed = (amount IS NOT NULL))
+        ) STRICT;
+        INSERT INTO payment_links_v2 (n, id, token, job_id, order_id, name, fixed, amount, currency, status,
+            metadata, expires_at, created_at, updated_at)
+            SELECT n, id, token, NULL, order_id, name, 1, amount, currency,
+                CASE status WHEN 'paid' THEN 'active' ELSE status END, metadata, expires_at, created_at, updated_at
+            FROM payment_links;
+        DROP TABLE payment_links;
+        ALTER TABLE payment_links_v2 RENAME TO payment_links;
+        CREATE INDEX payment_links_order ON payment_links(order_id);
+        CREATE INDEX payment_links_job ON payment_links(job_id);
+        CREATE UNIQUE INDEX payment_links_one_active_balance_per_job
+            ON payment_links(job_id) WHERE fixed = 0 AND status = 'active' AND job_id IS NOT NULL;
+        CREATE UNIQUE INDEX payment_links_one_active_balance_per_order
+            ON payment_links(order_id) WHERE fixed = 0 AND status = 'active' AND order_id IS NOT NULL;
+        """,
+    )
+
+
 def migrate(path: str) -> list[str]:
     """Put the file in WAL mode and apply what has not run yet; return the names applied."""
     conn = sqlite3.connect(path)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import msgspec
 from litestar import Request, Response
@@ -23,6 +24,15 @@ S = TypeVar("S", bound=msgspec.Struct)
 
 JSON = "application/json"
 _encoder = msgspec.json.Encoder()
+
+
+@dataclass(frozen=True, slots=True)
+class Answer(Generic[S]):
+    """An answer whose status is decided by the work itself (an existing thing found: 200;
+    a new one made: 201)."""
+
+    body: S
+    status: int
 
 
 class Ctx:
@@ -79,28 +89,30 @@ class Ctx:
 
     async def commit(
         self,
-        unit: Callable[[Tx], S],
+        unit: Callable[[Tx], S | Answer[S]],
         status: int = 200,
         *,
         kept: Callable[[S], msgspec.Struct] | None = None,
     ) -> Response[Any]:
-        """Run `unit` in one write transaction and answer with what it returns.
+        """Run `unit` in one write transaction and answer with what it returns (with `status`,
+        unless it returns an `Answer` saying another).
 
         With an `Idempotency-Key`, the answer (or the rule it broke) is stored in that same
         transaction, and a retry gets it back with `Idempotent-Replayed: true`. `kept` turns the
         answer into what may be stored: a secret shown once is never kept.
         """
 
-        def encoded(tx: Tx) -> tuple[bytes, bytes]:
-            answer = unit(tx)
+        def encoded(tx: Tx) -> tuple[int, bytes, bytes]:
+            result = unit(tx)
+            answer, code = (result.body, result.status) if isinstance(result, Answer) else (result, status)
             body = _encoder.encode(answer)
-            return body, (body if kept is None else _encoder.encode(kept(answer)))
+            return code, body, (body if kept is None else _encoder.encode(kept(answer)))
 
         key = await self.idempotency_key()
         if key is None:
-            body, _ = await self.write(encoded)
-            return Response(body, status_code=status, media_type=JSON)
-        return _respond(await self.write(partial(run_once, key=key, unit=encoded, status=status)))
+            code, body, _ = await self.write(encoded)
+            return Response(body, status_code=code, media_type=JSON)
+        return _respond(await self.write(partial(run_once, key=key, unit=encoded)))
 
     async def refuse(self, err: FlintError) -> Response[Any]:
         """Answer with `err`, stored against the request's key like any other answer."""

@@ -81,16 +81,16 @@ def stored(tx: Tx, key: IdempotencyKey) -> Outcome | None:
     return Outcome(status, bytes(row["body"]), problem=status >= 400, replayed=True)
 
 
-def run_once(tx: Tx, key: IdempotencyKey, unit: Callable[[Tx], tuple[bytes, bytes]], status: int) -> Outcome:
+def run_once(tx: Tx, key: IdempotencyKey, unit: Callable[[Tx], tuple[int, bytes, bytes]]) -> Outcome:
     """Inside a write transaction: replay the stored outcome, or run `unit` and store its outcome.
-    `unit` returns the answer and the form of it that may be stored (no secret in it)."""
+    `unit` returns the status, the answer and the form of it that may be stored (no secret in it)."""
     earlier = stored(tx, key)
     if earlier is not None:
         return earlier
     outcome: Outcome
     try:
         with tx.savepoint("idempotent_unit"):
-            body, keep = unit(tx)
+            status, body, keep = unit(tx)
         outcome = Outcome(status, body, problem=False, replayed=False)
     except InvalidRequest:
         raise

@@ -79,17 +79,17 @@ async def test_keys_are_scoped_to_the_caller(tmp_path: Path) -> None:
     try:
         made: list[str] = []
 
-        def unit(tx: Tx) -> tuple[bytes, bytes]:
+        def unit(tx: Tx) -> tuple[int, bytes, bytes]:
             made.append(tx.now)
             body = str(len(made)).encode()
-            return body, body
+            return 201, body, body
 
         office = parse_key("same", scope="office", method="POST", path="/v1/x", body=b"{}")
         device = parse_key("same", scope="device:dev_1", method="POST", path="/v1/x", body=b"{}")
         assert office is not None and device is not None
-        first = await db.write(lambda tx: run_once(tx, office, unit, 201))
-        other = await db.write(lambda tx: run_once(tx, device, unit, 201))
-        replay = await db.write(lambda tx: run_once(tx, office, unit, 201))
+        first = await db.write(lambda tx: run_once(tx, office, unit))
+        other = await db.write(lambda tx: run_once(tx, device, unit))
+        replay = await db.write(lambda tx: run_once(tx, office, unit))
         assert (first.body, other.body, replay.body) == (b"1", b"2", b"1")
         assert (first.replayed, other.replayed, replay.replayed) == (False, False, True)
     finally:

@@ -186,5 +186,6 @@ async def test_an_order_for_a_job_adds_to_the_jobs_payment_summary(client: Async
         "paidMoney": usd(0),
         "refundedMoney": usd(0),
         "balanceMoney": usd(7500 + 18000),
+        "depositUnappliedMoney": usd(0),
     }
     assert second["customerId"] == the_job["customerId"]

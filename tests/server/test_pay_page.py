@@ -153,12 +153,17 @@ async def test_unknown_links_are_404_pages(client: AsyncTestClient[Any]) -> None
         assert (await client.post(path, data={"cardNumber": "4242424242424242"})).status_code == 404
 
 
-async def test_a_link_whose_amount_is_no_longer_due_is_gone(client: AsyncTestClient[Any]) -> None:
+async def test_a_fixed_link_whose_amount_is_no_longer_due_is_closed(client: AsyncTestClient[Any]) -> None:
     the_order = await order(client, None, item("Repair", 5000))
-    made = await link(client, the_order["id"])
+    made = await link(client, the_order["id"], 5000)
     await cash(client, the_order["id"], 1000)
-    assert (await pay(client, made)).status_code == 410
+    page = await client.get(pay_path(made))
+    assert page.status_code == 200 and 'name="cardNumber"' not in page.text
+    assert "Nothing is due through this request" in page_text(page.text)
+    posted = await pay(client, made)
+    assert posted.status_code == 409 and 'name="cardNumber"' not in posted.text
     assert (await get(client, f"/v1/orders/{the_order['id']}"))["paidMoney"] == usd(1000)
+    assert (await get(client, f"/v1/payment-links/{made['id']}"))["status"] == "closed"
 
 
 async def test_the_card_number_never_reaches_the_database(client: AsyncTestClient[Any], db_path: Path) -> None:

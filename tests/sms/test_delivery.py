@@ -155,7 +155,7 @@ def test_send_sms_needs_an_active_link_and_a_recipient(texting: Texting) -> None
     texting.api.post(f"/v1/payment-links/{link['id']}/cancel")
     response = texting.api.post(f"/v1/payment-links/{link['id']}/send-sms")
     assert response.status_code == 422
-    assert response.json()["code"] == "payment_link_not_active"
+    assert response.json()["code"] == "link_not_active"
     order = texting.api.post(
         "/v1/orders",
         json={"lineItems": [{"name": "x", "quantity": 1, "unitPriceMoney": {"amount": 500, "currency": "USD"}}]},
