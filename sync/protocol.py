@@ -26,7 +26,8 @@ MutationId = Annotated[int, msgspec.Meta(ge=1)]
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Entity = Literal["job", "customer", "order", "payment", "paymentLink", "sms", "note"]
 DeviceStatus = Literal["en_route", "on_site", "completed"]
-LineItemKind = Literal["service", "addon", "travel", "material", "deposit", "discount"]
+# `deposit_applied` lines are made by the server alone (contract §3); a device never sends one.
+LineItemKind = Literal["service", "addon", "travel", "material", "deposit", "discount", "deposit_applied"]
 
 
 class Money(msgspec.Struct, frozen=True):
@@ -68,18 +69,24 @@ class RemoveLineItemArgs(msgspec.Struct, rename="camel"):
 
 
 class TextToPayArgs(msgspec.Struct, rename="camel"):
+    """Exactly one of `job_id` (the job's balance) and `order_id` (the order's)."""
+
     uid: Uid
-    order_id: Id
+    order_id: Id | None = None
     amount_money: PositiveMoney | None = None
     to: Phone | None = None
+    job_id: Id | None = None
 
 
-class RecordOfflinePaymentArgs(msgspec.Struct, rename="camel"):
+class RecordOfflinePaymentArgs(msgspec.Struct, rename="camel", kw_only=True):
+    """Exactly one of `job_id` (applied oldest order first) and `order_id`."""
+
     uid: Uid
-    order_id: Id
+    order_id: Id | None = None
     amount_money: PositiveMoney
     method: Literal["cash", "check"]
     reference: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    job_id: Id | None = None
 
 
 # Mutations: a union tagged by `name`. `id` counts 1, 2, 3, ... per `clientId`.
@@ -189,3 +196,4 @@ class PullResponse(msgspec.Struct, rename="camel"):
     last_mutation_id: int
     changes: list[Change]
     rejections: list[Rejection]
+    technician_id: str | None = None  # whose device token this is, so a device can tell on re-enrolling

@@ -65,6 +65,8 @@ def add_note(tx: Tx, device: Device, m: p.AddJobNote) -> dict[str, Any]:
 
 def add_line_item(tx: Tx, device: Device, m: p.AddLineItem) -> None:
     a = m.args
+    if a.kind == "deposit_applied":
+        raise RuleViolation("system_line", "deposit_applied lines are made by Flint alone")
     order = order_in_scope(tx, device, a.order_id)
     item = LineItemIn(name=a.name, quantity=a.quantity, unit_price_money=a.unit_price_money, kind=a.kind, uid=a.uid)
     orders.apply_line_items(tx, device.actor, order, [item], client_at=m.client_at)
@@ -75,11 +77,20 @@ def remove_line_item(tx: Tx, device: Device, m: p.RemoveLineItem) -> None:
     orders.apply_removal(tx, device.actor, order, m.args.uid, client_at=m.client_at)
 
 
+def order_target(job_id: str | None, order_id: str | None) -> str:
+    """Collection names exactly one of a job and an order; only orders are collected on so far."""
+    if (job_id is None) == (order_id is None):
+        raise RuleViolation("invalid_args", "give exactly one of jobId and orderId")
+    if order_id is None:
+        raise RuleViolation("invalid_args", "this server does not collect by jobId yet; give orderId")
+    return order_id
+
+
 def text_to_pay(tx: Tx, device: Device, m: p.RequestTextToPay) -> dict[str, Any]:
     """A link for the amount (by default the balance as the server finds it now, so a customer
     is never texted for money already paid) and the text that carries it."""
     a = m.args
-    order = order_in_scope(tx, device, a.order_id)
+    order = order_in_scope(tx, device, order_target(a.job_id, a.order_id))
     job = jobs_store.get(tx, order["job_id"])
     assert job is not None
     link = links.open_link(
@@ -106,10 +117,11 @@ def text_to_pay(tx: Tx, device: Device, m: p.RequestTextToPay) -> dict[str, Any]
 
 def record_payment(tx: Tx, device: Device, m: p.RecordOfflinePayment) -> dict[str, Any]:
     a = m.args
-    order_in_scope(tx, device, a.order_id)
+    order_id = order_target(a.job_id, a.order_id)
+    order_in_scope(tx, device, order_id)
     if payments_store.by_uid(tx, a.uid) is not None:
         raise RuleViolation("duplicate_uid", f"a payment with uid {a.uid} already exists")
-    data = RecordPayment(order_id=a.order_id, amount_money=a.amount_money, method=a.method, reference=a.reference)
+    data = RecordPayment(order_id=order_id, amount_money=a.amount_money, method=a.method, reference=a.reference)
     payment = payments.record_offline(tx, device.actor, data, source="device", uid=a.uid, client_at=m.client_at)
     return {"paymentId": payment.id}
 

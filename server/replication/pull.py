@@ -79,6 +79,7 @@ def pull(
         last_mutation_id=int(client["last_mutation_id"]) if client else 0,
         changes=page.changes,
         rejections=rejections,
+        technician_id=technician_id,
     )
     return response, (tech["last_sync_at"] if tech else None)
 

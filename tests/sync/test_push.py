@@ -205,3 +205,32 @@ async def test_push_and_pull_record_last_sync(client: AsyncTestClient[Any], phon
     assert (await get(client, f"/v1/technicians/{phone.technician_id}"))["lastSyncAt"] is None
     await phone.pull()
     assert (await get(client, f"/v1/technicians/{phone.technician_id}"))["lastSyncAt"] is not None
+
+
+async def test_collection_names_one_target_and_jobs_wait_for_the_server(
+    client: AsyncTestClient[Any], phone: Phone
+) -> None:
+    job, order = await assigned_job(client, phone, item("Repair", 5000))
+    money = {"amountMoney": usd(1000), "method": "cash"}
+    response = await phone.push(
+        {"id": 1, "name": "payment.recordOffline", "args": {"uid": "p1", "jobId": job["id"], **money}},
+        {"id": 2, "name": "payment.recordOffline", "args": {"uid": "p2", **money}},
+        {
+            "id": 3,
+            "name": "payment.recordOffline",
+            "args": {"uid": "p3", "jobId": job["id"], "orderId": order["id"], **money},
+        },
+        {"id": 4, "name": "textToPay.request", "args": {"uid": "t1", "jobId": job["id"]}},
+        {"id": 5, "name": "textToPay.request", "args": {"uid": "t2"}},
+        {"id": 6, "name": "payment.recordOffline", "args": {"uid": "p4", "orderId": order["id"], **money}},
+    )
+    codes = [(r["status"], r.get("code")) for r in response["results"]]
+    assert codes == [("rejected", "invalid_args")] * 5 + [("applied", None)]
+    assert (await get(client, f"/v1/orders/{order['id']}"))["paidMoney"] == usd(1000)
+
+
+async def test_a_device_cannot_add_a_deposit_applied_line(client: AsyncTestClient[Any], phone: Phone) -> None:
+    _, order = await assigned_job(client, phone)
+    response = await phone.push(add_line(1, order["id"], 500, kind="deposit_applied"))
+    assert response["results"][0]["code"] == "system_line"
+    assert len((await get(client, f"/v1/orders/{order['id']}"))["lineItems"]) == 1
