@@ -22,15 +22,17 @@ def test_the_driveway_day(texting: Texting, tmp_path: Path) -> None:
     assert "1 job(s)" in device("enroll", "--server", texting.server.url, "--token", setup.token)
     assert "Pushed 0" in device("sync")
     [job] = json.loads(device("jobs", "--json"))
-    assert (job["id"], job["balance"]) == (setup.job_id, 8900)
+    assert (job["id"], job["payment"]["balanceMoney"]["amount"]) == (setup.job_id, 8900)
 
     # In the basement: no signal.
     texting.server.stop()
     device("status", setup.job_id, "on_site")
     device("add-on", setup.job_id, "--name", "Capacitor", "--price", "4500")
-    device("text-to-pay", setup.job_id)
+    device(
+        "text-to-pay", setup.job_id, "--order", setup.order_id
+    )  # the job's balance link needs the server's job collection
     shown = json.loads(device("show", setup.job_id, "--json"))
-    assert (shown["status"], shown["balance"]) == ("on_site", 13400)
+    assert (shown["status"], shown["payment"]["balanceMoney"]["amount"]) == ("on_site", 13400)
 
     failed = flint_device(phone, "sync")
     assert failed.returncode != 0
@@ -38,7 +40,7 @@ def test_the_driveway_day(texting: Texting, tmp_path: Path) -> None:
     assert "3 change(s) wait in the outbox" in failed.stderr
     outbox = json.loads(device("outbox", "--json"))
     assert [o["name"] for o in outbox] == ["job.setStatus", "order.addLineItem", "textToPay.request"]
-    assert all(o["state"] == "pending" for o in outbox)
+    assert all(o["status"] == "pending" for o in outbox)
     assert texting.texts_to(setup.customer_phone) == []
 
     # Back in the driveway: the signal returns.
@@ -53,7 +55,7 @@ def test_the_driveway_day(texting: Texting, tmp_path: Path) -> None:
     truth = texting.api.get(f"/v1/jobs/{setup.job_id}").json()
     assert (truth["status"], truth["payment"]["balanceMoney"]["amount"]) == ("on_site", 13400)
     shown = json.loads(device("show", setup.job_id, "--json"))
-    assert shown["balance"] == truth["payment"]["balanceMoney"]["amount"]
+    assert shown["payment"]["balanceMoney"] == truth["payment"]["balanceMoney"]
     messages = texting.api.get("/v1/sms", params={"jobId": setup.job_id}).json()["data"]
     assert len(messages) == 1
     texting.wait_status(messages[0]["id"], "delivered")

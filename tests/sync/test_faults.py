@@ -145,7 +145,7 @@ def test_answers_lost_after_commit_make_no_duplicates(server: ServerProcess, tmp
     device.enroll(server.url, setup.token)
     for name in ("Capacitor", "Contactor"):
         device.add_on(setup.job_id, name, 4500)
-    device.record_payment(setup.job_id, 3000, "cash")
+    device.record_payment(setup.job_id, 3000, "cash", order_id=setup.order_id)
 
     report = device.sync()
     assert lossy.pushes == 3  # two answers lost, the third push heard
