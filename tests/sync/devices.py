@@ -67,6 +67,7 @@ class Field:
     """What the office set up for one technician, by name."""
 
     technician_id: str
+    device_id: str
     token: str
     customer_phone: str
     jobs: dict[str, str]
@@ -124,7 +125,7 @@ def set_up_field(api: httpx.Client, technician: str = "Sam Ortiz") -> Field:
     order("upfront", job("upfront", "Boiler swap"), [item("Deposit", 10000)], "deposit")
     euro = {"name": "Wartung", "quantity": 1, "unitPriceMoney": usd(10000, "EUR")}
     order("euro", job("euro", "Heizung"), [euro])
-    return Field(tech["id"], device["token"], phone, jobs, orders)
+    return Field(tech["id"], device["id"], device["token"], phone, jobs, orders)
 
 
 @dataclass

@@ -125,3 +125,15 @@ def test_a_mutation_that_may_have_reached_the_server_cannot_be_taken_back(
     assert device_cli(db, "sync").code == 1
     assert device_cli(db, "outbox", "drop", "2").code == 0
     assert device_cli(db, "outbox", "--json").json() == []
+
+
+def test_a_push_the_server_refused_whole_does_not_stop_a_take_back(server: ServerProcess, tmp_path: Path) -> None:
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {KEY}"}) as api:
+        field = set_up_field(api)
+        db = tmp_path / "phone.db"
+        assert device_cli(db, "enroll", "--server", server.url, "--token", field.token).code == 0
+        assert device_cli(db, "add-on", field.jobs["plain"], "--name", "Wrong part", "--price", "1000").code == 0
+        assert api.delete(f"/v1/devices/{field.device_id}").status_code == 204
+    revoked = device_cli(db, "sync")
+    assert revoked.code == 1 and "401" in revoked.err and "1 change(s) wait in the outbox" in revoked.err
+    assert device_cli(db, "outbox", "drop", "1").code == 0
