@@ -60,8 +60,15 @@ class Outgoing:
     detail: str | None
     created_at: str
     client_at: str | None = None
-    args: Any = None
     problem: str | None = None
+    loose_args: Any = None  # what still reads of an unreadable row's arguments
+
+    @property
+    def args(self) -> Any:
+        """The arguments as JSON builtins (camelCase names), as far as they can be read."""
+        if self.mutation is not None:
+            return msgspec.to_builtins(getattr(self.mutation, "args", None))
+        return self.loose_args
 
 
 _decode_mutation = msgspec.json.Decoder(p.Mutation).decode
@@ -339,8 +346,8 @@ def _outgoing(row: Any) -> Outgoing:
         detail=None if detail is None else _text(detail),
         created_at=_text(created_at),
         client_at=mutation.client_at if mutation is not None else (None if client_at is None else _text(client_at)),
-        args=msgspec.to_builtins(getattr(mutation, "args", None)) if mutation is not None else _loose_args(text),
         problem=problem,
+        loose_args=_loose_args(text) if mutation is None else None,
     )
 
 
