@@ -1,31 +1,36 @@
-"""`flint device ...`: the technician's commands. All but `enroll` and `sync` work offline."""
+"""`flint device ...`: the technician's commands. All but `enroll` and `sync` work offline.
+
+Exit codes: 0 done, 1 a sync (or enrolment) could not complete (the reason is printed, the
+outbox intact), 2 bad input (argparse's own errors included). Every command but `enroll`
+refuses a device file that was never enrolled, and creates none.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
-from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
-import msgspec
-
-from sync import ledger
+from sync import ledger, online, render
+from sync.checks import BadInput
 from sync.client import SyncError
-from sync.device import Device, DeviceError, SyncReport
-from sync.replica import NotEnrolled, Outgoing, Replica
-from sync.shown import Job
+from sync.device import Ambiguous, Device
+from sync.replica import DeviceFileError, NotEnrolled, Outgoing, Replica
+
+DONE, FAILED, BAD_INPUT = 0, 1, 2
 
 
-def money(amount: int, currency: str) -> str:
-    return ledger.display(amount, currency)
-
-
-def cents(text: str) -> int:
-    if not text.isdigit() or int(text) <= 0:
-        raise argparse.ArgumentTypeError("give a whole number of cents, more than zero (7500 is $75.00)")
+def whole(text: str) -> int:
+    """A whole number as typed: ASCII digits only (the range is checked with the command)."""
+    if not text.isascii() or not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text[:20]!r} is not a whole number (7500 is $75.00 in cents)")
+    if len(text) > 15:
+        raise argparse.ArgumentTypeError(f"{text[:20]}… is far past the largest amount Flint takes")
     return int(text)
 
 
@@ -50,23 +55,31 @@ def register(commands: Any) -> None:
     enroll = command("enroll", "enrol this device with a token from the office, and take the first sync")
     enroll.add_argument("--server", required=True, help="the Flint server, e.g. https://flint.example.com")
     enroll.add_argument("--token", required=True, help="the device token shown once at enrolment")
+    enroll.add_argument(
+        "--discard-pending",
+        action="store_true",
+        help="drop changes still waiting in the outbox (kept only for the same technician on the same server)",
+    )
     command("jobs", "list the jobs assigned to this technician")
     show = command("show", "a job, its orders with totals and balance")
     show.add_argument("job_id")
-    add_on = command("add-on", "add an add-on to the job's open order")
+    add_on = command("add-on", "add an add-on to the job's open order (not a deposit order)")
     add_on.add_argument("job_id")
     add_on.add_argument("--name", required=True)
-    add_on.add_argument("--price", required=True, type=cents, help="unit price in cents")
-    add_on.add_argument("--quantity", type=int, default=1)
-    ttp = command("text-to-pay", "text the customer a link to pay (by default the balance when it reaches the server)")
+    add_on.add_argument("--price", required=True, type=whole, help="unit price in cents")
+    add_on.add_argument("--quantity", type=whole, default=1, help="1 to 10,000 (default 1)")
+    add_on.add_argument("--order", dest="order_id", help="the order, when the job has several open")
+    ttp = command("text-to-pay", "text the customer a link to pay (by default the job's balance when it is paid)")
     ttp.add_argument("job_id")
-    ttp.add_argument("--amount", type=cents, help="cents; default: the balance")
+    ttp.add_argument("--order", dest="order_id", help="one order's balance instead of the job's")
+    ttp.add_argument("--amount", type=whole, help="cents; default: the balance")
     ttp.add_argument("--to", help="E.164 phone; default: the customer's")
-    pay = command("record-payment", "record cash or a check taken on site")
+    pay = command("record-payment", "record cash or a check taken on site (by default on the job, oldest order first)")
     pay.add_argument("job_id")
-    pay.add_argument("--amount", required=True, type=cents, help="cents")
+    pay.add_argument("--amount", required=True, type=whole, help="cents")
     pay.add_argument("--method", required=True, choices=["cash", "check"])
     pay.add_argument("--reference", help="e.g. the check number")
+    pay.add_argument("--order", dest="order_id", help="one order instead of the job")
     status = command("status", "set the job's status")
     status.add_argument("job_id")
     status.add_argument("status", choices=["en_route", "on_site", "completed"])
@@ -74,123 +87,163 @@ def register(commands: Any) -> None:
     note.add_argument("job_id")
     note.add_argument("text")
     command("sync", "push the outbox, then pull what changed")
-    command("outbox", "mutations waiting to sync, and ones the server rejected")
-
-
-def run(args: argparse.Namespace) -> int:
-    replica = Replica(args.db)
-    device = Device(replica)
-    out = Output(args.json)
-    try:
-        return HANDLERS[args.device_command](device, args, out)
-    except (DeviceError, NotEnrolled) as exc:
-        return out.fail(str(exc))
-    except SyncError as exc:
-        pending = len(replica.pending())
-        return out.fail(f"sync failed: {exc}. {_waiting(pending)}", pending=pending)
-    finally:
-        replica.close()
+    outbox = command(
+        "outbox", "mutations waiting to sync and ones the server rejected; `outbox drop ID` takes one back"
+    )
+    outbox.add_argument(
+        "action", nargs="?", choices=["drop"], help="drop: take back a pending mutation or clear a rejected one"
+    )
+    outbox.add_argument("mutation_id", nargs="?", type=whole, help="the mutation to drop")
 
 
 class Output:
     def __init__(self, as_json: bool) -> None:
         self.as_json = as_json
+        self.status = DONE
 
-    def emit(self, data: Any, text: str) -> int:
-        print(json.dumps(data, indent=2, default=str) if self.as_json else text)
-        return 0
+    def emit(self, data: Any, text: str, status: int = DONE) -> int:
+        self.status = status
+        print(json.dumps(data, indent=2, ensure_ascii=True) if self.as_json else text)
+        sys.stdout.flush()
+        return status
 
-    def fail(self, message: str, **data: Any) -> int:
+    def fail(self, message: str, status: int, **data: Any) -> int:
+        self.status = status
         if self.as_json:
-            print(json.dumps({"error": message, **data}))
+            print(json.dumps({"error": message, **data}, indent=2, ensure_ascii=True))
+            sys.stdout.flush()
         else:
-            print(message, file=sys.stderr)
-        return 1
+            print("\n".join(render.plain(line) for line in message.split("\n")), file=sys.stderr)
+        return status
+
+    def warn(self, text: str) -> None:
+        if not self.as_json:
+            print(text, file=sys.stderr)
 
 
-def _waiting(pending: int) -> str:
-    return "The outbox is empty." if not pending else f"{pending} change(s) wait in the outbox."
+def run(args: argparse.Namespace) -> int:
+    out = Output(args.json)
+    try:
+        return _run(args, out)
+    except BrokenPipeError:
+        _quiet_stdout()  # the reader stopped reading (`| head`): no traceback, no second error at exit
+        return out.status
 
 
-def _job_data(job: Job) -> dict[str, Any]:
-    data = asdict(job)
-    data["total"] = job.total
-    data["balance"] = job.balance
-    data["currency"] = job.currency
-    for order, shown in zip(data["orders"], job.orders, strict=True):
-        order["total"], order["balance"] = shown.total, shown.balance
-    return data
+def _run(args: argparse.Namespace, out: Output) -> int:
+    try:
+        if args.device_command == "enroll":
+            return do_enroll(args, out)
+        replica = Replica(args.db, create=False)
+        try:
+            replica.require("server")
+            replica.require("token")
+            return HANDLERS[args.device_command](Device(replica), args, out)
+        finally:
+            replica.close()
+    except Ambiguous as exc:
+        return out.fail(str(exc), BAD_INPUT, candidates=[render.candidate_data(c) for c in exc.candidates])
+    except (BadInput, NotEnrolled, DeviceFileError) as exc:
+        return out.fail(str(exc), BAD_INPUT)
+    except online.EnrolFailed as exc:
+        return out.fail(str(exc), BAD_INPUT if exc.bad_input else FAILED)
+    except sqlite3.Error as exc:
+        return out.fail(f"the device file {args.db} could not be used: {exc}", FAILED)
 
 
-def _outgoing(o: Outgoing) -> dict[str, Any]:
-    return {"id": o.id, "name": o.name, "state": o.state, "code": o.code, "detail": o.detail, "createdAt": o.created_at,
-            "args": msgspec.to_builtins(getattr(o.mutation, "args", None))}  # fmt: skip
+def _quiet_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
-def _queued(out: Output, o: Outgoing, what: str) -> int:
-    return out.emit(_outgoing(o), f"Queued {what} (mutation {o.id}); it goes out with the next sync.")
+def _queued(out: Output, o: Outgoing, what: str, after: str = "") -> int:
+    text = f"Queued {what} (mutation {o.id}); it goes out with the next sync." + (f"\n{after}" if after else "")
+    return out.emit(render.outbox_item(o), text)
 
 
-def do_enroll(device: Device, args: argparse.Namespace, out: Output) -> int:
-    report = device.enroll(args.server, args.token)
-    jobs = device.jobs()
-    return out.emit(
-        {"jobs": len(jobs), "changes": report.changes},
-        f"Enrolled with {args.server}: {len(jobs)} job(s) on this device.",
-    )
+def _warn_unreadable(device: Device, out: Output, skipped: int) -> None:
+    if skipped:
+        out.warn(
+            f"{skipped} record(s) on this device could not be read and are left out; `flint device sync` mends them."
+        )
+    stuck = [o.id for o in device.replica.pending() if o.mutation is None]
+    if stuck:
+        out.warn(
+            f"Mutation(s) {', '.join(map(str, stuck))} in the outbox can no longer be read; see `flint device outbox`."
+        )
+
+
+def do_enroll(args: argparse.Namespace, out: Output) -> int:
+    e = online.enroll_file(Path(args.db), args.server, args.token, args.discard_pending)
+    lines = [f"Enrolled with {e.server}: {e.jobs} job(s) on this device."]
+    if e.carried:
+        lines.append(f"{e.carried} change(s) from the outbox carried over, numbered again from 1.")
+    if e.dropped:
+        lines.append(f"{e.dropped} pending change(s) dropped.")
+    if e.cleared:
+        lines.append(f"{e.cleared} rejected mutation(s) of the previous enrolment cleared.")
+    status = DONE
+    if e.sync is not None:
+        lines.append(_sync_text(e.sync))
+    if e.sync_error is not None:
+        status = FAILED
+        lines.append(f"The first sync could not finish: {e.sync_error}. The changes wait in the outbox.")
+    return out.emit(render.enrolment_data(e), "\n".join(lines), status)
 
 
 def do_jobs(device: Device, args: argparse.Namespace, out: Output) -> int:
-    jobs = device.jobs()
-    lines = [f"{'JOB':<30} {'STATUS':<10} {'BALANCE':>10}  TITLE / CUSTOMER"]
-    for job in jobs:
-        flag = "  (pending sync)" if job.pending else ""
-        lines.append(
-            f"{job.id:<30} {job.status:<10} {money(job.balance, job.currency):>10}"
-            f"  {job.title} / {job.customer_name}{flag}"
-        )
-    return out.emit([_job_data(j) for j in jobs], "\n".join(lines) if jobs else "No jobs on this device.")
+    shown = device.shown()
+    code = out.emit([render.job_data(j) for j in shown.jobs], render.jobs_table(shown.jobs))
+    _warn_unreadable(device, out, shown.skipped)
+    return code
 
 
 def do_show(device: Device, args: argparse.Namespace, out: Output) -> int:
     job = device.job(args.job_id)
-    lines = [
-        f"{job.title}  [{job.status}]",
-        f"{job.address}",
-        f"Customer: {job.customer_name} {job.customer_phone or ''}",
-    ]
-    for order in job.orders:
-        lines.append(f"\nOrder {order.id} ({order.state})")
-        for line in order.lines:
-            amount = money(-line.amount if line.kind == "discount" else line.amount, order.currency)
-            mark = " *" if line.pending else ""
-            lines.append(f"  {line.quantity} x {line.name:<32} {line.kind:<9} {amount:>10}{mark}")
-        lines.append(f"  {'Total':<46} {money(order.total, order.currency):>10}")
-        lines.append(f"  {'Paid':<46} {money(order.paid + order.pending_paid, order.currency):>10}")
-        if order.refunded:
-            lines.append(f"  {'Refunded':<46} {money(order.refunded, order.currency):>10}")
-        lines.append(f"  {'Balance':<46} {money(order.balance, order.currency):>10}")
-    lines.append(f"\nJob balance: {money(job.balance, job.currency)}")
-    lines += [f"Note: {n}" for n in job.notes]
-    if job.pending:
-        lines.append("Waiting to sync (*): " + ", ".join(job.pending))
-    return out.emit(_job_data(job), "\n".join(lines))
+    code = out.emit(render.job_data(job), render.job_sheet(job))
+    _warn_unreadable(device, out, device.shown().skipped)
+    return code
 
 
 def do_add_on(device: Device, args: argparse.Namespace, out: Output) -> int:
-    o = device.add_on(args.job_id, args.name, args.price, args.quantity)
-    return _queued(out, o, f"add-on {args.name!r} at {money(args.price, 'USD')} x {args.quantity}")
+    o = device.add_on(args.job_id, args.name, args.price, args.quantity, args.order_id)
+    job = device.job(args.job_id)
+    order_id = getattr(getattr(o.mutation, "args", None), "order_id", "")
+    order = job.order(order_id)
+    currency = order.currency if order else job.currency
+    price = ledger.display(args.price, currency)
+    what = f"add-on {render.plain(args.name)!r} at {price} x {args.quantity} on order {order_id}"
+    after = f"Order {order_id} total as shown: {ledger.display(order.total, currency)}." if order else ""
+    return _queued(out, o, what, after)
 
 
 def do_text_to_pay(device: Device, args: argparse.Namespace, out: Output) -> int:
-    o = device.text_to_pay(args.job_id, args.amount, args.to)
-    what = money(args.amount, "USD") if args.amount else "the balance"
-    return _queued(out, o, f"a text-to-pay for {what}")
+    o = device.text_to_pay(args.job_id, args.amount, args.to, args.order_id)
+    job = device.job(args.job_id)
+    order = job.order(args.order_id) if args.order_id else None
+    currency = order.currency if order else job.currency
+    owed = order.balance if order else job.balance
+    of = f"order {order.id}" if order else f"job {job.id}"
+    if args.amount:
+        what = f"a text-to-pay for {ledger.display(args.amount, currency)} of {of}"
+    else:
+        now = ledger.display(owed, currency)
+        what = f"a text-to-pay for the balance of {of} (now {now}; the link asks what is owed when it is paid)"
+    to = f" to {args.to}" if args.to else " to the customer's phone"
+    return _queued(out, o, what + to)
 
 
 def do_record_payment(device: Device, args: argparse.Namespace, out: Output) -> int:
-    o = device.record_payment(args.job_id, args.amount, args.method, args.reference)
-    return _queued(out, o, f"a {args.method} payment of {money(args.amount, 'USD')}")
+    o = device.record_payment(args.job_id, args.amount, args.method, args.reference, args.order_id)
+    job = device.job(args.job_id)
+    order = job.order(args.order_id) if args.order_id else None
+    currency = order.currency if order else job.currency
+    of = f"order {order.id}" if order else f"job {job.id}, oldest order first"
+    after = f"Job balance as shown: {ledger.display(job.balance, job.currency)}."
+    return _queued(out, o, f"a {args.method} payment of {ledger.display(args.amount, currency)} on {of}", after)
 
 
 def do_status(device: Device, args: argparse.Namespace, out: Output) -> int:
@@ -201,29 +254,51 @@ def do_note(device: Device, args: argparse.Namespace, out: Output) -> int:
     return _queued(out, device.add_note(args.job_id, args.text), "a note")
 
 
-def do_sync(device: Device, args: argparse.Namespace, out: Output) -> int:
-    report: SyncReport = device.sync()
+def _sync_text(report: online.SyncReport) -> str:
     text = (
         f"Pushed {report.pushed} ({report.applied} applied, {len(report.rejected)} rejected);"
-        f" pulled {report.changes} change(s). {_waiting(report.pending)}"
+        f" pulled {report.changes} change(s). {render.waiting(report.pending)}"
     )
-    for o in report.rejected:
-        text += f"\n  rejected #{o.id} {o.name}: {o.code} ({o.detail})"
-    data = {**asdict(report), "rejected": [_outgoing(o) for o in report.rejected]}
-    return out.emit(data, text)
+    if report.rejected:
+        text += (
+            f"\nThe server rejected {len(report.rejected)} change(s); they are not applied and stay in the"
+            " outbox until cleared (`flint device outbox drop ID`):"
+        )
+        for o in report.rejected:
+            text += f"\n  #{o.id} {render.plain(o.name)}: {render.plain(o.code)} ({render.plain(o.detail)[:200]})"
+    return text
+
+
+def do_sync(device: Device, args: argparse.Namespace, out: Output) -> int:
+    try:
+        report = device.sync()
+    except online.Blocked as exc:
+        data = {**render.sync_data(exc.report), "stuck": render.outbox_item(exc.stuck)}
+        return out.fail(f"sync incomplete: {exc}\n{_sync_text(exc.report)}", FAILED, **data)
+    except SyncError as exc:
+        pending = len(device.replica.pending())
+        return out.fail(f"sync failed: {exc}. {render.waiting(pending)}", FAILED, pending=pending)
+    return out.emit(render.sync_data(report), _sync_text(report))
 
 
 def do_outbox(device: Device, args: argparse.Namespace, out: Output) -> int:
+    if args.action == "drop":
+        if args.mutation_id is None:
+            raise BadInput("say which mutation to drop: `flint device outbox drop MUTATION_ID`")
+        o = device.drop(args.mutation_id)
+        if o.state == "pending":
+            text = f"Took back mutation {o.id} ({o.name}); it will never be sent. Later ones moved down one."
+        else:
+            text = f"Cleared rejected mutation {o.id} ({o.name})."
+        return out.emit(render.outbox_item(o), text)
+    if args.mutation_id is not None:
+        raise BadInput("`flint device outbox` lists the outbox; `flint device outbox drop ID` drops one")
     items = device.replica.outbox()
-    lines = [
-        f"#{o.id:<5} {o.state:<9} {o.name:<22} {o.created_at}" + (f"  {o.code}: {o.detail}" if o.code else "")
-        for o in items
-    ]
-    return out.emit([_outgoing(o) for o in items], "\n".join(lines) if items else "The outbox is empty.")
+    text = "\n".join(render.outbox_line(o) for o in items) if items else "The outbox is empty."
+    return out.emit([render.outbox_item(o) for o in items], text)
 
 
 HANDLERS: dict[str, Callable[[Device, argparse.Namespace, Output], int]] = {
-    "enroll": do_enroll,
     "jobs": do_jobs,
     "show": do_show,
     "add-on": do_add_on,

@@ -26,7 +26,11 @@ class SyncError(Exception):
 
 
 class Unreachable(SyncError):
-    pass
+    """`connected`: some attempt reached the server, so what it carried may have been applied."""
+
+    def __init__(self, message: str, connected: bool = True) -> None:
+        super().__init__(message)
+        self.connected = connected
 
 
 class Refused(SyncError):
@@ -72,6 +76,7 @@ class SyncClient:
         """Retried: no connection, timeouts, 429 and 5xx. Push and pull are safe to repeat: the
         server answers a repeated mutation id with its first result."""
         last: Exception | None = None
+        connected = False
         for attempt in range(self.attempts):
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
@@ -79,14 +84,16 @@ class SyncClient:
                 response = self._http.post(path, content=body, headers={"Content-Type": "application/json"})
             except httpx.TransportError as exc:
                 last = exc
+                connected = connected or not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
                 continue
+            connected = True
             if response.status_code == 429 or response.status_code >= 500:
                 last = SyncError(f"the server answered {response.status_code}")
                 continue
             if response.status_code != 200:
                 raise _refused(response)
             return msgspec.json.decode(response.content, type=answer)
-        raise Unreachable(f"could not reach {self.server}: {_reason(last)}")
+        raise Unreachable(f"could not reach {self.server}: {_reason(last)}", connected)
 
 
 def _refused(response: httpx.Response) -> Refused:

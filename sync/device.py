@@ -1,4 +1,6 @@
-"""The technician's device: what each `flint device` command does, networked or not."""
+"""The technician's device: what each `flint device` command does. Reading and queueing work
+offline; every input is checked against the protocol's bounds and what the device knows before
+anything is queued. Enrolling and syncing are in `sync.online`."""
 
 from __future__ import annotations
 
@@ -9,15 +11,35 @@ from datetime import UTC, datetime
 
 import httpx
 
+from sync import checks, ledger, online
 from sync import protocol as p
-from sync.client import Refused, SyncClient, SyncError
-from sync.limits import Currency
-from sync.replica import Outgoing, Replica
-from sync.shown import Job, shown_jobs
+from sync.checks import BadInput
+from sync.replica import Outgoing, Replica, SentAlready
+from sync.shown import Job, Order, Shown, shown_jobs
+
+# Statuses move forward only (contract §3); a device sets the last three.
+STATUS_ORDER = ("scheduled", "dispatched", "en_route", "on_site", "completed")
 
 
-class DeviceError(Exception):
-    """Something the technician asked for that cannot be done (said plainly, exit non-zero)."""
+class DeviceError(BadInput):
+    """Something the technician asked for that cannot be done, said plainly: exit 2."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    id: str
+    name: str
+    balance: int
+    currency: str
+
+
+class Ambiguous(DeviceError):
+    """No single order fits; the technician picks one with `--order`."""
+
+    def __init__(self, message: str, candidates: list[Candidate]) -> None:
+        lines = [f"  {c.id}  {c.name or '-'}  balance {ledger.display(c.balance, c.currency)}" for c in candidates]
+        super().__init__("\n".join([message, *lines]))
+        self.candidates = candidates
 
 
 def now() -> str:
@@ -25,13 +47,8 @@ def now() -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-@dataclass(frozen=True, slots=True)
-class SyncReport:
-    pushed: int
-    applied: int
-    rejected: list[Outgoing]
-    changes: int
-    pending: int
+def _candidate(order: Order) -> Candidate:
+    return Candidate(order.id, order.label, order.balance, order.currency)
 
 
 class Device:
@@ -39,33 +56,88 @@ class Device:
         self.replica = replica
         self.transport = transport
 
-    # Offline: reading and queueing.
+    # Online: the only commands that talk to the server.
 
-    def jobs(self) -> list[Job]:
+    def enroll(self, server: str, token: str, discard_pending: bool = False) -> online.Enrolment:
+        return online.enroll(self.replica, server, token, discard_pending, self.transport)
+
+    def sync(self) -> online.SyncReport:
+        return online.sync(self.replica, self.transport)
+
+    # Reading.
+
+    def shown(self) -> Shown:
         r = self.replica
         return shown_jobs(
-            r.entities("job"), r.entities("customer"), r.entities("order"), r.entities("note"), r.outbox()
+            r.raw_entities("job"),
+            r.raw_entities("customer"),
+            r.raw_entities("order"),
+            r.raw_entities("note"),
+            r.outbox(["pending"]),
         )
+
+    def jobs(self) -> list[Job]:
+        return self.shown().jobs
 
     def job(self, job_id: str) -> Job:
         for job in self.jobs():
             if job.id == job_id:
                 return job
-        raise DeviceError(f"no job {job_id} on this device; `flint device jobs` lists them")
+        raise DeviceError(f"no job {checks.echo(job_id)} on this device; `flint device jobs` lists them")
 
-    def _known_job(self, job_id: str) -> None:
-        if not any(job["id"] == job_id for job in self.replica.entities("job")):
-            raise DeviceError(f"no job {job_id} on this device; `flint device jobs` lists them")
+    # Which order a command is about (contract §7): deposit orders never take add-ons.
 
-    def _open_order(self, job_id: str) -> tuple[str, Currency]:
-        """The order a technician adds to and collects on: the job's newest open order. Pending
-        mutations never open or close an order, so the server's state answers this."""
-        self._known_job(job_id)
-        orders = [o for o in self.replica.entities("order") if o.get("jobId") == job_id and o["state"] == "open"]
-        if not orders:
-            raise DeviceError(f"job {job_id} has no open order to add to or collect on")
-        newest = max(orders, key=lambda o: o["createdAt"])
-        return newest["id"], newest["totalMoney"]["currency"]
+    def _order_of(self, job: Job, order_id: str) -> Order:
+        order = job.order(order_id)
+        if order is None:
+            raise Ambiguous(
+                f"job {job.id} has no order {checks.echo(order_id)}; its orders:", [_candidate(o) for o in job.orders]
+            )
+        return order
+
+    def _add_on_order(self, job: Job, order_id: str | None) -> Order:
+        takers = [o for o in job.orders if o.state == "open" and not o.deposit]
+        if order_id is not None:
+            order = self._order_of(job, order_id)
+            if order.deposit:
+                raise Ambiguous(
+                    f"order {order.id} is a deposit order; deposit orders never take add-ons. Open orders that do:",
+                    [_candidate(o) for o in takers],
+                )
+            if order.state != "open":
+                raise DeviceError(f"order {order.id} is {order.state}; add-ons go on an open order")
+            return order
+        if len(takers) == 1:
+            return takers[0]
+        if not takers:
+            raise DeviceError(
+                f"job {job.id} has no open order that takes add-ons (deposit orders never do); the office can open one"
+            )
+        raise Ambiguous(
+            f"job {job.id} has {len(takers)} open orders; say which with --order:", [_candidate(o) for o in takers]
+        )
+
+    def _collected_order(self, job: Job, order_id: str | None) -> Order | None:
+        """None: the job as a whole (its orders that owe, oldest first)."""
+        if order_id is None:
+            return None
+        order = self._order_of(job, order_id)
+        if order.cancelled:
+            raise DeviceError(f"order {order.id} is cancelled; nothing can be collected on it")
+        return order
+
+    @staticmethod
+    def _within_balance(job: Job, order: Order | None, amount: int, what: str) -> None:
+        owed = job.balance if order is None else order.balance
+        currency = job.currency if order is None else order.currency
+        of = f"job {job.id}" if order is None else f"order {order.id}"
+        if amount > owed:
+            raise DeviceError(
+                f"{what} of {ledger.display(amount, currency)} is more than {of} owes"
+                f" as this device knows it ({ledger.display(owed, currency)})"
+            )
+
+    # Queueing.
 
     def _queue(self, build: Callable[[int, str], p.BaseMutation]) -> Outgoing:
         self.replica.require("client_id")
@@ -73,112 +145,112 @@ class Device:
         return self.replica.queue(lambda mutation_id: build(mutation_id, at), at)
 
     def set_status(self, job_id: str, status: str) -> Outgoing:
-        self._known_job(job_id)
-        args = p.SetJobStatusArgs(job_id=job_id, status=status)  # type: ignore[arg-type]
+        job = self.job(job_id)
+        if status not in p.DeviceStatus.__args__:  # type: ignore[attr-defined]
+            raise DeviceError(f"a device sets the status to en_route, on_site or completed, not {checks.echo(status)}")
+        closed = job.status == "completed" and status != "completed"
+        if job.status not in STATUS_ORDER or closed:
+            raise DeviceError(f"job {job.id} is {job.status}; its status cannot change")
+        if STATUS_ORDER.index(status) < STATUS_ORDER.index(job.status):
+            raise DeviceError(f"job {job.id} is {job.status}; a status moves forward only")
+        args = p.SetJobStatusArgs(job_id=job.id, status=status)  # type: ignore[arg-type]
         return self._queue(lambda i, at: p.SetJobStatus(id=i, client_at=at, args=args))
 
-    def add_on(self, job_id: str, name: str, price: int, quantity: int = 1) -> Outgoing:
-        order_id, currency = self._open_order(job_id)
+    def add_note(self, job_id: str, text: str) -> Outgoing:
+        job = self.job(job_id)
+        args = p.AddJobNoteArgs(uid=str(uuid.uuid4()), job_id=job.id, text=checks.text(text, "note"))
+        return self._queue(lambda i, at: p.AddJobNote(id=i, client_at=at, args=args))
+
+    def add_on(self, job_id: str, name: str, price: int, quantity: int = 1, order_id: str | None = None) -> Outgoing:
+        checks.name(name)
+        checks.amount(price, "price")
+        checks.quantity(quantity)
+        job = self.job(job_id)
+        order = self._add_on_order(job, order_id)
+        line = ledger.line_amount(quantity, price)
+        for figure, what in (
+            (line, "the line"),
+            (order.base + line, "the order's total"),
+            (job.total + line, "the job's total"),
+        ):
+            if figure > ledger.MAX_AMOUNT:
+                raise DeviceError(
+                    f"{what} would be {ledger.display(figure, order.currency)}, past the largest amount Flint takes"
+                    f" ({ledger.display(ledger.MAX_AMOUNT, order.currency)})"
+                )
         args = p.AddLineItemArgs(
-            order_id=order_id,
+            order_id=order.id,
             uid=str(uuid.uuid4()),
             name=name,
             quantity=quantity,
-            unit_price_money=p.Money(price, currency),
+            unit_price_money=p.Money(price, order.currency),
             kind="addon",
         )
         return self._queue(lambda i, at: p.AddLineItem(id=i, client_at=at, args=args))
 
-    def text_to_pay(self, job_id: str, amount: int | None = None, to: str | None = None) -> Outgoing:
-        order_id, currency = self._open_order(job_id)
+    def text_to_pay(
+        self, job_id: str, amount: int | None = None, to: str | None = None, order_id: str | None = None
+    ) -> Outgoing:
+        """By default a link for the job's whole balance; `order_id` for one order's."""
+        if amount is not None:
+            checks.amount(amount)
+        if to is not None:
+            checks.phone(to)
+        job = self.job(job_id)
+        order = self._collected_order(job, order_id)
+        owed = job.balance if order is None else order.balance
+        if owed <= 0:
+            of = f"job {job.id}" if order is None else f"order {order.id}"
+            raise DeviceError(f"{of} owes nothing as this device knows it; there is nothing to text for")
+        if amount is not None:
+            self._within_balance(job, order, amount, "a text-to-pay")
+        currency = job.currency if order is None else order.currency
         args = p.TextToPayArgs(
             uid=str(uuid.uuid4()),
-            order_id=order_id,
+            job_id=job.id if order is None else None,
+            order_id=order.id if order is not None else None,
             amount_money=p.PositiveMoney(amount, currency) if amount is not None else None,
             to=to,
         )
         return self._queue(lambda i, at: p.RequestTextToPay(id=i, client_at=at, args=args))
 
-    def record_payment(self, job_id: str, amount: int, method: str, reference: str | None = None) -> Outgoing:
-        order_id, currency = self._open_order(job_id)
+    def record_payment(
+        self,
+        job_id: str,
+        amount: int,
+        method: str,
+        reference: str | None = None,
+        order_id: str | None = None,
+    ) -> Outgoing:
+        """By default on the job, applied oldest order first as the server will; `order_id` for one order."""
+        checks.amount(amount)
+        if method not in ("cash", "check"):
+            raise DeviceError(f"the method is cash or check, not {checks.echo(method)}")
+        if reference is not None:
+            checks.text(reference, "reference", checks.MAX_REFERENCE)
+        job = self.job(job_id)
+        order = self._collected_order(job, order_id)
+        self._within_balance(job, order, amount, f"a {method} payment")
+        currency = job.currency if order is None else order.currency
         args = p.RecordOfflinePaymentArgs(
             uid=str(uuid.uuid4()),
-            order_id=order_id,
+            job_id=job.id if order is None else None,
+            order_id=order.id if order is not None else None,
             amount_money=p.PositiveMoney(amount, currency),
             method=method,  # type: ignore[arg-type]
             reference=reference,
         )
         return self._queue(lambda i, at: p.RecordOfflinePayment(id=i, client_at=at, args=args))
 
-    def add_note(self, job_id: str, text: str) -> Outgoing:
-        self._known_job(job_id)
-        args = p.AddJobNoteArgs(uid=str(uuid.uuid4()), job_id=job_id, text=text)
-        return self._queue(lambda i, at: p.AddJobNote(id=i, client_at=at, args=args))
-
-    # Online: enrolling and syncing.
-
-    def enroll(self, server: str, token: str) -> SyncReport:
-        """Keep the server and token, start a new client id, and take the first full pull. A
-        token the server refuses leaves the device as it was."""
-        previous = {key: self.replica.get(key) for key in ("server", "token", "client_id", "cursor")}
-        with self.replica.transaction():
-            self.replica.put("server", server.rstrip("/"))
-            self.replica.put("token", token)
-            self.replica.put("client_id", str(uuid.uuid4()))
-            self.replica.put("cursor", None)
+    def drop(self, mutation_id: int) -> Outgoing:
+        """Take back a pending mutation or clear a rejected one."""
         try:
-            return self.sync()
-        except SyncError:
-            with self.replica.transaction():
-                for key, value in previous.items():
-                    self.replica.put(key, value)
-            raise
-
-    def client(self) -> SyncClient:
-        return SyncClient(self.replica.require("server"), self.replica.require("token"), transport=self.transport)
-
-    def sync(self) -> SyncReport:
-        """Push everything pending (in batches), then pull until up to date. Anything that fails
-        raises `SyncError` and leaves the outbox as it was."""
-        client_id = self.replica.require("client_id")
-        client = self.client()
-        try:
-            pushed, applied, rejected = self._push(client, client_id)
-            changes = self._pull(client, client_id)
-        finally:
-            client.close()
-        return SyncReport(pushed, applied, rejected, changes, len(self.replica.pending()))
-
-    def _push(self, client: SyncClient, client_id: str) -> tuple[int, int, list[Outgoing]]:
-        pushed = applied = 0
-        rejected: list[Outgoing] = []
-        while batch := self.replica.pending(p.MAX_PUSH):
-            try:
-                response = client.push(client_id, [o.mutation for o in batch])
-            except Refused as exc:
-                if exc.code == "mutation_gap":
-                    raise SyncError(
-                        "the server has lost mutations this device already sent; ask the office to check"
-                    ) from exc
-                raise
-            with self.replica.transaction():
-                for result in response.results:
-                    self.replica.settle(result)
-            pushed += len(batch)
-            applied += sum(r.status == "applied" for r in response.results)
-            rejected += [self.replica.outgoing(r.id) for r in response.results if r.status == "rejected"]
-            if response.last_mutation_id < batch[-1].id:
-                raise SyncError("the server stopped part way through the outbox; sync again")
-        return pushed, applied, rejected
-
-    def _pull(self, client: SyncClient, client_id: str) -> int:
-        changes = 0
-        while True:
-            page = client.pull(client_id, self.replica.get("cursor"))
-            with self.replica.transaction():
-                self.replica.apply(page.changes, page.reset)
-                self.replica.put("cursor", page.cursor)
-                self.replica.settle_up_to(page.last_mutation_id, {r.mutation_id: r for r in page.rejections})
-            changes += len(page.changes)
-            if not page.has_more:
-                return changes
+            dropped = self.replica.drop(mutation_id)
+        except SentAlready:
+            raise DeviceError(
+                f"mutation {mutation_id} went out in a sync that did not finish and may be on the server;"
+                " run `flint device sync` first"
+            ) from None
+        if dropped is None:
+            raise DeviceError(f"no mutation {mutation_id} in the outbox; `flint device outbox` lists them")
+        return dropped

@@ -22,6 +22,7 @@ MutationId = Annotated[int, msgspec.Meta(ge=1)]
 ClientId = Id
 Entity = Literal["job", "customer", "order", "payment", "paymentLink", "sms", "note"]
 DeviceStatus = Literal["en_route", "on_site", "completed"]
+# `deposit_applied` lines are made by the server alone (contract §3); a device never sends one.
 LineItemKind = Literal["service", "addon", "travel", "material", "deposit", "discount", "deposit_applied"]
 
 
@@ -191,4 +192,4 @@ class PullResponse(msgspec.Struct, rename="camel"):
     last_mutation_id: int
     changes: list[Change]
     rejections: list[Rejection]
-    technician_id: str | None = None
+    technician_id: str | None = None  # whose device token this is, so a device can tell on re-enrolling

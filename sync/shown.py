@@ -1,5 +1,12 @@
 """What the technician sees: the server's state with the mutations still in the outbox replayed
-on top. Rejected mutations are not replayed. Figures use the same arithmetic as the server."""
+on top. Rejected and unreadable mutations are not replayed.
+
+The figures come from `sync.ledger`, the arithmetic the server uses: each order's base is its
+lines without `deposit_applied` ones (the deposit is worked out again over what is shown, so a
+pending add-on moves it as the server will), a pending payment by job is spread with
+`ledger.allocate` oldest order first, and the job's balance is what `ledger.due_now` collects.
+An entity that does not decode as what the server sends is left out, never fatal.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +14,84 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from sync import ledger
 from sync import protocol as p
+from sync.limits import Currency
 from sync.replica import Outgoing
+
+DEPOSIT_APPLIED_NAME = "Deposit applied"
+
+
+# The parts of each entity the device reads. Anything else in them is ignored.
+
+
+class _Money(msgspec.Struct):
+    amount: int
+    currency: Currency  # anything else is not money Flint took: the entity is skipped
+
+
+class _Line(msgspec.Struct, rename="camel"):
+    uid: str
+    name: str
+    quantity: int
+    unit_price_money: _Money
+    kind: str
+
+
+class _Order(msgspec.Struct, rename="camel"):
+    id: str
+    state: str
+    total_money: _Money
+    paid_money: _Money
+    refunded_money: _Money
+    line_items: list[_Line] = []
+    job_id: str | None = None
+    metadata: dict[str, Any] = {}
+    created_at: str = ""
+
+
+class _Job(msgspec.Struct, rename="camel"):
+    id: str
+    title: str
+    status: str
+    customer_id: str | None = None
+    technician_id: str | None = None
+    address: str = ""
+    scheduled_at: str | None = None
+    created_at: str = ""
+
+
+class _Customer(msgspec.Struct, rename="camel"):
+    id: str
+    name: str = ""
+    phone: str | None = None
+
+
+class _Note(msgspec.Struct, rename="camel"):
+    id: str
+    job_id: str
+    text: str
+    created_at: str = ""
+
+
+def _decoded(raws: Iterable[Any], kind: type[Any], skipped: list[int]) -> list[Any]:
+    found = []
+    for raw in raws:
+        try:
+            found.append(msgspec.json.decode(raw, type=kind))
+        except (msgspec.DecodeError, msgspec.ValidationError, TypeError):
+            skipped[0] += 1
+    return found
+
+
+# What is shown.
 
 
 @dataclass
 class Line:
-    uid: str
+    uid: str | None
     name: str
     quantity: int
     unit_amount: int
@@ -25,25 +102,69 @@ class Line:
     def amount(self) -> int:
         return ledger.line_amount(self.quantity, self.unit_amount)
 
+    @property
+    def signed(self) -> int:
+        return ledger.signed_amount(self.kind, self.amount)
+
 
 @dataclass
 class Order:
     id: str
     state: str
-    currency: str
+    currency: Currency
     lines: list[Line]
     paid: int
     refunded: int
-    pending_paid: int = 0
+    payment_stage: str | None = None
     created_at: str = ""
+    pending_paid: int = 0
+    applied_uid: str | None = None  # the server's `deposit_applied` line, if it has one
+    # Worked out over the job's orders (`Job.figure`).
+    applied: int = 0
+    total: int = 0
+    balance: int = 0
 
     @property
-    def total(self) -> int:
-        return sum(ledger.signed_amount(line.kind, line.amount) for line in self.lines)
+    def deposit(self) -> bool:
+        return ledger.is_deposit_stage(self.payment_stage)
 
     @property
-    def balance(self) -> int:
-        return ledger.balance(self.total, self.paid + self.pending_paid, self.refunded)
+    def cancelled(self) -> bool:
+        return self.state == "cancelled"
+
+    @property
+    def base(self) -> int:
+        return sum(line.signed for line in self.lines)
+
+    @property
+    def label(self) -> str:
+        """A name a technician can tell orders apart by."""
+        if self.payment_stage:
+            return self.payment_stage
+        return self.lines[0].name if self.lines else ""
+
+    @property
+    def shown_lines(self) -> list[Line]:
+        if not self.applied:
+            return self.lines
+        deposit = Line(self.applied_uid, DEPOSIT_APPLIED_NAME, 1, self.applied, ledger.DEPOSIT_APPLIED)
+        return [*self.lines, deposit]
+
+    def money(self) -> ledger.OrderMoney:
+        return ledger.OrderMoney(
+            id=self.id,
+            base=self.base,
+            paid=self.paid + self.pending_paid,
+            refunded=self.refunded,
+            deposit=self.deposit,
+            cancelled=self.cancelled,
+        )
+
+
+@dataclass
+class Note:
+    text: str
+    pending: bool = False
 
 
 @dataclass
@@ -55,105 +176,168 @@ class Job:
     scheduled_at: str | None
     customer_name: str
     customer_phone: str | None
+    customer_id: str | None = None
+    created_at: str = ""
     orders: list[Order] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
+    # Worked out over the orders (`figure`).
+    total: int = 0
+    paid: int = 0
+    refunded: int = 0
+    balance: int = 0
+    unapplied: int = 0
 
     @property
-    def total(self) -> int:
-        return sum(o.total for o in self.orders if o.state != "cancelled")
-
-    @property
-    def balance(self) -> int:
-        return sum(o.balance for o in self.orders if o.state != "cancelled")
-
-    @property
-    def currency(self) -> str:
+    def currency(self) -> Currency:
         return self.orders[0].currency if self.orders else "USD"
 
+    def money(self) -> list[ledger.OrderMoney]:
+        """The orders as the ledger takes them, oldest (first created) first."""
+        return [o.money() for o in self.orders]
 
-def _order(data: dict[str, Any]) -> Order:
+    def owed(self, order: Order) -> int:
+        """What a new payment may take on one order now."""
+        moneys = self.money()
+        return ledger.owed(moneys[self.orders.index(order)], ledger.deposit_application(moneys))
+
+    def figure(self) -> None:
+        moneys = self.money()
+        application = ledger.deposit_application(moneys)
+        for order, money in zip(self.orders, moneys, strict=True):
+            order.applied = application.of(order.id)
+            order.total = ledger.total_of(money, application)
+            order.balance = ledger.owed(money, application)
+        self.total = sum(o.total for o in self.orders)
+        self.paid = sum(o.paid + o.pending_paid for o in self.orders)
+        self.refunded = sum(o.refunded for o in self.orders)
+        self.balance = ledger.due_now(moneys)
+        self.unapplied = application.unapplied
+
+    def order(self, order_id: str) -> Order | None:
+        return next((o for o in self.orders if o.id == order_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    jobs: list[Job]
+    skipped: int  # entities on the device that could not be read
+
+
+def _order(data: _Order) -> Order:
+    lines = [
+        Line(line.uid, line.name, line.quantity, line.unit_price_money.amount, line.kind)
+        for line in data.line_items
+        if line.kind != ledger.DEPOSIT_APPLIED
+    ]
+    applied = [line for line in data.line_items if line.kind == ledger.DEPOSIT_APPLIED]
+    stage = data.metadata.get("paymentStage")
     return Order(
-        id=data["id"],
-        state=data["state"],
-        currency=data["totalMoney"]["currency"],
-        lines=[
-            Line(
-                uid=line["uid"],
-                name=line["name"],
-                quantity=line["quantity"],
-                unit_amount=line["unitPriceMoney"]["amount"],
-                kind=line["kind"],
-            )
-            for line in data["lineItems"]
-        ],
-        paid=data["paidMoney"]["amount"],
-        refunded=data["refundedMoney"]["amount"],
-        created_at=data["createdAt"],
+        id=data.id,
+        state=data.state,
+        currency=data.total_money.currency,
+        lines=lines,
+        paid=data.paid_money.amount,
+        refunded=data.refunded_money.amount,
+        payment_stage=stage if isinstance(stage, str) else None,
+        created_at=data.created_at,
+        applied_uid=applied[0].uid if len(applied) == 1 else None,
     )
 
 
 def shown_jobs(
-    jobs: Sequence[dict[str, Any]],
-    customers: Sequence[dict[str, Any]],
-    orders: Sequence[dict[str, Any]],
-    notes: Sequence[dict[str, Any]],
+    jobs: Sequence[Any],
+    customers: Sequence[Any],
+    orders: Sequence[Any],
+    notes: Sequence[Any],
     outbox: Iterable[Outgoing],
-) -> list[Job]:
-    by_customer = {c["id"]: c for c in customers}
+) -> Shown:
+    """Jobs from the stored entities (raw JSON as pull delivered them) and the outbox."""
+    skipped = [0]
+    by_customer = {c.id: c for c in _decoded(customers, _Customer, skipped)}
     shown: dict[str, Job] = {}
-    for data in sorted(jobs, key=lambda j: (j.get("scheduledAt") or "", j["createdAt"])):
-        customer = by_customer.get(data["customerId"], {})
-        shown[data["id"]] = Job(
-            id=data["id"],
-            title=data["title"],
-            address=data["address"],
-            status=data["status"],
-            scheduled_at=data.get("scheduledAt"),
-            customer_name=customer.get("name", ""),
-            customer_phone=customer.get("phone"),
+    for data in sorted(_decoded(jobs, _Job, skipped), key=lambda j: (j.scheduled_at or "", j.created_at, j.id)):
+        customer = by_customer.get(data.customer_id or "")
+        shown[data.id] = Job(
+            id=data.id,
+            title=data.title,
+            address=data.address,
+            status=data.status,
+            scheduled_at=data.scheduled_at,
+            customer_name=customer.name if customer else "",
+            customer_phone=customer.phone if customer else None,
+            customer_id=data.customer_id,
+            created_at=data.created_at,
         )
     order_job: dict[str, str] = {}
-    for data in sorted(orders, key=lambda o: o["createdAt"]):
-        job = shown.get(data.get("jobId") or "")
-        if job is not None:
-            job.orders.append(_order(data))
-            order_job[data["id"]] = job.id
-    for data in sorted(notes, key=lambda n: n["createdAt"]):
-        job = shown.get(data["jobId"])
-        if job is not None:
-            job.notes.append(data["text"])
+    for order in sorted(_decoded(orders, _Order, skipped), key=lambda o: (o.created_at, o.id)):
+        job = shown.get(order.job_id or "")
+        if job is not None and order.id not in order_job:
+            job.orders.append(_order(order))
+            order_job[order.id] = job.id
+    for note in sorted(_decoded(notes, _Note, skipped), key=lambda n: (n.created_at, n.id)):
+        if note.job_id in shown:
+            shown[note.job_id].notes.append(Note(note.text))
     for outgoing in outbox:
-        if outgoing.state == "pending":
+        if outgoing.state == "pending" and outgoing.mutation is not None:
             _replay(shown, order_job, outgoing.mutation)
-    return list(shown.values())
+    for job in shown.values():
+        job.figure()
+    return Shown(list(shown.values()), skipped[0])
 
 
 def _replay(jobs: dict[str, Job], order_job: dict[str, str], m: p.BaseMutation) -> None:
     """One pending mutation, as the server would apply it if it takes it."""
-    job: Job | None = None
+    args = getattr(m, "args", None)
+    order_id = getattr(args, "order_id", None)
+    job_id = getattr(args, "job_id", None)
     order: Order | None = None
-    order_id = getattr(getattr(m, "args", None), "order_id", None)
-    if order_id is not None and order_id in order_job:
-        job = jobs[order_job[order_id]]
-        order = next(o for o in job.orders if o.id == order_id)
-    if isinstance(m, p.SetJobStatus) and m.args.job_id in jobs:
-        jobs[m.args.job_id].status = m.args.status
-        jobs[m.args.job_id].pending.append(f"status → {m.args.status}")
-    elif isinstance(m, p.AddJobNote) and m.args.job_id in jobs:
-        jobs[m.args.job_id].notes.append(m.args.text)
-        jobs[m.args.job_id].pending.append("note")
-    elif isinstance(m, p.AddLineItem) and order is not None and job is not None:
+    if job_id is None and order_id is not None and order_id in order_job:
+        job_id = order_job[order_id]
+    job = jobs.get(job_id or "")
+    if job is None:
+        return
+    if order_id is not None:
+        order = job.order(order_id)
+    if isinstance(m, p.SetJobStatus):
+        job.status = m.args.status
+        job.pending.append(f"status → {m.args.status}")
+    elif isinstance(m, p.AddJobNote):
+        job.notes.append(Note(m.args.text, pending=True))
+        job.pending.append("note")
+    elif isinstance(m, p.AddLineItem) and order is not None and m.args.kind != ledger.DEPOSIT_APPLIED:
         a = m.args
         order.lines.append(Line(a.uid, a.name, a.quantity, a.unit_price_money.amount, a.kind, pending=True))
         job.pending.append(f"add-on {a.name}")
-    elif isinstance(m, p.RemoveLineItem) and order is not None and job is not None:
+    elif isinstance(m, p.RemoveLineItem) and order is not None:
         order.lines = [line for line in order.lines if line.uid != m.args.uid]
         job.pending.append("line item removed")
-    elif isinstance(m, p.RecordOfflinePayment) and order is not None and job is not None:
-        order.pending_paid += m.args.amount_money.amount
-        job.pending.append(f"{m.args.method} payment")
-    elif isinstance(m, p.RequestTextToPay) and job is not None:
+    elif isinstance(m, p.RecordOfflinePayment):
+        _replay_payment(job, order, m.args)
+    elif isinstance(m, p.RequestTextToPay):
         job.requests.append("text-to-pay waiting to send")
         job.pending.append("text-to-pay")
+
+
+def _replay_payment(job: Job, order: Order | None, a: p.RecordOfflinePaymentArgs) -> None:
+    """Cash or a check, on one order or spread over the job's oldest first. More than is owed
+    by then is refused whole by the server, so it is not counted."""
+    amount = a.amount_money.amount
+    what = f"{a.method} payment {ledger.display(amount, a.amount_money.currency)}"
+    if a.job_id is not None:
+        moneys = job.money()
+        if amount > ledger.due_now(moneys):
+            job.pending.append(f"{what} (more than is owed now: the server will refuse it)")
+            return
+        for part_id, part in ledger.allocate(moneys, amount):
+            target = job.order(part_id)
+            assert target is not None
+            target.pending_paid += part
+        job.pending.append(what)
+    elif order is not None:
+        if amount > job.owed(order):
+            job.pending.append(f"{what} (more than order {order.id} owes now: the server will refuse it)")
+            return
+        order.pending_paid += amount
+        job.pending.append(what)

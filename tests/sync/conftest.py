@@ -3,6 +3,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from litestar.testing import AsyncTestClient
 from tests.conftest import OFFICE
 from tests.helpers import customer, item, post, technician
 from tests.sms.conftest import texting
+from tests.sync.devices import Field, Template, make_template
 
 _clients = itertools.count(1)
 
@@ -102,6 +104,25 @@ def add_line(
         },
         "clientAt": "2026-05-01T09:00:00Z",
     }
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """One device enrolled against a real server, made once; its server is stopped."""
+    return make_template(tmp_path_factory.mktemp("template"))
+
+
+@dataclass
+class Offline:
+    """A copy of the enrolled device file, for one test, with no server to reach."""
+
+    db: Path
+    field: Field
+
+
+@pytest.fixture
+def offline(template: Template, tmp_path: Path) -> Offline:
+    return Offline(template.copy(tmp_path / "device.db"), template.field)
 
 
 __all__ = ["OFFICE", "Phone", "add_line", "assigned_job", "phone_for", "texting"]

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sync.client import Unreachable
 from sync.device import Device
+from sync.online import EnrolFailed
 from sync.replica import Replica
 from tests.process import ServerProcess
 from tests.sync.office import enrol_with_job, flint_device, server_job
@@ -44,7 +44,7 @@ def test_shown_totals_match_the_server_after_sync(server: ServerProcess, api: ht
 
     device.add_on(setup.job_id, "Capacitor", 4500)
     device.add_on(setup.job_id, "Filter", 1250, quantity=2)
-    device.record_payment(setup.job_id, 5000, "cash")
+    device.record_payment(setup.job_id, 5000, "cash", order_id=setup.order_id)
     device.set_status(setup.job_id, "on_site")
     shown = device.job(setup.job_id)
     assert (shown.total, shown.balance, shown.status) == (
@@ -74,7 +74,10 @@ def test_a_rejection_shows_in_the_outbox_and_leaves_the_shown_state(
 ) -> None:
     setup = enrol_with_job(api)
     device.enroll(server.url, setup.token)
-    too_much = device.record_payment(setup.job_id, 100_000, "cash")
+    too_much = device.record_payment(setup.job_id, 8900, "cash", order_id=setup.order_id)
+    # The office took cash while the phone was offline: 8900 is now more than the order owes.
+    cash = {"orderId": setup.order_id, "amountMoney": {"amount": 5000, "currency": "USD"}, "method": "cash"}
+    assert api.post("/v1/payments", json=cash).status_code == 201
     device.add_on(setup.job_id, "Capacitor", 4500)
     report = device.sync()
     assert [o.id for o in report.rejected] == [too_much.id]
@@ -82,7 +85,7 @@ def test_a_rejection_shows_in_the_outbox_and_leaves_the_shown_state(
     assert (rejected.state, rejected.code) == ("rejected", "amount_exceeds_balance")
     assert "balance" in (rejected.detail or "")
     shown = device.job(setup.job_id)
-    assert shown.balance == server_job(api, setup.job_id)["payment"]["balanceMoney"]["amount"] == 8900 + 4500
+    assert shown.balance == server_job(api, setup.job_id)["payment"]["balanceMoney"]["amount"] == 8900 + 4500 - 5000
 
 
 def test_a_reassigned_job_leaves_the_device(server: ServerProcess, api: httpx.Client, device: Device) -> None:
@@ -107,7 +110,7 @@ def test_every_command_but_sync_works_offline(server: ServerProcess, api: httpx.
         ("show", setup.job_id),
         ("status", setup.job_id, "on_site"),
         ("add-on", setup.job_id, "--name", "Capacitor", "--price", "4500"),
-        ("record-payment", setup.job_id, "--amount", "2000", "--method", "check"),
+        ("record-payment", setup.job_id, "--amount", "2000", "--method", "check", "--order", setup.order_id),
         ("text-to-pay", setup.job_id),
         ("outbox",),
     ):
@@ -126,7 +129,10 @@ def test_every_command_but_sync_works_offline(server: ServerProcess, api: httpx.
     assert "could not reach" in failed.stderr and "4 change(s) wait in the outbox" in failed.stderr
     assert json.loads(flint_device(db, "outbox", "--json").stdout) == outbox
     shown = json.loads(flint_device(db, "show", setup.job_id, "--json").stdout)
-    assert (shown["status"], shown["balance"]) == ("on_site", 8900 + 4500 - 2000)
+    assert (shown["status"], shown["payment"]["balanceMoney"]) == (
+        "on_site",
+        {"amount": 8900 + 4500 - 2000, "currency": "USD"},
+    )
 
 
 def test_a_bad_token_does_not_enrol(server: ServerProcess, api: httpx.Client, device: Device) -> None:
@@ -136,5 +142,5 @@ def test_a_bad_token_does_not_enrol(server: ServerProcess, api: httpx.Client, de
 
 
 def test_no_server_at_all_is_a_clear_failure(device: Device, tmp_path: Path) -> None:
-    with pytest.raises(Unreachable, match="could not reach"):
+    with pytest.raises(EnrolFailed, match="enrolling failed: could not reach"):
         device.enroll("http://127.0.0.1:9", "fdt_whatever")

@@ -8,13 +8,15 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from sync.device import Device
+from sync import protocol as p
+from sync.device import Device, now
 from sync.replica import Replica
 from tests.process import ServerProcess
 from tests.sync.office import enrol_with_job, flint_device
@@ -50,9 +52,14 @@ def test_a_server_killed_mid_push_loses_nothing_and_doubles_nothing(server: Serv
     assert flint_device(db, "enroll", "--server", server.url, "--token", setup.token).returncode == 0
     total = 3000
     replica = Replica(db)
-    device = Device(replica)
+    # Straight into the outbox, as `add_on` queues them: each command's checks replay the whole
+    # outbox, which would make 3,000 commands one after another quadratic.
     for n in range(total):
-        device.add_on(setup.job_id, f"part {n}", 100 + n % 7)
+        price = p.Money(100 + n % 7, "USD")
+        args = p.AddLineItemArgs(
+            order_id=setup.order_id, uid=str(uuid.uuid4()), name=f"part {n}", quantity=1, unit_price_money=price
+        )
+        replica.queue(lambda i, a=args: p.AddLineItem(id=i, client_at=now(), args=a), now())
     replica.close()
 
     syncing = subprocess.Popen(
@@ -145,7 +152,7 @@ def test_answers_lost_after_commit_make_no_duplicates(server: ServerProcess, tmp
     device.enroll(server.url, setup.token)
     for name in ("Capacitor", "Contactor"):
         device.add_on(setup.job_id, name, 4500)
-    device.record_payment(setup.job_id, 3000, "cash")
+    device.record_payment(setup.job_id, 3000, "cash", order_id=setup.order_id)
 
     report = device.sync()
     assert lossy.pushes == 3  # two answers lost, the third push heard

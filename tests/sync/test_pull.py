@@ -41,6 +41,7 @@ async def test_a_first_pull_is_the_whole_scope(client: AsyncTestClient[Any], pho
     assert held[("order", order["id"])]["balanceMoney"]["amount"] == 8400
     assert held[("paymentLink", made["id"])]["url"] == made["url"]
     assert len([k for k in held if k[0] == "job"]) == 1  # not the other technician's
+    assert page["technicianId"] == phone.technician_id
 
     again = await phone.pull(page["cursor"])
     assert (again["changes"], again["reset"], again["hasMore"]) == ([], False, False)

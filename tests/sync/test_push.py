@@ -205,3 +205,31 @@ async def test_push_and_pull_record_last_sync(client: AsyncTestClient[Any], phon
     assert (await get(client, f"/v1/technicians/{phone.technician_id}"))["lastSyncAt"] is None
     await phone.pull()
     assert (await get(client, f"/v1/technicians/{phone.technician_id}"))["lastSyncAt"] is not None
+
+
+async def test_collection_names_exactly_one_target(client: AsyncTestClient[Any], phone: Phone) -> None:
+    job, order = await assigned_job(client, phone, item("Repair", 5000))
+    money = {"amountMoney": usd(1000), "method": "cash"}
+    response = await phone.push(
+        {"id": 1, "name": "payment.recordOffline", "args": {"uid": "p1", "jobId": job["id"], **money}},
+        {"id": 2, "name": "payment.recordOffline", "args": {"uid": "p2", **money}},
+        {
+            "id": 3,
+            "name": "payment.recordOffline",
+            "args": {"uid": "p3", "jobId": job["id"], "orderId": order["id"], **money},
+        },
+        {"id": 4, "name": "textToPay.request", "args": {"uid": "t1", "jobId": job["id"]}},
+        {"id": 5, "name": "textToPay.request", "args": {"uid": "t2"}},
+        {"id": 6, "name": "payment.recordOffline", "args": {"uid": "p4", "orderId": order["id"], **money}},
+    )
+    codes = [(r["status"], r.get("code")) for r in response["results"]]
+    neither = ("rejected", "invalid_args")
+    assert codes == [("applied", None), neither, neither, ("applied", None), neither, ("applied", None)]
+    assert (await get(client, f"/v1/orders/{order['id']}"))["paidMoney"] == usd(2000)
+
+
+async def test_a_device_cannot_add_a_deposit_applied_line(client: AsyncTestClient[Any], phone: Phone) -> None:
+    _, order = await assigned_job(client, phone)
+    response = await phone.push(add_line(1, order["id"], 500, kind="deposit_applied"))
+    assert response["results"][0]["code"] == "system_line"
+    assert len((await get(client, f"/v1/orders/{order['id']}"))["lineItems"]) == 1
