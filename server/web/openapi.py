@@ -1,25 +1,35 @@
-"""The OpenAPI document (`/schema/openapi.json`).
+"""The OpenAPI document (`/schema/openapi.json`) and the docs UI (`/schema`).
 
 Litestar builds the document from the routes and the wire types; `finish` adds what those cannot
 say: who may call each operation, the `Idempotency-Key` and the headers an answer carries,
-examples with real codes, and schema names without module paths.
+examples with real codes, and schema names without module paths. The docs UI is Swagger UI,
+served from the pinned copy in `server/static/swagger-ui` with a start-up script of our own: the
+page loads nothing from another origin and runs no inline script.
 """
 
 from __future__ import annotations
 
 import copy
+import html
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import msgspec
-from litestar import Request, Response
+from litestar import Request, Response, Router
+from litestar.datastructures import CacheControlHeader
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
 
 from server.web.problems import PROBLEM_MEDIA_TYPE, example
+
+STATIC = Path(__file__).parent.parent / "static"
+SWAGGER_UI = STATIC / "swagger-ui"
+DOCS_SCRIPTS = STATIC / "docs"
 
 OFFICE_SCHEME = "officeKey"
 DEVICE_SCHEME = "deviceToken"
@@ -187,7 +197,7 @@ def openapi_config() -> OpenAPIConfig:
         description=DESCRIPTION,
         path="/schema",
         components=Components(security_schemes=dict(SECURITY_SCHEMES)),
-        render_plugins=[Document()],
+        render_plugins=[SwaggerDocs(), Document()],
     )
 
 
@@ -341,6 +351,52 @@ class Document(JsonRenderPlugin):
         if self._rendered is None:
             self._rendered = self.render_json(request, finish(openapi_schema))
         return self._rendered
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} API</title>
+<link rel="icon" type="image/png" href="{assets}/favicon-32x32.png">
+<link rel="stylesheet" href="{assets}/swagger-ui.css">
+</head>
+<body>
+<noscript>The API reference needs JavaScript; the document itself is at <a href="{spec}">{spec}</a>.</noscript>
+<div id="swagger-ui" data-url="{spec}"></div>
+<script src="{assets}/swagger-ui-bundle.js"></script>
+<script src="{assets}/flint-docs.js"></script>
+</body>
+</html>
+"""
+
+
+class SwaggerDocs(OpenAPIRenderPlugin):
+    """`/schema`: Swagger UI over the finished document, every file served from this server."""
+
+    def __init__(self) -> None:
+        super().__init__(path="/", favicon="", style="")
+        self._assets = "/schema/assets"
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        return _PAGE.format(
+            title=html.escape(str(openapi_schema["info"]["title"])),
+            assets=html.escape(self._assets),
+            spec=html.escape(self.get_openapi_json_route(request)),
+        ).encode()
+
+    def receive_router(self, router: Router) -> None:
+        self._assets = f"{router.path.rstrip('/')}/assets"
+        router.register(
+            create_static_files_router(
+                path="/assets",
+                directories=[SWAGGER_UI, DOCS_SCRIPTS],
+                name="openapi_assets",
+                cache_control=CacheControlHeader(max_age=3600),
+                include_in_schema=False,
+            )
+        )
 
 
 _body_decoder = msgspec.json.Decoder()
