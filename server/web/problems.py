@@ -197,18 +197,21 @@ def _field_errors(extra: object) -> list[FieldError]:
     return errors
 
 
-def _to_problem_exception(err: FlintError) -> ProblemDetailsException:
+def _to_problem_exception(err: FlintError, headers: dict[str, str] | None = None) -> ProblemDetailsException:
+    """`headers`: those Litestar's own error carries (`Allow` on a 405)."""
     doc = problem_document(err)
-    headers = {"Retry-After": "1"} if err.status == 429 else None
+    headers = dict(headers or {})
+    if err.status == 429:
+        headers.setdefault("Retry-After", "1")
     if err.status == 401:
-        headers = {"WWW-Authenticate": "Bearer"}
+        headers["WWW-Authenticate"] = "Bearer"
     return ProblemDetailsException(
         status_code=err.status,
         detail=doc.pop("detail"),
         title=doc.pop("title"),
         type_=doc.pop("type"),
         extra={k: v for k, v in doc.items() if k != "status"},
-        headers=headers,
+        headers=headers or None,
     )
 
 
@@ -221,7 +224,7 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
 def problem_plugin() -> ProblemDetailsPlugin:
     mapping: dict[type[Exception], Any] = {
         FlintError: _to_problem_exception,
-        HTTPException: lambda exc: _to_problem_exception(from_http_exception(exc)),
+        HTTPException: lambda exc: _to_problem_exception(from_http_exception(exc), exc.headers),
     }
     return ProblemDetailsPlugin(ProblemDetailsConfig(exception_to_problem_detail_map=mapping))
 

@@ -220,3 +220,10 @@ def test_swagger_ui_files_are_the_pinned_ones() -> None:
     assert set(pinned) == {"swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"}
     for name, digest in pinned.items():
         assert hashlib.sha256((SWAGGER_UI / name).read_bytes()).hexdigest() == digest, name
+
+
+async def test_a_405_names_the_methods_allowed(client: AsyncTestClient[Any]) -> None:
+    answer = await client.put("/v1/customers", headers=OFFICE)
+    assert answer.status_code == 405
+    assert answer.headers["content-type"] == PROBLEM
+    assert set(answer.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
