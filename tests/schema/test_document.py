@@ -4,7 +4,10 @@ created thing lives; the docs UI at /schema works with nothing from another orig
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -13,6 +16,7 @@ from server.web.openapi import CREATED_AT, SWAGGER_UI, finish, plain_name
 from tests.conftest import OFFICE
 from tests.helpers import post, technician
 
+ROOT = Path(__file__).parent.parent.parent
 METHODS = {"get", "put", "post", "delete", "patch"}
 PROBLEM = "application/problem+json"
 SNAKE = re.compile(r"^[a-z]+(_[a-z]+)*$")
@@ -227,3 +231,17 @@ async def test_a_405_names_the_methods_allowed(client: AsyncTestClient[Any]) -> 
     assert answer.status_code == 405
     assert answer.headers["content-type"] == PROBLEM
     assert set(answer.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+
+
+def test_make_run_takes_a_port() -> None:
+    env = {
+        name: value for name, value in os.environ.items() if name not in ("PORT", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+    }
+
+    def dry_run(*args: str) -> str:
+        done = subprocess.run(["make", "-n", "run", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "flint serve --demo --port 8123" in dry_run("PORT=8123")
+    assert "flint serve --demo --port 8000" in dry_run()
