@@ -225,15 +225,15 @@ def _finish_operation(path: str, method: str, operation: dict[str, Any]) -> None
         _finish_body(body, REQUEST_EXAMPLES.get((method, path)))
     if method == "post" and path.startswith("/v1/"):
         sync = path.startswith("/v1/sync/")
-        operation.setdefault("parameters", []).append(SYNC_IDEMPOTENCY_KEY if sync else IDEMPOTENCY_KEY)
+        operation.setdefault("parameters", []).append(copy.deepcopy(SYNC_IDEMPOTENCY_KEY if sync else IDEMPOTENCY_KEY))
         if not sync:
             for status, response in responses.items():
                 if _REPLAYABLE.match(status):
-                    _headers(response)["Idempotent-Replayed"] = REPLAYED
+                    _headers(response)["Idempotent-Replayed"] = copy.deepcopy(REPLAYED)
     if "201" in responses:
-        _headers(responses["201"])["Location"] = LOCATION
+        _headers(responses["201"])["Location"] = copy.deepcopy(LOCATION)
     if "401" in responses:
-        _headers(responses["401"])["WWW-Authenticate"] = WWW_AUTHENTICATE
+        _headers(responses["401"])["WWW-Authenticate"] = copy.deepcopy(WWW_AUTHENTICATE)
     rule = RULE_EXAMPLES.get((method, path))
     if rule is not None and "422" in responses:
         media = responses["422"].setdefault("content", {}).setdefault(PROBLEM_MEDIA_TYPE, {})
@@ -261,7 +261,7 @@ def _finish_body(body: dict[str, Any], request_example: dict[str, Any] | None) -
 
 def _refuse_unknown_fields(doc: dict[str, Any]) -> None:
     """An office request body with a field its route does not know is refused (400), so its objects
-    take no other properties. Sync bodies do: an older app may send fields this server has dropped."""
+    take no other properties. Sync bodies stay open: an older app may send fields this server dropped."""
     schemas: dict[str, Any] = doc.get("components", {}).get("schemas", {})
     seen: set[str] = set()
 
