@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PORT ?= 8000
 
 .PHONY: run test lint typecheck unit browser bench lock clean
 
@@ -12,8 +13,9 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --require-virtualenv --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# `make run PORT=8001` serves on another port.
 run: $(STAMP)
-	$(BIN)/flint serve --demo
+	$(BIN)/flint serve --demo --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check server sync sms tests bench

@@ -11,8 +11,6 @@ from litestar import Litestar, Router, asgi, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import ASGIRouteHandler
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from litestar.types import Receive, Scope, Send
@@ -38,6 +36,7 @@ from server.technicians import service as technicians
 from server.technicians.routes import router as technicians_router
 from server.web.auth import office_guard
 from server.web.context import provide_ctx
+from server.web.openapi import created_location, openapi_config
 from server.web.problems import document_errors, fallback_handlers, problem_plugin
 from server.web.state import STATE_KEY, WebState
 from server.wire import Actor
@@ -52,7 +51,7 @@ def _filters(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["money"] = display
 
 
-@get("/healthz", include_in_schema=False)
+@get("/healthz", tags=["health"])
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -108,7 +107,11 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
     if texts.sandbox is not None:
         public.append(_mount(texts.sandbox))
     app = Litestar(
-        route_handlers=[healthz, Router("/", route_handlers=office, guards=[office_guard]), *public],
+        route_handlers=[
+            healthz,
+            Router("/", route_handlers=office, guards=[office_guard], after_request=created_location),
+            *public,
+        ],
         dependencies={
             "ctx": Provide(provide_ctx),
             "desk": Provide(lambda: desk, use_cache=True, sync_to_thread=False),
@@ -119,12 +122,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         exception_handlers=fallback_handlers(),
         request_max_body_size=MAX_BODY,
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_filters),
-        openapi_config=OpenAPIConfig(
-            title="Flint",
-            version="1.0.0",
-            path="/schema",
-            render_plugins=[JsonRenderPlugin()],
-        ),
+        openapi_config=openapi_config(),
         state=State({STATE_KEY: WebState(settings=settings, db=db, find_device=technicians.device_for_token)}),
     )
     document_errors(app)

@@ -42,4 +42,3 @@ Currency = Literal[
     "TWD", "TZS", "UAH", "UGX", "USD", "UYU", "UZS", "VES", "VND", "VUV", "WST", "XAF", "XCD", "XCG", "XOF",
     "XPF", "YER", "ZAR", "ZMW", "ZWG",
 ]  # fmt: skip
-

@@ -9,6 +9,7 @@ import msgspec
 from litestar import Litestar, Request, Response
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
@@ -52,20 +53,89 @@ class Problem(msgspec.Struct, rename="camel", omit_defaults=True):
     last_mutation_id: int | None = None
 
 
-def _spec(description: str) -> ResponseSpec:
-    return ResponseSpec(data_container=Problem, media_type=PROBLEM_MEDIA_TYPE, description=description)
+def example(status: int, code: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    """A problem document as the server writes it, for the OpenAPI document's examples."""
+    doc = {"type": f"urn:flint:problem:{code}", "title": title, "status": status, "detail": detail, "code": code}
+    return {**doc, **extra}
+
+
+def _spec(description: str, value: dict[str, Any]) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=Problem,
+        media_type=PROBLEM_MEDIA_TYPE,
+        description=description,
+        generate_examples=False,
+        examples=[Example(id=value["code"], summary=value["code"], value=value)],
+    )
 
 
 ERROR_RESPONSES: dict[int, ResponseSpec] = {
-    400: _spec("Malformed request (`invalid_request`, with `errors`)"),
-    401: _spec("No or unknown credentials (`unauthorized`)"),
-    403: _spec("Credentials that do not reach this (`forbidden`)"),
-    404: _spec("Not found (`not_found`)"),
-    409: _spec("Stale `version` (`version_conflict`, with `currentVersion`) or other conflict"),
-    413: _spec("Request too large (`too_large`)"),
-    422: _spec("A business rule (its `code` names it)"),
+    400: _spec(
+        "Malformed request (`invalid_request`, with `errors`)",
+        example(
+            400,
+            "invalid_request",
+            "Invalid request",
+            "lineItems[0].quantity: Expected int, got str",
+            errors=[{"field": "lineItems[0].quantity", "message": "Expected int, got str"}],
+        ),
+    ),
+    401: _spec(
+        "No or unknown credentials (`unauthorized`)",
+        example(401, "unauthorized", "Unauthorized", "send `Authorization: Bearer <key>`"),
+    ),
+    403: _spec(
+        "Credentials that do not reach this (`forbidden`)",
+        example(403, "forbidden", "Forbidden", "a device token reaches only the sync endpoints"),
+    ),
+    404: _spec(
+        "Not found (`not_found`)", example(404, "not_found", "Not found", "no order ord_5d2c8a1e9b7f4a3c6e0d1b2a")
+    ),
+    409: _spec(
+        "Stale `version` (`version_conflict`, with `currentVersion`) or other conflict",
+        example(
+            409,
+            "version_conflict",
+            "Version conflict",
+            "order ord_5d2c8a1e9b7f4a3c6e0d1b2a is at version 3, not 2",
+            currentVersion=3,
+        ),
+    ),
+    413: _spec(
+        "Request too large (`too_large`)",
+        example(413, "too_large", "Request too large", "Request Entity Too Large"),
+    ),
+    422: _spec(
+        "A business rule (its `code` names it)",
+        example(
+            422,
+            "idempotency_key_reused",
+            "Request breaks a rule",
+            "this Idempotency-Key was already used with a different request",
+        ),
+    ),
 }
-SYNC_RESPONSES = {**ERROR_RESPONSES, 426: _spec("Unsupported `schemaVersion` (`update_required`)")}
+SYNC_RESPONSES = {
+    **ERROR_RESPONSES,
+    409: _spec(
+        "Mutations out of order (`mutation_gap`, with `lastMutationId`)",
+        example(
+            409,
+            "mutation_gap",
+            "Conflict",
+            "mutations must follow 41; push again from 42",
+            lastMutationId=41,
+        ),
+    ),
+    426: _spec(
+        "Unsupported `schemaVersion` (`update_required`)",
+        example(426, "update_required", "Update required", "this server speaks sync schema 1; update the app"),
+    ),
+}
+
+
+# Only a change can conflict with another or break a business rule.
+_WRITE_ONLY = frozenset({409, 422})
 
 
 def document_errors(app: Litestar) -> None:
@@ -75,6 +145,8 @@ def document_errors(app: Litestar) -> None:
             continue
         for handler in getattr(route, "route_handlers", []):
             documented = SYNC_RESPONSES if route.path.startswith("/v1/sync/") else ERROR_RESPONSES
+            if "GET" in getattr(handler, "http_methods", ()):
+                documented = {status: spec for status, spec in documented.items() if status not in _WRITE_ONLY}
             handler.responses = {**documented, **(handler.responses or {})}
 
 
@@ -133,18 +205,21 @@ def _field_errors(extra: object) -> list[FieldError]:
     return errors
 
 
-def _to_problem_exception(err: FlintError) -> ProblemDetailsException:
+def _to_problem_exception(err: FlintError, headers: dict[str, str] | None = None) -> ProblemDetailsException:
+    """`headers`: those Litestar's own error carries (`Allow` on a 405)."""
     doc = problem_document(err)
-    headers = {"Retry-After": "1"} if err.status == 429 else None
+    headers = dict(headers or {})
+    if err.status == 429:
+        headers.setdefault("Retry-After", "1")
     if err.status == 401:
-        headers = {"WWW-Authenticate": "Bearer"}
+        headers["WWW-Authenticate"] = "Bearer"
     return ProblemDetailsException(
         status_code=err.status,
         detail=doc.pop("detail"),
         title=doc.pop("title"),
         type_=doc.pop("type"),
         extra={k: v for k, v in doc.items() if k != "status"},
-        headers=headers,
+        headers=headers or None,
     )
 
 
@@ -155,8 +230,9 @@ def _unrouted(request: Request[Any, Any, Any], exc: HTTPException) -> Response[A
     path = request.url.path
     err = from_http_exception(exc)
     if path.startswith("/v1/") and not path.startswith("/v1/webhooks/") and not holds_a_key(request):
-        err = Unauthorized("send `Authorization: Bearer <key>` with the office key or a device token")
-    return _to_problem_exception(err).to_response(request)
+        unauthorized = Unauthorized("send `Authorization: Bearer <key>` with the office key or a device token")
+        return _to_problem_exception(unauthorized).to_response(request)
+    return _to_problem_exception(err, exc.headers).to_response(request)
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -168,7 +244,7 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
 def problem_plugin() -> ProblemDetailsPlugin:
     mapping: dict[type[Exception], Any] = {
         FlintError: _to_problem_exception,
-        HTTPException: lambda exc: _to_problem_exception(from_http_exception(exc)),
+        HTTPException: lambda exc: _to_problem_exception(from_http_exception(exc), exc.headers),
     }
     return ProblemDetailsPlugin(ProblemDetailsConfig(exception_to_problem_detail_map=mapping))
 

@@ -70,7 +70,7 @@ def twilio_api(state: SandboxState, prefix: str = "/") -> Router:
             return _error(400, 21610, "Attempt to send to unsubscribed recipient")
         taken: SandboxMessage | None = None
         if fault is None or fault.record or not fault.hold:
-            taken = state.take(to, from_, body, form.get("StatusCallback"))
+            taken = state.take(to, from_, body, form.get("StatusCallback"), fault is None or fault.callbacks)
         if fault is not None and fault.hold:
             await asyncio.sleep(fault.hold)
         if taken is None:

@@ -37,12 +37,14 @@ class Fault(msgspec.Struct, omit_defaults=True):
 
     `status`: answer with this HTTP status (and Twilio `code`). `hold`: wait this many
     seconds before answering; with `record`, the message is taken first (a send that reached
-    Twilio whose answer never came back)."""
+    Twilio whose answer never came back). `callbacks: false`: the taken message's status
+    callbacks never arrive (lost on the way)."""
 
     status: int | None = None
     code: int | None = None
     hold: float = 0.0
     record: bool = False
+    callbacks: bool = True
 
 
 class FaultPlan(msgspec.Struct):
@@ -129,17 +131,22 @@ class SandboxState:
         self.messages.append(message)
         return message
 
-    def take(self, to: str, from_: str, body: str, status_callback: str | None) -> SandboxMessage:
+    def take(
+        self, to: str, from_: str, body: str, status_callback: str | None, callbacks: bool = True
+    ) -> SandboxMessage:
         message = self._keep(to, from_, body, "queued", "outbound-api")
         message.status_callback = status_callback
         if status_callback:
-            self._spawn(self._progress(message))
+            self._spawn(self._progress(message, callbacks))
         return message
 
-    async def _progress(self, message: SandboxMessage) -> None:
+    async def _progress(self, message: SandboxMessage, callbacks: bool) -> None:
+        """The carrier delivers the text; each step is called back unless callbacks are lost."""
         for status in ("sent", "delivered"):
             await asyncio.sleep(self.callback_delay)
             message.status = status
+            if not callbacks:
+                continue
             await self.post_signed(
                 message.status_callback or "",
                 {
