@@ -20,6 +20,8 @@ from litestar.types import Receive, Scope, Send
 from server.clock import Clock, system_clock
 from server.config import Settings
 from server.customers.routes import router as customers_router
+from server.dispatch.events import TrailFeed
+from server.dispatch.routes import router as dispatch_router
 from server.jobs.routes import router as jobs_router
 from server.links import paying
 from server.links.pages import router as pay_pages
@@ -37,6 +39,7 @@ from server.scheduler import Scheduler
 from server.store import Database
 from server.technicians import service as technicians
 from server.technicians.routes import router as technicians_router
+from server.trail import service as trail
 from server.web.auth import office_guard
 from server.web.context import provide_ctx
 from server.web.problems import document_errors, fallback_handlers, problem_plugin
@@ -73,6 +76,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
     desk = PaymentDesk(db)
     texts: Texting = texting(settings, db)
     worker = texts.worker
+    feed = TrailFeed()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -81,6 +85,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         await refunding.resume_pending(desk, RECOVERY)
         await worker.recover()
         db.listeners.add(outbox.TOPIC, worker.kick)
+        db.listeners.add(trail.TOPIC, feed.wake)
         scheduler = Scheduler(db)
         if settings.scheduler:
             worker.wake_at = lambda when: scheduler.at(when, "sms_next_due", worker.run_due)
@@ -90,6 +95,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         try:
             yield
         finally:
+            feed.close()
             scheduler.shutdown()
             await worker.close()
             if texts.sandbox is not None:
@@ -104,6 +110,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         links_router,
         payments_router,
         messages_routes.office,
+        dispatch_router,
     ]
     public: list[Router | ASGIRouteHandler] = [pay_pages, messages_routes.webhooks, sync_router]
     if texts.sandbox is not None:
@@ -114,6 +121,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
             "ctx": Provide(provide_ctx),
             "desk": Provide(lambda: desk, use_cache=True, sync_to_thread=False),
             "texting": Provide(lambda: texts, use_cache=True, sync_to_thread=False),
+            "feed": Provide(lambda: feed, use_cache=True, sync_to_thread=False),
         },
         lifespan=[lifespan],
         plugins=[problem_plugin()],
