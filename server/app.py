@@ -20,6 +20,7 @@ from litestar.types import Receive, Scope, Send
 from server.clock import Clock, system_clock
 from server.config import Settings
 from server.customers.routes import router as customers_router
+from server.dispatch import pages as dispatch_pages
 from server.dispatch.events import TrailFeed
 from server.dispatch.routes import router as dispatch_router
 from server.jobs.routes import router as jobs_router
@@ -43,7 +44,9 @@ from server.trail import service as trail
 from server.web.auth import office_guard
 from server.web.context import provide_ctx
 from server.web.problems import document_errors, fallback_handlers, problem_plugin
+from server.web.session import LoginRequired, csrf_config, login_router, session_config, to_login
 from server.web.state import STATE_KEY, WebState
+from server.web.static import asset_url, static_router
 from server.wire import Actor
 from sms.sandbox.app import MOUNT_PATH
 
@@ -54,6 +57,7 @@ RECOVERY = Actor(kind="system", id="recovery")
 
 def _filters(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["money"] = display
+    engine.engine.globals["static"] = asset_url
 
 
 @get("/healthz", include_in_schema=False)
@@ -112,7 +116,15 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         messages_routes.office,
         dispatch_router,
     ]
-    public: list[Router | ASGIRouteHandler] = [pay_pages, messages_routes.webhooks, sync_router]
+    public: list[Router | ASGIRouteHandler] = [
+        pay_pages,
+        messages_routes.webhooks,
+        sync_router,
+        login_router,
+        dispatch_pages.pages,
+        dispatch_pages.live,
+        static_router(),
+    ]
     if texts.sandbox is not None:
         public.append(_mount(texts.sandbox))
     app = Litestar(
@@ -125,7 +137,9 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         },
         lifespan=[lifespan],
         plugins=[problem_plugin()],
-        exception_handlers=fallback_handlers(),
+        exception_handlers={**fallback_handlers(), LoginRequired: to_login},
+        csrf_config=csrf_config(settings),
+        middleware=[session_config(settings).middleware],
         request_max_body_size=MAX_BODY,
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_filters),
         openapi_config=OpenAPIConfig(
