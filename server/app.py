@@ -3,7 +3,7 @@ store, the payment desk, texting, the scheduler) and maps errors to problem+json
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -51,6 +51,7 @@ from server.wire import Actor
 from sms.sandbox.app import MOUNT_PATH
 
 MAX_BODY = 1024 * 1024
+STOPPING = "stopping"
 TEMPLATES = Path(__file__).parent / "templates"
 RECOVERY = Actor(kind="system", id="recovery")
 
@@ -73,6 +74,13 @@ def _mount(sandbox: Sandbox) -> ASGIRouteHandler:
         await sandbox.app(scope, receive, send)
 
     return sandbox_app
+
+
+def on_stop(app: Litestar) -> Callable[[], None]:
+    """What the server calls the moment it is asked to stop, before it waits for open requests:
+    the live event streams end (a browser reconnects to the next server and resumes)."""
+    stopping: Callable[[], None] = app.state[STOPPING]
+    return stopping
 
 
 def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
@@ -148,7 +156,12 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
             path="/schema",
             render_plugins=[JsonRenderPlugin()],
         ),
-        state=State({STATE_KEY: WebState(settings=settings, db=db, find_device=technicians.device_for_token)}),
+        state=State(
+            {
+                STATE_KEY: WebState(settings=settings, db=db, find_device=technicians.device_for_token),
+                STOPPING: feed.close,
+            }
+        ),
     )
     document_errors(app)
     return app

@@ -155,6 +155,22 @@ def test_a_reconnect_with_last_event_id_gets_exactly_what_it_missed(tmp_path: Pa
             again.close()
 
 
+def test_a_stop_ends_the_open_streams(tmp_path: Path) -> None:
+    """An open board must not hold the server up when it is asked to stop."""
+    server = ServerProcess(tmp_path / "flint.db", {"FLINT_API_KEY": KEY}).start()
+    events = EventStream(server.url + "/v1/dispatch/events", AUTH)
+    try:
+        events.next()
+        asked = time.monotonic()
+        server.stop()  # SIGINT, as Ctrl+C; it would be killed after 10 seconds
+        assert server.proc is not None and server.proc.returncode == 0
+        assert time.monotonic() - asked < 5
+        assert events.messages.get(timeout=5) is None  # the stream ended
+    finally:
+        events.close()
+        server.kill()
+
+
 def _usd(amount: int) -> dict[str, Any]:
     return {"amount": amount, "currency": "USD"}
 
