@@ -3,7 +3,7 @@ store, the payment desk, texting, the scheduler) and maps errors to problem+json
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -18,6 +18,9 @@ from litestar.types import Receive, Scope, Send
 from server.clock import Clock, system_clock
 from server.config import Settings
 from server.customers.routes import router as customers_router
+from server.dispatch import pages as dispatch_pages
+from server.dispatch.events import TrailFeed
+from server.dispatch.routes import router as dispatch_router
 from server.jobs.routes import router as jobs_router
 from server.links.pages import router as pay_pages
 from server.links.routes import router as links_router
@@ -34,21 +37,26 @@ from server.scheduler import Scheduler
 from server.store import Database
 from server.technicians import service as technicians
 from server.technicians.routes import router as technicians_router
+from server.trail import service as trail
 from server.web.auth import office_guard
 from server.web.context import provide_ctx
 from server.web.openapi import created_location, openapi_config
 from server.web.problems import document_errors, fallback_handlers, problem_plugin
+from server.web.session import LoginRequired, csrf_config, login_router, session_config, to_login
 from server.web.state import STATE_KEY, WebState
+from server.web.static import asset_url, static_router
 from server.wire import Actor
 from sms.sandbox.app import MOUNT_PATH
 
 MAX_BODY = 1024 * 1024
+STOPPING = "stopping"
 TEMPLATES = Path(__file__).parent / "templates"
 RECOVERY = Actor(kind="system", id="recovery")
 
 
 def _filters(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["money"] = display
+    engine.engine.globals["static"] = asset_url
 
 
 @get("/healthz", tags=["health"])
@@ -66,11 +74,19 @@ def _mount(sandbox: Sandbox) -> ASGIRouteHandler:
     return sandbox_app
 
 
+def on_stop(app: Litestar) -> Callable[[], None]:
+    """What the server calls the moment it is asked to stop, before it waits for open requests:
+    the live event streams end (a browser reconnects to the next server and resumes)."""
+    stopping: Callable[[], None] = app.state[STOPPING]
+    return stopping
+
+
 def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
     db = Database(settings.db_path, clock)
     desk = PaymentDesk(db, business=settings.business_name)
     texts: Texting = texting(settings, db)
     worker = texts.worker
+    feed = TrailFeed()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -79,6 +95,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         await refunding.resume_pending(desk, RECOVERY)
         await worker.recover()
         db.listeners.add(outbox.TOPIC, worker.kick)
+        db.listeners.add(trail.TOPIC, feed.wake)
         scheduler = Scheduler(db)
         if settings.scheduler:
             worker.wake_at = lambda when: scheduler.at(when, "sms_next_due", worker.run_due)
@@ -88,6 +105,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         try:
             yield
         finally:
+            feed.close()
             scheduler.shutdown()
             await worker.close()
             if texts.sandbox is not None:
@@ -102,8 +120,17 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         links_router,
         payments_router,
         messages_routes.office,
+        dispatch_router,
     ]
-    public: list[Router | ASGIRouteHandler] = [pay_pages, messages_routes.webhooks, sync_router]
+    public: list[Router | ASGIRouteHandler] = [
+        pay_pages,
+        messages_routes.webhooks,
+        sync_router,
+        login_router,
+        dispatch_pages.pages,
+        dispatch_pages.live,
+        static_router(),
+    ]
     if texts.sandbox is not None:
         public.append(_mount(texts.sandbox))
     app = Litestar(
@@ -116,14 +143,22 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
             "ctx": Provide(provide_ctx),
             "desk": Provide(lambda: desk, use_cache=True, sync_to_thread=False),
             "texting": Provide(lambda: texts, use_cache=True, sync_to_thread=False),
+            "feed": Provide(lambda: feed, use_cache=True, sync_to_thread=False),
         },
         lifespan=[lifespan],
         plugins=[problem_plugin()],
-        exception_handlers=fallback_handlers(),
+        exception_handlers={**fallback_handlers(), LoginRequired: to_login},
+        csrf_config=csrf_config(settings),
+        middleware=[session_config(settings).middleware],
         request_max_body_size=MAX_BODY,
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_filters),
         openapi_config=openapi_config(),
-        state=State({STATE_KEY: WebState(settings=settings, db=db, find_device=technicians.device_for_token)}),
+        state=State(
+            {
+                STATE_KEY: WebState(settings=settings, db=db, find_device=technicians.device_for_token),
+                STOPPING: feed.close,
+            }
+        ),
     )
     document_errors(app)
     return app

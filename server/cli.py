@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import logging
 import os
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 from server.errors import ConfigError
 from sync import cli as device
@@ -52,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server.app import create_app
+    from server.app import create_app, on_stop
     from server.config import Settings
     from server.demo import banner, seed
 
@@ -65,8 +68,22 @@ def serve(args: argparse.Namespace) -> int:
     if args.demo:
         info = seed(settings.db_path)
         print(banner(info, api_key=settings.api_key, public_url=settings.public_url), flush=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, workers=1, log_level="info")
-    return 0
+    app = create_app(settings)
+    stopping = on_stop(app)
+
+    class Server(uvicorn.Server):
+        """uvicorn waits for open requests before it stops, and the dispatch board's event
+        streams never end by themselves: a stop ends them first (browsers resume them)."""
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            super().handle_exit(sig, frame)
+            with contextlib.suppress(RuntimeError):  # no loop running yet: nothing to end
+                asyncio.get_running_loop().call_soon_threadsafe(stopping)
+
+    server = Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info"))
+    with contextlib.suppress(KeyboardInterrupt):  # the signal uvicorn handled, raised again on its way out
+        server.run()
+    return 0 if server.started else 3  # as uvicorn.run exits when start-up fails
 
 
 def main(argv: Sequence[str] | None = None) -> int:

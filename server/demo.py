@@ -138,7 +138,7 @@ def banner(info: DemoInfo, *, api_key: str, public_url: str) -> str:
     lines: list[Any] = [
         "Flint demo is running.",
         f"  Office API key   {api_key}",
-        f"  Dispatch board   {public_url}/dispatch",
+        f"  Dispatch board   {public_url}/dispatch  (log in with the office API key)",
         f"  Customer phone   {public_url}/sandbox/phone/{info.first_phone}",
         f"  Device token     {info.device_token}",
         f"  API spec         {public_url}/schema/openapi.json",

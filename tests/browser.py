@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from selenium import webdriver
@@ -22,10 +24,24 @@ PHONE = {
     "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3.0},
     "userAgent": "Mozilla/5.0 (Linux; Android 14) Mobile",
 }
+# An office screen.
+DESKTOP = (1280, 900)
 
 
 @contextmanager
 def phone_browser(*, javascript: bool = False) -> Iterator[webdriver.Chrome]:
+    with chromium(javascript=javascript, phone=True) as driver:
+        yield driver
+
+
+@contextmanager
+def desktop_browser(*, javascript: bool = True, size: tuple[int, int] = DESKTOP) -> Iterator[webdriver.Chrome]:
+    with chromium(javascript=javascript, phone=False, size=size) as driver:
+        yield driver
+
+
+@contextmanager
+def chromium(*, javascript: bool, phone: bool, size: tuple[int, int] = DESKTOP) -> Iterator[webdriver.Chrome]:
     if not shutil.which("chromium") or not shutil.which("chromedriver"):
         pytest.fail("Chromium is missing: `make test` installs chromium and chromium-driver")
     options = webdriver.ChromeOptions()
@@ -44,7 +60,10 @@ def phone_browser(*, javascript: bool = False) -> Iterator[webdriver.Chrome]:
         f"--user-data-dir={profile}",
     ):
         options.add_argument(flag)
-    options.add_experimental_option("mobileEmulation", PHONE)
+    if phone:
+        options.add_experimental_option("mobileEmulation", PHONE)
+    else:
+        options.add_argument(f"--window-size={size[0]},{size[1]}")
     if not javascript:
         options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
         # With scripts off, chromedriver cannot tell when a form post's page has loaded and waits
@@ -85,3 +104,16 @@ def wait_for_text(driver: webdriver.Chrome, text: str, timeout: float = 15) -> s
             return body
         time.sleep(0.05)
     raise AssertionError(f"{text!r} never appeared; the page says:\n{body}")
+
+
+def save_page(driver: webdriver.Chrome, path: Path) -> None:
+    """A PNG of the whole page, not only what fits the window."""
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    # The whole page is laid out without a scrollbar, so it is as wide as the window.
+    width = max(size["width"], driver.execute_script("return window.innerWidth"))
+    clip = {"x": 0, "y": 0, "width": width, "height": size["height"], "scale": 1}
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(base64.b64decode(shot["data"]))

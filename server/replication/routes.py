@@ -41,6 +41,7 @@ def _device(ctx: Ctx) -> tuple[Device, str]:
 
 @post("/sync/push", dto=StrictBody, return_dto=None, status_code=200)
 async def sync_push(data: JSONBody[p.PushRequest], ctx: NamedDependency[Ctx]) -> p.PushResponse:
+    await ctx.idempotency_key()  # a key is checked, not stored: mutation ids already make a push safe to repeat
     _check_version(data.schema_version)
     if len(data.mutations) > p.MAX_PUSH:
         raise TooLarge(f"at most {p.MAX_PUSH} mutations a push; send the rest in the next one")
@@ -58,6 +59,7 @@ async def sync_push(data: JSONBody[p.PushRequest], ctx: NamedDependency[Ctx]) ->
 
 @post("/sync/pull", dto=StrictBody, return_dto=None, status_code=200)
 async def sync_pull(data: JSONBody[p.PullRequest], ctx: NamedDependency[Ctx]) -> p.PullResponse:
+    await ctx.idempotency_key()  # checked; a pull changes nothing to replay
     _check_version(data.schema_version)
     device, device_id = _device(ctx)
     response, last_sync = await ctx.read(

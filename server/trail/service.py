@@ -7,6 +7,8 @@ from server.trail import store
 from server.trail.types import Trail, TrailEvent
 from server.wire import Actor
 
+TOPIC = "trail"  # `Database.listeners` hear this once a transaction that wrote events commits
+
 
 def record(
     tx: Tx,
@@ -18,8 +20,11 @@ def record(
     order_id: str | None = None,
     client_at: str | None = None,
 ) -> int:
-    """Append one event; call it inside the transaction that makes the change it describes."""
-    return store.append(tx, job_id=job_id, order_id=order_id, type=type, actor=actor, data=data, client_at=client_at)
+    """Append one event; call it inside the transaction that makes the change it describes.
+    Whoever listens to `TOPIC` (the dispatch event stream) is told once it is on disk."""
+    seq = store.append(tx, job_id=job_id, order_id=order_id, type=type, actor=actor, data=data, client_at=client_at)
+    tx.notify(TOPIC)
+    return seq
 
 
 def for_job(tx: Tx, job_id: str) -> Trail:

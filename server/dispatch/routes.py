@@ -1,0 +1,52 @@
+"""`/v1/dispatch/*`: the board and the event stream, for the office key (contract §6)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated
+
+from litestar import Router, get
+from litestar.di import NamedDependency
+from litestar.params import HeaderParameter, QueryParameter
+from litestar.response import ServerSentEvent
+
+from server.dispatch import events, service
+from server.dispatch.events import TrailFeed
+from server.dispatch.types import Board
+from server.jobs.types import JobStatus
+from server.web.context import Ctx
+
+LastEventId = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Last-Event-ID",
+        max_length=64,
+        description="Resume after this event (`id` of the last one received): the missed ones are sent first.",
+    ),
+]
+After = Annotated[
+    int | None, QueryParameter(ge=0, description="Start after this `seq` (ignored with `Last-Event-ID`).")
+]
+
+
+@get("/board")
+async def dispatch_board(
+    ctx: NamedDependency[Ctx],
+    technician_id: Annotated[str | None, QueryParameter(name="technicianId", max_length=64)] = None,
+    status: Annotated[JobStatus | None, QueryParameter()] = None,
+) -> Board:
+    """Every job with its money and last event, and every technician with their last sync."""
+    return await ctx.read(partial(service.api_board, technician_id=technician_id, status=status))
+
+
+@get("/events", media_type="text/event-stream")
+async def dispatch_events(
+    ctx: NamedDependency[Ctx], feed: NamedDependency[TrailFeed], last_event_id: LastEventId = None, after: After = None
+) -> ServerSentEvent:
+    """Server-sent events: each new trail event as `event: trail`, `id: <seq>`, and
+    `data: {jobId, seq, type, at, actor}`, within a second of its commit; a comment now and
+    then keeps the connection open."""
+    return events.response(ctx.db, feed, events.start_after(last_event_id, after))
+
+
+router = Router("/v1/dispatch", route_handlers=[dispatch_board, dispatch_events], tags=["dispatch"])

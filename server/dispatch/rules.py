@@ -1,0 +1,121 @@
+"""Pure rules of the office's pages: how a status, a time, a sync and an error read to a
+person, and how an amount typed by one becomes minor units."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from server.clock import parse_time
+from server.errors import FieldError, FlintError, InvalidRequest
+from server.money import Currency, Money, display
+from sync import ledger
+
+STATUSES = ("scheduled", "dispatched", "en_route", "on_site", "completed", "cancelled")
+STATUS_LABELS = {
+    "scheduled": "Scheduled",
+    "dispatched": "Dispatched",
+    "en_route": "En route",
+    "on_site": "On site",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+}
+STALE_AFTER = timedelta(minutes=15)  # a device that syncs at all does so every few minutes
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status.replace("_", " ").capitalize())
+
+
+@dataclass(frozen=True, slots=True)
+class SyncState:
+    stale: bool
+    text: str
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} hours"
+    return f"{hours // 24} days"
+
+
+def sync_state(last_sync_at: str | None, now: datetime) -> SyncState:
+    """`Synced 3 min ago`, or, past `STALE_AFTER`, `Not synced for 42 minutes`."""
+    if last_sync_at is None:
+        return SyncState(stale=True, text="Never synced")
+    since = now - parse_time(last_sync_at)
+    if since >= STALE_AFTER:
+        return SyncState(stale=True, text=f"Not synced for {_span(since)}")
+    return SyncState(stale=False, text=f"Synced {ago(last_sync_at, now)}")
+
+
+def ago(at: str, now: datetime) -> str:
+    seconds = int((now - parse_time(at)).total_seconds())
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} d ago"
+
+
+def when(at: str) -> str:
+    """`May 1, 14:02 UTC`: the server keeps UTC and knows no office's time zone."""
+    moment = parse_time(at)
+    return f"{moment:%b} {moment.day}, {moment:%H:%M} UTC"
+
+
+def clock(at: str) -> str:
+    """`14:02:07`, for a timeline where the day is a heading."""
+    return f"{parse_time(at):%H:%M:%S}"
+
+
+def day(at: str) -> str:
+    moment = parse_time(at)
+    return f"{moment:%A}, {moment:%B} {moment.day}, {moment.year}"
+
+
+_AMOUNT = re.compile(r"^(?P<units>\d{1,12})(?:\.(?P<fraction>\d*))?$")
+
+
+def parse_amount(text: str, currency: Currency, field: str = "amount") -> int:
+    """`1,500`, `$1,500.5` or `1500.50` in USD is 150050 minor units; more decimals than the
+    currency has, or anything that is not a positive amount, is refused in words."""
+    cleaned = re.sub(r"[\s,$€£¥]", "", text or "")
+    match = _AMOUNT.match(cleaned)
+    places = ledger.decimals(currency)
+    fraction = (match.group("fraction") or "") if match else ""
+    if match is None or len(fraction) > places:
+        example = display(Money(150000, currency))
+        raise InvalidRequest(f"{field}: not an amount", [FieldError(field, f"Enter an amount such as {example}.")])
+    amount: int = int(match.group("units")) * 10**places + int(fraction.ljust(places, "0") or 0)
+    if amount <= 0:
+        raise InvalidRequest(f"{field}: zero", [FieldError(field, "Enter an amount above zero.")])
+    if amount > ledger.MAX_AMOUNT:
+        raise InvalidRequest(f"{field}: too large", [FieldError(field, "That amount is too large.")])
+    return amount
+
+
+def in_words(err: FlintError, currency: Currency) -> str:
+    """A refusal as the office should read it: amounts as money, not minor units."""
+    extra = err.extra
+    if err.code == "amount_exceeds_balance" and isinstance(extra.get("balance"), int):
+        return f"That is more than the {display(Money(extra['balance'], currency))} still due."
+    if err.code == "refund_exceeds_payment" and isinstance(extra.get("refundable"), int):
+        return f"At most {display(Money(extra['refundable'], currency))} of that payment can still be refunded."
+    words = {
+        "nothing_due": "Nothing is due on this job.",
+        "payment_in_progress": "The customer is paying right now; try again in a minute.",
+        "payment_not_refundable": "Only a captured payment can be refunded.",
+        "order_closed": "That order is closed.",
+        "no_recipient": "The customer has no phone number; enter one.",
+        "link_not_active": "That payment link can no longer be paid.",
+        "currency_mismatch": "That amount is in another currency than the order.",
+    }
+    return words.get(err.code, err.detail[:1].upper() + err.detail[1:] + ("" if err.detail.endswith(".") else "."))

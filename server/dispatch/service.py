@@ -1,0 +1,292 @@
+"""The board and a job's trail page, each read in one snapshot with a fixed number of queries
+(not one per job or per event), composed from the domains that keep each part."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from server.clock import parse_time
+from server.customers import store as customers_store
+from server.dispatch import rules, store, timeline
+from server.dispatch.types import Board, BoardJob, BoardTechnician
+from server.errors import NotFound
+from server.jobs import service as jobs
+from server.jobs import store as jobs_store
+from server.jobs.types import Job
+from server.links import service as links_service
+from server.links import store as links_store
+from server.links.service import url_of
+from server.messages import store as sms_store
+from server.money import DEFAULT_CURRENCY, Currency, Money, display
+from server.orders import service as orders
+from server.orders import store as orders_store
+from server.orders.types import Order
+from server.payments import service as payments
+from server.payments import store as payments_store
+from server.payments.service import Target
+from server.payments.types import Payment
+from server.store import Row, Tx
+from server.technicians import store as technicians_store
+from server.trail import service as trail
+from server.trail import store as trail_store
+
+SANDBOX_PHONE = "/sandbox/phone/"
+
+
+@dataclass(frozen=True, slots=True)
+class TechnicianLine:
+    id: str
+    name: str
+    last_sync_at: str | None
+    sync: rules.SyncState
+    open_jobs: int
+
+
+@dataclass(frozen=True, slots=True)
+class JobLine:
+    job: Job
+    status: str
+    technician: str | None
+    customer: str
+    scheduled: str | None
+    net_paid: Money
+    last_event_at: str | None
+    last_event: str | None
+    last_event_ago: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BoardView:
+    technicians: list[TechnicianLine]
+    jobs: list[JobLine]
+    outstanding: list[Money]  # what the jobs shown still owe, one figure per currency
+    seq: int  # the trail's last event when this was read: a live view follows on from here
+    as_of: str
+    technician: str | None
+    status: str | None
+
+
+def _now(tx: Tx) -> datetime:
+    return parse_time(tx.now)
+
+
+def board(tx: Tx, technician_id: str | None = None, status: str | None = None) -> BoardView:
+    """The same ten queries however many jobs: the jobs; their orders, lines, payments and
+    refunds (the jobs domain's views); customers; technicians and their open jobs; each job's
+    last event; the trail's last `seq`."""
+    now = _now(tx)
+    rows = store.board_jobs(tx, technician_id, status)
+    views = jobs.views(tx, rows)
+    customers = customers_store.get_many(tx, list({r["customer_id"] for r in rows}))
+    technicians = store.technicians(tx)
+    names = {t["id"]: t["name"] for t in technicians}
+    last = trail_store.last_for_jobs(tx, [r["id"] for r in rows])
+    look = timeline.Lookup(technicians=names)
+    lines = []
+    owed: dict[Currency, int] = defaultdict(int)
+    for job in views:
+        event = last.get(job.id)
+        pay = job.payment
+        owed[pay.balance_money.currency] += pay.balance_money.amount
+        lines.append(
+            JobLine(
+                job=job,
+                status=rules.status_label(job.status),
+                technician=names.get(job.technician_id) if job.technician_id else None,
+                customer=customers[job.customer_id]["name"] if job.customer_id in customers else "",
+                scheduled=rules.when(job.scheduled_at) if job.scheduled_at else None,
+                net_paid=Money(pay.paid_money.amount - pay.refunded_money.amount, pay.paid_money.currency),
+                last_event_at=event["at"] if event else None,
+                last_event=_event_title(event, look) if event else None,
+                last_event_ago=rules.ago(event["at"], now) if event else None,
+            )
+        )
+    assigned = store.open_jobs_by_technician(tx)
+    return BoardView(
+        technicians=[
+            TechnicianLine(
+                id=t["id"],
+                name=t["name"],
+                last_sync_at=t["last_sync_at"],
+                sync=rules.sync_state(t["last_sync_at"], now),
+                open_jobs=assigned.get(t["id"], 0),
+            )
+            for t in technicians
+        ],
+        jobs=lines,
+        outstanding=[Money(amount, currency) for currency, amount in sorted(owed.items()) if amount],
+        seq=trail_store.last_seq(tx),
+        as_of=rules.when(tx.now),
+        technician=technician_id,
+        status=status,
+    )
+
+
+def _event_title(row: Row, look: timeline.Lookup) -> str:
+    entry = timeline.describe(
+        row["seq"], row["at"], row["type"], (row["actor_kind"], row["actor_id"]), trail_store.decode_data(row["data"]),
+        look, row["client_at"],
+    )  # fmt: skip
+    return entry.title
+
+
+def wire(view: BoardView) -> Board:
+    """The board as contract §6 has it."""
+    return Board(
+        technicians=[BoardTechnician(id=t.id, name=t.name, last_sync_at=t.last_sync_at) for t in view.technicians],
+        jobs=[
+            BoardJob(
+                id=line.job.id,
+                title=line.job.title,
+                status=line.job.status,
+                technician_id=line.job.technician_id,
+                customer_name=line.customer,
+                scheduled_at=line.job.scheduled_at,
+                total_money=line.job.payment.total_money,
+                paid_money=line.job.payment.paid_money,
+                balance_money=line.job.payment.balance_money,
+                last_event_at=line.last_event_at,
+            )
+            for line in view.jobs
+        ],
+    )
+
+
+def api_board(tx: Tx, technician_id: str | None = None, status: str | None = None) -> Board:
+    return wire(board(tx, technician_id, status))
+
+
+# The trail page.
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    order: Order
+    label: str
+    owes: bool  # open, and something is due on it
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentLine:
+    payment: Payment
+    label: str  # what the office picks from: `$75.00 card (Visa •••• 4242), Order 1 · Deposit`
+    refundable: Money
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    heading: str
+    entries: list[timeline.Entry]
+
+
+@dataclass(frozen=True, slots=True)
+class JobPage:
+    job: Job
+    status: str
+    customer: str
+    customer_phone: str | None
+    technician: str | None
+    scheduled: str | None
+    net_paid: Money
+    due: Money  # what one payment for the whole job would collect now
+    orders: list[OrderLine]
+    payments: list[PaymentLine]
+    days: list[Day]
+    events: int
+    sandboxed: bool
+
+
+def job_currency(tx: Tx, job_id: str) -> Currency:
+    money = orders.job_money(tx, [job_id])
+    return money[job_id].currency if job_id in money else DEFAULT_CURRENCY
+
+
+def _order_label(index: int, order: Order) -> str:
+    stage = order.metadata.get("paymentStage")
+    what = stage.replace("_", " ").capitalize() if stage else (order.line_items[0].name if order.line_items else "")
+    return f"Order {index}" + (f" · {what}" if what else "")
+
+
+def _payment_label(payment: Payment, order_label: str) -> str:
+    """`Visa •••• 4242 $75.00, Order 1`: short enough for a select on a phone."""
+    if payment.card is not None:
+        how = f"{payment.card.brand.title()} •••• {payment.card.last4}"
+    else:
+        how = payment.method.capitalize()
+    return f"{how} {display(payment.amount_money)}, {order_label.split(' · ')[0]}"
+
+
+def _devices(tx: Tx, device_ids: Sequence[str], technicians: dict[str, str]) -> dict[str, str]:
+    """One read per device that appears on the trail (a job sees one or two), not per event."""
+    found = {}
+    for device_id in device_ids:
+        row = technicians_store.get_device(tx, device_id)
+        if row is not None:
+            owner = technicians.get(row["technician_id"], "A technician")
+            found[device_id] = f"{owner} ({row['label']})" if row["label"] else f"{owner}'s device"
+    return found
+
+
+def job_page(tx: Tx, job_id: str, public_url: str, sandboxed: bool) -> JobPage:
+    row = jobs_store.get(tx, job_id)
+    if row is None:
+        raise NotFound(f"there is no job {job_id}")
+    job = jobs.views(tx, [row])[0]
+    order_rows = orders_store.for_job(tx, job_id)
+    order_views = orders.views(tx, order_rows)
+    labels = {o.id: _order_label(i, o) for i, o in enumerate(order_views, start=1)}
+    payment_views = payments.views(tx, payments_store.settled_for_orders(tx, [o.id for o in order_views]))
+    events = trail.for_job(tx, job_id).events
+    technicians = {t["id"]: t["name"] for t in store.technicians(tx)}
+    customer_ids = {job.customer_id} | {e.actor.id for e in events if e.actor.kind == "customer" and e.actor.id}
+    customers = customers_store.get_many(tx, list(customer_ids))
+    devices = sorted({e.actor.id for e in events if e.actor.kind == "device" and e.actor.id})
+    links = links_store.for_orders(tx, [o.id for o in order_views]) + links_store.for_jobs(tx, [job_id])
+    look = timeline.Lookup(
+        technicians=technicians,
+        devices=_devices(tx, devices, technicians),
+        customers={cid: c["name"] for cid, c in customers.items()},
+        orders=labels,
+        text_status={m["id"]: m["status"] for m in sms_store.for_jobs(tx, [job_id])},
+        link_status={link["id"]: links_service.state_of(tx, link).status for link in links},
+        pay_pages={link["id"]: url_of(public_url, link["token"]) for link in links} if sandboxed else {},
+        phone_page=(lambda number: SANDBOX_PHONE + number) if sandboxed else None,
+    )
+    days: list[Day] = []
+    for event in events:
+        entry = timeline.describe(
+            event.seq, event.at, event.type, (event.actor.kind, event.actor.id), event.data, look, event.client_at
+        )
+        heading = rules.day(event.at)
+        if not days or days[-1].heading != heading:
+            days.append(Day(heading, []))
+        days[-1].entries.append(entry)
+    customer = customers.get(job.customer_id)
+    pay = job.payment
+    owed = payments.owed(tx, Target(job_id=job_id))
+    return JobPage(
+        job=job,
+        status=rules.status_label(job.status),
+        customer=customer["name"] if customer else "",
+        customer_phone=customer["phone"] if customer else None,
+        technician=technicians.get(job.technician_id) if job.technician_id else None,
+        scheduled=rules.when(job.scheduled_at) if job.scheduled_at else None,
+        net_paid=Money(pay.paid_money.amount - pay.refunded_money.amount, pay.paid_money.currency),
+        due=Money(owed.due, owed.currency),
+        orders=[OrderLine(o, labels[o.id], owes=o.state == "open" and o.balance_money.amount > 0) for o in order_views],
+        payments=[
+            PaymentLine(
+                p,
+                _payment_label(p, labels.get(p.order_id, p.order_id)),
+                Money(p.amount_money.amount - p.refunded_money.amount, p.amount_money.currency),
+            )
+            for p in payment_views
+            if p.status == "captured"
+        ],
+        days=days,
+        events=len(events),
+        sandboxed=sandboxed,
+    )

@@ -1,0 +1,335 @@
+"""A job's trail as a person reads it: each event becomes a line with a title, a few details,
+the current status of what it made (a text's delivery, a link's state) and links to open it.
+
+Written from each event's `type` and `data` alone, plus names looked up once per page. A type
+this module has not met still shows: its type, and its data in words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.clock import parse_time
+from server.dispatch.rules import clock, status_label, when
+from server.money import Money, display
+
+MAX_DETAIL = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    label: str
+    href: str
+
+
+@dataclass(frozen=True, slots=True)
+class Chip:
+    """A status shown beside an event, in words; `tone` only colours it."""
+
+    text: str
+    tone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """Names and current states, keyed by id, for the events of one page."""
+
+    technicians: Mapping[str, str] = field(default_factory=dict)
+    devices: Mapping[str, str] = field(default_factory=dict)
+    customers: Mapping[str, str] = field(default_factory=dict)
+    orders: Mapping[str, str] = field(default_factory=dict)
+    text_status: Mapping[str, str] = field(default_factory=dict)
+    link_status: Mapping[str, str] = field(default_factory=dict)
+    pay_pages: Mapping[str, str] = field(default_factory=dict)  # link id -> its pay page, when shown
+    phone_page: Callable[[str], str] | None = None  # number -> the sandbox phone, when there is one
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    seq: int
+    at: str
+    client_at: str | None
+    type: str
+    actor: str
+    title: str
+    tone: str = ""
+    details: list[str] = field(default_factory=list)
+    chips: list[Chip] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+
+    @property
+    def time(self) -> str:
+        return clock(self.at)
+
+    @property
+    def device_time(self) -> str | None:
+        """The device's own clock, with its day when that is not the server's day."""
+        if self.client_at is None:
+            return None
+        try:
+            same_day = parse_time(self.client_at).date() == parse_time(self.at).date()
+            return clock(self.client_at) if same_day else when(self.client_at)
+        except ValueError:
+            return self.client_at[:40]
+
+
+@dataclass(slots=True)
+class Said:
+    title: str
+    tone: str = ""
+    details: list[str] = field(default_factory=list)
+    chips: list[Chip] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+
+
+Describe = Callable[[dict[str, Any], Lookup], Said]
+
+TEXT_TONES = {"delivered": "good", "sent": "good", "failed": "bad", "undelivered": "bad", "blocked": "bad"}
+LINK_TONES = {"paid": "good", "active": "info", "expired": "muted", "cancelled": "muted"}
+SYSTEM_NAMES = {"sms": "Texting", "recovery": "Recovery at start-up", "demo": "Demo data", "scheduler": "Scheduler"}
+
+
+def money(value: Any) -> str | None:
+    if isinstance(value, dict) and isinstance(value.get("amount"), int) and isinstance(value.get("currency"), str):
+        return display(Money(value["amount"], value["currency"]))
+    return None
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
+
+
+def _words(key: str) -> str:
+    """`orderTotalMoney` -> `Order total`."""
+    spaced = "".join(f" {c.lower()}" if c.isupper() else c for c in key.removesuffix("Money"))
+    return spaced.replace("_", " ").strip().capitalize()
+
+
+def _value(value: Any, look: Lookup) -> str:
+    if (amount := money(value)) is not None:
+        return amount
+    if isinstance(value, dict):
+        return ", ".join(f"{_words(k)} {_value(v, look)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "; ".join(_value(v, look) for v in value)
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def order_name(look: Lookup, order_id: Any) -> str:
+    """`Order 2 · Onsite` where the page knows the job's orders; `Order` where it does not."""
+    return look.orders.get(str(order_id), "Order")
+
+
+def applied(data: dict[str, Any], look: Lookup) -> list[str]:
+    """How one charge was spread over orders: any list of parts that carry an amount."""
+    lines = []
+    for value in data.values():
+        if isinstance(value, list):
+            for part in value:
+                if isinstance(part, dict) and (amount := money(part.get("amountMoney"))) is not None:
+                    where = order_name(look, part["orderId"]) if part.get("orderId") else "the job"
+                    lines.append(f"{amount} applied to {where}")
+    return lines
+
+
+def summary(data: dict[str, Any], look: Lookup) -> list[str]:
+    """Any event's data in words, one line per field."""
+    lines = []
+    for key, value in data.items():
+        if key == "orderId" and value:
+            lines.append(order_name(look, value))
+        elif value not in (None, "", [], {}):
+            lines.append(_clip(f"{_words(key)}: {_value(value, look)}"))
+    return lines
+
+
+def actor_name(kind: str, actor_id: str | None, look: Lookup) -> str:
+    if kind == "office":
+        return "Office"
+    if kind == "device":
+        return look.devices.get(actor_id or "", "A technician's device")
+    if kind == "customer":
+        name = look.customers.get(actor_id or "")
+        return f"{name} (customer)" if name else "The customer"
+    return SYSTEM_NAMES.get(actor_id or "", f"Flint ({actor_id})" if actor_id else "Flint")
+
+
+def _technician(look: Lookup, technician_id: Any) -> str:
+    return look.technicians.get(str(technician_id), str(technician_id))
+
+
+def _job_created(d: dict[str, Any], look: Lookup) -> Said:
+    details = [f"“{d['title']}”"] if d.get("title") else []
+    if d.get("scheduledAt"):
+        details.append(f"Scheduled for {when(d['scheduledAt'])}")
+    return Said("Job created", "job", details)
+
+
+def _assigned(d: dict[str, Any], look: Lookup) -> Said:
+    if not d.get("technicianId"):
+        return Said("Unassigned", "job")
+    before = [f"was {_technician(look, d['previousTechnicianId'])}"] if d.get("previousTechnicianId") else []
+    return Said(f"Assigned to {_technician(look, d['technicianId'])}", "job", before)
+
+
+def _status(d: dict[str, Any], look: Lookup) -> Said:
+    return Said(f"Status: {status_label(str(d.get('to')))}", "job", [f"was {status_label(str(d.get('from')))}"])
+
+
+def _note(d: dict[str, Any], look: Lookup) -> Said:
+    return Said("Note", "job", [f"“{d.get('text', '')}”"])  # whole: the technician wrote it for the office
+
+
+def _order_created(d: dict[str, Any], look: Lookup) -> Said:
+    total = money(d.get("totalMoney"))
+    return Said(f"{order_name(look, d.get('orderId'))} created", "", [f"Total {total}"] if total else [])
+
+
+def _line(verb: str) -> Describe:
+    def said(d: dict[str, Any], look: Lookup) -> Said:
+        quantity, unit = d.get("quantity", 1), money(d.get("unitPriceMoney"))
+        details = [f"{quantity} × {unit}"]  # noqa: RUF001 - the sign people write if unit else []
+        if total := money(d.get("orderTotalMoney")):
+            details.append(f"{order_name(look, d.get('orderId'))} now totals {total}")
+        return Said(f"{verb} {d.get('name', 'a line item')}", "", details)
+
+    return said
+
+
+def _deposit_applied(d: dict[str, Any], look: Lookup) -> Said:
+    amount, before = money(d.get("amountMoney")), money(d.get("previousMoney"))
+    details = [f"was {before}"] if before else []
+    if total := money(d.get("orderTotalMoney")):
+        details.append(f"{order_name(look, d.get('orderId'))} now totals {total}")
+    return Said(f"Deposit applied to {order_name(look, d.get('orderId'))}: {amount}", "money", details)
+
+
+def _deposit_lowered(d: dict[str, Any], look: Lookup) -> Said:
+    amount = money(d.get("amountMoney"))
+    return Said(
+        f"Deposit asked lowered by {amount}", "refund", [f"{order_name(look, d.get('orderId'))}, after a refund"]
+    )
+
+
+def _link_created(d: dict[str, Any], look: Lookup) -> Said:
+    link_id = str(d.get("paymentLinkId"))
+    what = "Balance link" if d.get("fixed") is False else "Payment link"
+    said = Said(f"{what} for {money(d.get('amountMoney')) or 'the balance'}", "text")
+    said.details = [str(d["name"])] if d.get("name") else []
+    if d.get("orderId"):
+        said.details.append(order_name(look, d["orderId"]))
+    if status := look.link_status.get(link_id):
+        said.chips.append(Chip(status.capitalize(), LINK_TONES.get(status, "")))
+    if page := look.pay_pages.get(link_id):
+        said.links.append(Link("Open the pay page", page))
+    return said
+
+
+def _text(title: str, current: bool = False) -> Describe:
+    def said(d: dict[str, Any], look: Lookup) -> Said:
+        to = str(d.get("to", ""))
+        out = Said(title.format(to=to), "text")
+        if d.get("paymentLinkId"):
+            out.details.append("Carries the payment link")
+        if d.get("errorCode"):
+            out.details.append(f"Twilio error {d['errorCode']}")
+        status = look.text_status.get(str(d.get("smsId")))
+        if current and status:
+            out.chips.append(Chip(status.capitalize(), TEXT_TONES.get(status, "info")))
+        if current and look.phone_page is not None and to:
+            out.links.append(Link("Open the customer's phone", look.phone_page(to)))
+        return out
+
+    return said
+
+
+def _paid(d: dict[str, Any], look: Lookup) -> Said:
+    amount = money(d.get("amountMoney"))
+    method = str(d.get("method", "card"))
+    said = Said(f"{'Card' if method == 'card' else method.capitalize()} payment {amount or ''}".strip(), "money")
+    card = d.get("card")
+    if isinstance(card, dict) and card.get("last4"):
+        said.details.append(f"{str(card.get('brand', '')).title()} •••• {card['last4']}")
+    parts = applied(d, look)
+    said.details += parts or ([f"Paid on {order_name(look, d['orderId'])}"] if d.get("orderId") else [])
+    if d.get("reference"):
+        said.details.append(f"Reference {d['reference']}")
+    return said
+
+
+def _declined(d: dict[str, Any], look: Lookup) -> Said:
+    reason = str(d.get("declineCode", "card_declined")).replace("_", " ")
+    return Said(f"Card declined for {money(d.get('amountMoney')) or 'a payment'}", "bad", [f"Reason: {reason}"])
+
+
+def _refund(d: dict[str, Any], look: Lookup) -> Said:
+    details = [f"Reason: {_clip(str(d['reason']))}"] if d.get("reason") else []
+    if d.get("orderId"):
+        details.append(f"From {order_name(look, d['orderId'])}")
+    return Said(f"Refund {money(d.get('amountMoney')) or ''}".strip(), "refund", details)
+
+
+def _rejected(d: dict[str, Any], look: Lookup) -> Said:
+    reason = f"{d.get('code', 'rejected')}: {d.get('detail', '')}".rstrip(": ")
+    return Said(f"Device change refused: {d.get('name', 'a mutation')}", "bad", [_clip(reason)])
+
+
+DESCRIBE: dict[str, Describe] = {
+    "job.created": _job_created,
+    "job.assigned": _assigned,
+    "job.status_changed": _status,
+    "job.note_added": _note,
+    "order.created": _order_created,
+    "order.line_item_added": _line("Added"),
+    "order.line_item_removed": _line("Removed"),
+    "order.deposit_applied": _deposit_applied,
+    "order.deposit_lowered": _deposit_lowered,
+    "payment_link.created": _link_created,
+    "sms.queued": _text("Text to {to}", current=True),
+    "sms.blocked": _text("Text to {to} not sent: the number opted out", current=True),
+    "sms.sent": _text("Text sent to {to}"),
+    "sms.delivered": _text("Text delivered to {to}"),
+    "sms.failed": _text("Text to {to} failed"),
+    "payment.captured": _paid,
+    "payment.recorded": _paid,
+    "payment.declined": _declined,
+    "refund.created": _refund,
+    "mutation.rejected": _rejected,
+}
+
+
+def describe(
+    seq: int,
+    at: str,
+    type: str,
+    actor: tuple[str, str | None],
+    data: dict[str, Any],
+    look: Lookup,
+    client_at: str | None,
+) -> Entry:
+    describer = DESCRIBE.get(type)
+    if describer is None:
+        said = Said(type, "", summary(data, look))
+    else:
+        try:
+            said = describer(data, look)
+        except (KeyError, TypeError, ValueError, AttributeError):  # data of an older or newer shape
+            said = Said(type, "", summary(data, look))
+    return Entry(
+        seq=seq,
+        at=at,
+        client_at=client_at,
+        type=type,
+        actor=actor_name(actor[0], actor[1], look),
+        title=said.title,
+        tone=said.tone,
+        details=said.details,
+        chips=said.chips,
+        links=said.links,
+    )

@@ -1,0 +1,43 @@
+"""Wire types of `/v1/dispatch/*` (contract §6)."""
+
+from __future__ import annotations
+
+import msgspec
+
+from server.jobs.types import JobStatus
+from server.money import Money
+from server.wire import Actor, Timestamp
+
+
+class BoardTechnician(msgspec.Struct, rename="camel"):
+    id: str
+    name: str
+    last_sync_at: Timestamp | None
+
+
+class BoardJob(msgspec.Struct, rename="camel"):
+    id: str
+    title: str
+    status: JobStatus
+    technician_id: str | None
+    customer_name: str
+    scheduled_at: Timestamp | None
+    total_money: Money
+    paid_money: Money
+    balance_money: Money
+    last_event_at: Timestamp | None
+
+
+class Board(msgspec.Struct, rename="camel"):
+    technicians: list[BoardTechnician]
+    jobs: list[BoardJob]
+
+
+class TrailNotice(msgspec.Struct, rename="camel"):
+    """The `data` of each `event: trail` message on the stream; its `id` is `seq`."""
+
+    job_id: str | None
+    seq: int
+    type: str
+    at: Timestamp
+    actor: Actor

@@ -1,0 +1,220 @@
+"""Browser sessions for the office's pages: a login form that takes the office key, a session
+cookie, and CSRF protection on every form. The dispatch pages use it; so will any other page
+the office opens in a browser (the sandbox's, contract §2).
+
+- Sessions are Litestar's server-side sessions, kept in the app's memory store. The cookie holds
+  only a random id (256 bits): `HttpOnly`, `SameSite=Lax`, `Secure` when the public URL is
+  https. `flint serve` runs one process, so the store is that process's memory, and a restart
+  logs the office out: the safe direction, and no session secret to keep.
+- A login gets a fresh session id (one planted before it is never promoted), and a visitor who
+  has not logged in gets no session cookie and no stored session at all.
+- CSRF is Litestar's double-submit token: every form carries `_csrf_token`, which must match
+  the `flint_csrf` cookie, both signed with `csrf_secret`. Paths whose credential is something
+  else (a bearer key, a link's token, Twilio's signature) are left out: `OPEN_PATHS`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from litestar import Request, Response, Router, get, post
+from litestar.config.csrf import CSRFConfig
+from litestar.connection import ASGIConnection
+from litestar.exceptions import PermissionDeniedException
+from litestar.handlers import BaseRouteHandler
+from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
+from litestar.params import QueryParameter
+from litestar.response import Redirect, Template
+from litestar.types import Empty, Message, ScopeSession
+
+from server.config import Settings
+from server.errors import Unauthorized
+from server.web.auth import OFFICE, office_key_matches
+from server.web.state import web_state
+
+SESSION_COOKIE = "flint_session"
+CSRF_COOKIE = "flint_csrf"
+SESSION_HOURS = 12
+HOME = "/dispatch"
+
+# No CSRF check here: the API takes a bearer key, pay and invoice forms carry their link's
+# token, the sandbox stands in for Twilio and for a customer's phone.
+OPEN_PATHS = [r"^/v1/", r"^/pay/", r"^/invoices/", r"^/sandbox(/|$)", r"^/healthz$", r"^/schema", r"^/static/"]
+# No session either: those requests never read one. The sandbox keeps it, to guard its pages.
+SESSIONLESS_PATHS = [path for path in OPEN_PATHS if "sandbox" not in path]
+
+# Every office page: scripts and styles from this site only (no inline script), never framed.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self';"
+        " form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+_OFFICE = "office"
+_FRESH_ID = "flint_fresh_session_id"
+
+
+def csrf_secret(api_key: str) -> str:
+    """Derived from the office key rather than made per process: Litestar keeps using a CSRF
+    cookie it finds, even one it can no longer verify, so a secret that changed at every
+    restart would refuse each open browser's forms until its cookie was cleared. The HMAC keeps
+    the key itself out of every token, and a new office key voids the old tokens."""
+    return hmac.new(api_key.encode(), b"flint csrf v1", hashlib.sha256).hexdigest()
+
+
+def _secure(settings: Settings) -> bool:
+    return settings.public_url.startswith("https://")
+
+
+def csrf_config(settings: Settings) -> CSRFConfig:
+    return CSRFConfig(
+        secret=csrf_secret(settings.api_key),
+        cookie_name=CSRF_COOKIE,
+        cookie_httponly=True,  # the token reaches the page inside its forms; no script reads the cookie
+        cookie_secure=_secure(settings),
+        cookie_samesite="lax",
+        exclude=OPEN_PATHS,
+    )
+
+
+class _OfficeSessions(ServerSideSessionBackend):
+    def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+        fresh: str | None = connection.scope.get("state", {}).get(_FRESH_ID)
+        return fresh or super().get_session_id(connection)
+
+    async def store_in_message(
+        self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> None:
+        brought = connection.cookies.get(SESSION_COOKIE) not in (None, "", "null")  # "null": logged out
+        if scope_session is not Empty and not scope_session and not brought:
+            return  # not logged in: nothing to remember, no cookie
+        await super().store_in_message(scope_session, message, connection)
+
+
+class _OfficeSessionConfig(ServerSideSessionConfig):
+    _backend_class = _OfficeSessions
+
+
+def session_config(settings: Settings) -> ServerSideSessionConfig:
+    return _OfficeSessionConfig(
+        key=SESSION_COOKIE,
+        max_age=SESSION_HOURS * 3600,
+        renew_on_access=True,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(settings),
+        exclude=SESSIONLESS_PATHS,
+    )
+
+
+def has_office_session(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    session = connection.scope.get("session")
+    return isinstance(session, dict) and session.get(_OFFICE) is True
+
+
+class LoginRequired(Exception):
+    """A page asked for without a session; answered with a 303 to the login form."""
+
+    def __init__(self, then: str) -> None:
+        super().__init__(then)
+        self.then = then
+
+
+async def office_page_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Pages: without a session, to the login form (and back here after it)."""
+    if not has_office_session(connection):
+        url = connection.url
+        raise LoginRequired(url.path + (f"?{url.query}" if url.query else ""))
+    connection.state.caller = OFFICE
+
+
+async def office_session_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """What a page's script fetches (a stream, a fragment): without a session, 401."""
+    if not has_office_session(connection):
+        raise Unauthorized("log in at /login first")
+    connection.state.caller = OFFICE
+
+
+def to_login(request: Request[Any, Any, Any], exc: LoginRequired) -> Response[Any]:
+    return Redirect(f"/login?next={quote(exc.then, safe='/')}", status_code=303)
+
+
+def refused(request: Request[Any, Any, Any], exc: PermissionDeniedException) -> Response[Any]:
+    """A form without its CSRF token (or with a stale one), as a page rather than JSON, with a
+    way back to the page the form was on."""
+    came_from = urlsplit(request.headers.get("referer", ""))
+    back = safe_next(came_from.path) if came_from.netloc == request.url.netloc else HOME
+    return Template(
+        template_name="refused.html",
+        context={"business": web_state(request).settings.business_name, "back": back},
+        status_code=403,
+        headers=PAGE_HEADERS,
+    )
+
+
+def safe_next(value: str | None) -> str:
+    """Back to a page of this site only: a path, never another host. Browsers drop tabs and
+    newlines from URLs and read a backslash as a slash, so `/<tab>/evil` would be `//evil`."""
+    if not value or not value.startswith("/") or len(value) > 2000:
+        return HOME
+    if value.startswith("//") or any(c in value for c in "\\\t\r\n"):
+        return HOME
+    return value
+
+
+# The login form and logout.
+
+
+def _login_page(request: Request[Any, Any, Any], then: str, status: int = 200, **context: Any) -> Template:
+    return Template(
+        template_name="login.html",
+        context={"business": web_state(request).settings.business_name, "next": then, **context},
+        status_code=status,
+    )
+
+
+@get("/login", include_in_schema=False)
+async def login_form(
+    request: Request[Any, Any, Any], then: Annotated[str | None, QueryParameter(name="next")] = None
+) -> Response[Any] | Template:
+    if has_office_session(request):
+        return Redirect(safe_next(then), status_code=303)
+    return _login_page(request, safe_next(then), logged_out=request.query_params.get("out") == "1")
+
+
+@post("/login", include_in_schema=False, status_code=303)
+async def log_in(request: Request[Any, Any, Any]) -> Response[Any] | Template:
+    form = await request.form()
+    key, then = form.get("key"), safe_next(form.get("next"))
+    if not isinstance(key, str) or not office_key_matches(web_state(request).settings, key.strip()):
+        return _login_page(request, then, 401, error="That is not the office key.")
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        await request.app.stores.get("sessions").delete(old)
+    request.state[_FRESH_ID] = secrets.token_hex(32)  # a new id at login, never the one the browser brought
+    request.set_session({_OFFICE: True})
+    return Redirect(then, status_code=303)
+
+
+@post("/logout", include_in_schema=False, status_code=303)
+async def log_out(request: Request[Any, Any, Any]) -> Response[Any]:
+    request.clear_session()
+    return Redirect("/login?out=1", status_code=303)
+
+
+login_router = Router(
+    "/",
+    route_handlers=[login_form, log_in, log_out],
+    response_headers=PAGE_HEADERS,
+    exception_handlers={PermissionDeniedException: refused},
+    include_in_schema=False,
+)
