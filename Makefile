@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test lint typecheck unit browser bench lock clean
+.PHONY: run test lint typecheck unit browser bench lock clean screenshots
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ unit: $(STAMP) browser
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# The README's screenshots, made by the page tests in a real headless Chromium.
+screenshots: $(STAMP) browser
+	FLINT_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest tests/pages
 
 # Figures, not assertions: push throughput against the storage floor, empty-pull latency.
 bench: $(STAMP)

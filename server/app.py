@@ -3,6 +3,7 @@ store, the payment desk, texting, the scheduler) and maps errors to problem+json
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -32,6 +33,8 @@ from server.orders.routes import router as orders_router
 from server.payments import charging, refunding
 from server.payments.desk import PaymentDesk
 from server.payments.routes import router as payments_router
+from server.payments.sandbox import SandboxProcessor
+from server.payments.sandbox import file_beside as sandbox_file
 from server.replication.routes import router as sync_router
 from server.scheduler import Scheduler
 from server.store import Database
@@ -47,6 +50,8 @@ from server.web.state import STATE_KEY, WebState
 from server.web.static import asset_url, static_router
 from server.wire import Actor
 from sms.sandbox.app import MOUNT_PATH
+
+log = logging.getLogger("flint")
 
 MAX_BODY = 1024 * 1024
 STOPPING = "stopping"
@@ -83,7 +88,22 @@ def on_stop(app: Litestar) -> Callable[[], None]:
 
 def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
     db = Database(settings.db_path, clock)
-    desk = PaymentDesk(db, business=settings.business_name)
+    desk = PaymentDesk(
+        db,
+        processor=SandboxProcessor(sandbox_file(settings.db_path)),
+        business=settings.business_name,
+        timeout=settings.processor_timeout,
+    )
+
+    async def settle_payments() -> None:
+        """Charges and refunds in doubt, settled with the processor (which may be down: then
+        they wait for the next run, and nothing else waits for them)."""
+        try:
+            await charging.settle_in_doubt(desk)
+            await refunding.settle_in_doubt(desk, RECOVERY)
+        except Exception:
+            log.exception("settling payments in doubt failed; trying again at the next run")
+
     texts: Texting = texting(settings, db)
     worker = texts.worker
     feed = TrailFeed()
@@ -91,8 +111,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.open()
-        await charging.settle_abandoned(desk)
-        await refunding.resume_pending(desk, RECOVERY)
+        await settle_payments()
         await worker.recover()
         db.listeners.add(outbox.TOPIC, worker.kick)
         db.listeners.add(trail.TOPIC, feed.wake)
@@ -100,6 +119,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         if settings.scheduler:
             worker.wake_at = lambda when: scheduler.at(when, "sms_next_due", worker.run_due)
             scheduler.every(15, "sms_sweep", worker.run_due)
+            scheduler.every(settings.settle_every, "settle_payments", settle_payments)
             scheduler.start()
         worker.kick()
         try:

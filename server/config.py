@@ -40,6 +40,8 @@ class Settings:
     scheduler: bool = True
     business_name: str = DEFAULT_BUSINESS_NAME
     local_url: str = ""
+    processor_timeout: float = 20.0  # seconds a card processor call may take before it is in doubt
+    settle_every: float = 30.0  # how often charges and refunds in doubt are settled with the processor
 
     @classmethod
     def from_env(
@@ -73,6 +75,8 @@ class Settings:
             ),
             local_url=local_url,
             demo=demo,
+            processor_timeout=_seconds(env, "FLINT_PROCESSOR_TIMEOUT", 20.0),
+            settle_every=_seconds(env, "FLINT_SETTLE_EVERY", 30.0),
             business_name=env.get("FLINT_BUSINESS_NAME") or DEFAULT_BUSINESS_NAME,
         )
 

@@ -13,6 +13,7 @@ problem+json in one place.
     ├── UpdateRequired     426 a device speaking a protocol version this server does not
     ├── RuleViolation      422 a business rule, code named by the contract
     ├── ChargeInDoubt      202 a card charge whose outcome is not known yet
+    ├── RefundInDoubt      202 a refund whose outcome is not known yet
     ├── ProcessorUnavailable 502 the card processor did not answer
     └── ConfigError            the process cannot start
 """
@@ -116,6 +117,14 @@ class ChargeInDoubt(FlintError):
     status = 202
     code = "charge_in_doubt"
     title = "Payment being confirmed"
+
+
+class RefundInDoubt(FlintError):
+    """A refund was sent to the processor and its outcome is not known yet."""
+
+    status = 202
+    code = "refund_in_doubt"
+    title = "Refund being confirmed"
 
 
 class ProcessorUnavailable(FlintError):

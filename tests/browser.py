@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import shutil
 import tempfile
 import time
@@ -104,6 +105,11 @@ def wait_for_text(driver: webdriver.Chrome, text: str, timeout: float = 15) -> s
             return body
         time.sleep(0.05)
     raise AssertionError(f"{text!r} never appeared; the page says:\n{body}")
+
+
+# Where page tests keep their screenshots: the README's own (`make screenshots` sets this to
+# docs/screenshots), or a scratch folder, so an ordinary test run leaves the tree as it was.
+SCREENSHOTS = Path(os.environ.get("FLINT_SCREENSHOTS_DIR") or tempfile.mkdtemp(prefix="flint-screenshots-"))
 
 
 def save_page(driver: webdriver.Chrome, path: Path) -> None:

@@ -19,6 +19,7 @@ from server.money import Money
 from server.orders import service as orders
 from server.orders import store as orders_store
 from server.orders.types import Order
+from server.payments import charging
 from server.payments import service as payments
 from server.payments import store as payments_store
 from server.payments.service import CardAttempt, Collecting
@@ -137,7 +138,7 @@ def check_payable(status: str) -> None:
 def lock_of(tx: Tx, token: str) -> str:
     """One card payment at a time per job (or per order without one)."""
     link = link_by_token(tx, token)
-    return f"pay:{link['job_id'] or link['order_id']}"
+    return charging.lock_key(link["job_id"], link["order_id"])
 
 
 def begin(tx: Tx, token: str, public_url: str) -> CardAttempt | None:

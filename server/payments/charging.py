@@ -1,16 +1,22 @@
 """Charging a card from a customer page (a payment link or an invoice): reserve, ask the
 processor, settle, one payer at a time per job. The processor is never called inside a database
-transaction; the charge's id is its idempotency key, so a charge resumed after a crash is
-answered with the first result instead of charging twice."""
+transaction; the charge's id is its idempotency key.
+
+A processor call that fails or takes longer than the desk's timeout leaves the charge in doubt:
+it stays reserved (the page says the payment is being confirmed and takes no second charge)
+until `settle_in_doubt`, run at start-up and by the scheduler, asks the processor what became of
+it. One the processor never saw, long after it began, is declined `not_completed`."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from server.errors import ProcessorUnavailable
+from server.clock import parse_time
+from server.errors import ChargeInDoubt
 from server.payments import service
 from server.payments.desk import PaymentDesk
 from server.payments.processor import CardDetails, Charge
@@ -21,11 +27,17 @@ from server.wire import Actor
 log = logging.getLogger("flint.pay")
 
 SYSTEM = Actor(kind="system", id="recovery")
+NOT_COMPLETED = Charge(approved=False, brand="unknown", last4="", decline_code="not_completed")
 
 
 @dataclass(frozen=True, slots=True)
 class Settled:
     charge: Row
+
+
+def lock_key(job_id: str | None, order_id: str | None) -> str:
+    """One card payment at a time per job (or per order without one)."""
+    return f"pay:{job_id or order_id}"
 
 
 async def charge(
@@ -36,35 +48,51 @@ async def charge(
     actor: Actor,
 ) -> Settled | None:
     """Run `begin` (one transaction: check what is due and reserve it, or None when nothing is
-    left to do), charge the card, settle. Raises the rules `begin` raises, or
-    `ProcessorUnavailable` (the charge stays in flight and is settled later, never charged twice)."""
+    left to do), charge the card, settle. Raises the rules `begin` raises, or `ChargeInDoubt`
+    when the processor did not answer in time (nothing is charged twice)."""
     async with desk.locks.hold(lock):
         attempt = await desk.db.write(begin)
         if attempt is None:
             return None
         try:
-            result = await desk.processor.charge(card, attempt.amount, idempotency_key=attempt.charge_id)
-        except Exception as exc:
-            log.exception("charge %s did not complete; it stays in flight and is settled later", attempt.charge_id)
-            raise ProcessorUnavailable("the card processor did not answer; you have not been charged twice") from exc
-        settled = await desk.db.write(
-            partial(
-                service.settle_card, actor=actor, charge_id=attempt.charge_id, result=result, business=desk.business
+            result = await asyncio.wait_for(
+                desk.processor.charge(card, attempt.amount, idempotency_key=attempt.charge_id), desk.timeout
             )
-        )
-        return Settled(settled)
+        except Exception:
+            log.warning("charge %s has no answer from the processor; it is in doubt", attempt.charge_id, exc_info=True)
+            raise ChargeInDoubt("your payment is being confirmed with the card processor") from None
+        return Settled(await desk.db.write(_settle(desk, actor, attempt.charge_id, result)))
 
 
-async def settle_abandoned(desk: PaymentDesk) -> int:
-    """Charges left in flight by a dead process are settled by what the processor saw; one it
-    never saw is declined as `not_completed`, freeing what it reserved."""
-    pending = await desk.db.read(service.pending_cards)
-    for attempt in pending:
-        found = await desk.processor.find_charge(attempt.charge_id)
-        result = found or Charge(approved=False, brand="unknown", last4="", decline_code="not_completed")
-        await desk.db.write(
-            partial(
-                service.settle_card, actor=SYSTEM, charge_id=attempt.charge_id, result=result, business=desk.business
-            )
-        )
-    return len(pending)
+async def settle_in_doubt(desk: PaymentDesk) -> int:
+    """Ask the processor about every charge in flight that no request here is charging (each is
+    looked at under its job's lock), and settle what it says. Returns how many were settled."""
+    settled = 0
+    for attempt in await desk.db.read(service.pending_cards):
+        lock = await desk.db.read(partial(_lock_of, charge_id=attempt.charge_id))
+        async with desk.locks.hold(lock):
+            charge_row = await desk.db.read(partial(service.charge_row, charge_id=attempt.charge_id))
+            if charge_row["status"] != "pending":
+                continue
+            try:
+                found = await asyncio.wait_for(desk.processor.find_charge(attempt.charge_id), desk.timeout)
+            except Exception:
+                log.warning("could not ask the processor about charge %s; asking again later", attempt.charge_id)
+                continue
+            if found is None:
+                began = parse_time(charge_row["created_at"])
+                if parse_time(desk.db.now()) < began + desk.settled_after:
+                    continue  # a request may still reach the processor: too early to say it never did
+                found = NOT_COMPLETED
+            await desk.db.write(_settle(desk, SYSTEM, attempt.charge_id, found))
+            settled += 1
+    return settled
+
+
+def _lock_of(tx: Tx, charge_id: str) -> str:
+    row = service.charge_row(tx, charge_id)
+    return lock_key(row["job_id"], service.first_order_of(tx, charge_id))
+
+
+def _settle(desk: PaymentDesk, actor: Actor, charge_id: str, result: Charge) -> Callable[[Tx], Row]:
+    return partial(service.settle_card, actor=actor, charge_id=charge_id, result=result, business=desk.business)

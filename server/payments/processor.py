@@ -1,12 +1,14 @@
-"""The card processor behind the pay pages: a small interface, and the sandbox that is the default.
+"""The card processor behind the customer pages: a small interface. The sandbox
+(`server.payments.sandbox`) is the default and, so far, the only one.
 
-A real adapter implements `Processor` with the processor's own idempotency keys, so a charge
-retried after a crash returns the first result instead of charging twice.
+A processor is as unreliable as a real one: any call may fail or time out after the processor
+did the work. An adapter implements `Processor` with the processor's own idempotency keys, so a
+charge or refund asked again after a crash answers with the first result instead of moving money
+twice, and can be asked whether it saw a charge or refund at all.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -37,15 +39,24 @@ class Charge:
     decline_code: str | None = None
 
 
+class RefundRefused(Exception):
+    """The processor answered that it will not give this money back (nothing was given back)."""
+
+
 class Processor(Protocol):
     async def charge(self, card: CardDetails, amount: Money, idempotency_key: str) -> Charge:
-        """Charge once per key: the same key again answers with the first result."""
+        """Charge once per key: the same key again answers with the first result. Raises when
+        there is no answer: the charge may or may not have happened."""
 
     async def find_charge(self, idempotency_key: str) -> Charge | None:
         """The result of an earlier `charge` with this key, if the processor saw it."""
 
     async def refund(self, charge_reference: str, amount: Money, idempotency_key: str) -> str:
-        """Give back part or all of a charge, once per key; returns the processor's reference."""
+        """Give back part or all of a charge, once per key; returns the processor's reference.
+        Raises `RefundRefused` for a definite no, anything else when the outcome is unknown."""
+
+    async def find_refund(self, idempotency_key: str) -> str | None:
+        """The reference of an earlier `refund` with this key, if the processor made it."""
 
 
 def luhn_valid(number: str) -> bool:
@@ -72,37 +83,3 @@ def card_brand(number: str) -> str:
     if number.startswith(("6011", "65")) or 644 <= int(number[:3]) <= 649:
         return "discover"
     return "unknown"
-
-
-DECLINING_CARDS = {
-    "4000000000000002": "card_declined",
-    "4000000000009995": "insufficient_funds",
-}
-
-
-class SandboxProcessor:
-    """Contract §4: 4242… and any other Luhn-valid number captures; two test numbers decline.
-    It moves no money, so what it remembers lives in memory."""
-
-    def __init__(self) -> None:
-        self._charges: dict[str, Charge] = {}
-
-    async def charge(self, card: CardDetails, amount: Money, idempotency_key: str) -> Charge:
-        earlier = self._charges.get(idempotency_key)
-        if earlier is not None:
-            return earlier
-        brand = card_brand(card.number)
-        decline = DECLINING_CARDS.get(card.number)
-        if decline is not None:
-            result = Charge(approved=False, brand=brand, last4=card.last4, decline_code=decline)
-        else:
-            reference = "sbx_ch_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
-            result = Charge(approved=True, brand=brand, last4=card.last4, reference=reference)
-        self._charges[idempotency_key] = result
-        return result
-
-    async def find_charge(self, idempotency_key: str) -> Charge | None:
-        return self._charges.get(idempotency_key)
-
-    async def refund(self, charge_reference: str, amount: Money, idempotency_key: str) -> str:
-        return "sbx_re_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]

@@ -1,13 +1,20 @@
-"""Giving money back: reserve the refund, ask the processor (cards only), complete it."""
+"""Giving money back: reserve the refund, ask the processor (cards only), complete it.
+
+A processor call that fails or takes too long leaves the refund in doubt, not failed: it stays
+reserved (no second refund takes the same money) until `settle_in_doubt`, run at start-up and by
+the scheduler, asks the processor again under the same key, which gives the money back at most
+once. Only a definite no from the processor fails a refund."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from functools import partial
 
-from server.errors import ProcessorUnavailable
+from server.errors import RefundInDoubt, RuleViolation
 from server.payments import refunds as service
 from server.payments.desk import PaymentDesk
+from server.payments.processor import RefundRefused
 from server.payments.refunds import RefundPlan
 from server.payments.types import CreateRefund, Refund
 from server.wire import Actor
@@ -17,29 +24,46 @@ log = logging.getLogger("flint.refunds")
 
 async def refund(desk: PaymentDesk, actor: Actor, data: CreateRefund, request_key: str | None) -> str:
     """Reserve and give back; returns the refund id, ready to be completed by the caller's
-    transaction (which also stores the idempotent response)."""
-    async with desk.locks.hold(f"refund:{data.payment_id}"):
+    transaction (which also stores the idempotent response). Raises `RefundInDoubt` when the
+    processor did not answer."""
+    async with desk.locks.hold(_lock(data.payment_id)):
         plan = await desk.db.write(partial(service.plan_refund, data=data, request_key=request_key))
         await _give_back(desk, plan)
         return plan.refund_id
+
+
+def _lock(payment_id: str) -> str:
+    return f"refund:{payment_id}"
 
 
 async def _give_back(desk: PaymentDesk, plan: RefundPlan) -> None:
     if plan.status != "pending" or plan.charge_reference is None:
         return
     try:
-        reference = await desk.processor.refund(plan.charge_reference, plan.amount, plan.refund_id)
-    except Exception as exc:
-        log.exception("refund %s failed at the processor", plan.refund_id)
+        reference = await asyncio.wait_for(
+            desk.processor.refund(plan.charge_reference, plan.amount, plan.refund_id), desk.timeout
+        )
+    except RefundRefused as exc:
         await desk.db.write(partial(service.fail_refund, refund_id=plan.refund_id))
-        raise ProcessorUnavailable("the card processor did not take the refund; nothing was given back") from exc
+        raise RuleViolation("refund_refused", f"the card processor refused the refund: {exc}") from exc
+    except Exception as exc:
+        log.warning("refund %s has no answer from the processor; it is in doubt", plan.refund_id, exc_info=True)
+        raise RefundInDoubt("the refund is being confirmed with the card processor", refundId=plan.refund_id) from exc
     await desk.db.write(partial(service.note_processor_ref, refund_id=plan.refund_id, processor_ref=reference))
 
 
-async def resume_pending(desk: PaymentDesk, actor: Actor) -> list[Refund]:
-    """At start-up: refunds a dead process reserved are given back (same key) and completed."""
+async def settle_in_doubt(desk: PaymentDesk, actor: Actor) -> list[Refund]:
+    """Refunds left pending (a dead process, an unanswered call) are asked for again under their
+    own key and completed; ones the processor still cannot answer for wait for the next run."""
     done = []
     for plan in await desk.db.read(service.pending_refunds):
-        await _give_back(desk, plan)
-        done.append(await desk.db.write(partial(service.complete_refund, actor=actor, refund_id=plan.refund_id)))
+        async with desk.locks.hold(_lock(plan.payment_id)):
+            current = await desk.db.read(partial(service.plan_of, refund_id=plan.refund_id))
+            if current.status != "pending":
+                continue
+            try:
+                await _give_back(desk, current)
+            except (RefundInDoubt, RuleViolation):
+                continue
+            done.append(await desk.db.write(partial(service.complete_refund, actor=actor, refund_id=plan.refund_id)))
     return done

@@ -30,6 +30,7 @@ def load_payment(tx: Tx, payment_id: str) -> Row:
 @dataclass(frozen=True, slots=True)
 class RefundPlan:
     refund_id: str
+    payment_id: str
     status: str
     charge_reference: str | None
     amount: Money
@@ -75,7 +76,13 @@ def _plan_of(tx: Tx, refund: Row | None) -> RefundPlan:
     assert refund is not None
     payment = load_payment(tx, refund["payment_id"])
     charge = payment["processor_ref"] if payment["method"] == "card" else None
-    return RefundPlan(refund["id"], refund["status"], charge, Money(refund["amount"], refund["currency"]))
+    return RefundPlan(
+        refund["id"], refund["payment_id"], refund["status"], charge, Money(refund["amount"], refund["currency"])
+    )
+
+
+def plan_of(tx: Tx, refund_id: str) -> RefundPlan:
+    return _plan_of(tx, store.get_refund(tx, refund_id))
 
 
 def pending_refunds(tx: Tx) -> list[RefundPlan]:

@@ -7,7 +7,7 @@ from litestar import Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from server.errors import FlintError
+from server.errors import FlintError, RefundInDoubt
 from server.payments import refunding, refunds, service
 from server.payments.desk import PaymentDesk
 from server.payments.types import CreateRefund, Payment, RecordPayment, Refund
@@ -49,6 +49,11 @@ async def create_refund(
         return replay
     try:
         refund_id = await refunding.refund(desk, ctx.actor, data, await ctx.request_key())
+    except RefundInDoubt as err:
+        # Not stored against the key: the same request again asks the processor again (under the
+        # refund's own key, so nothing is given back twice) and can complete it.
+        pending = await ctx.read(partial(refunds.get_refund, refund_id=err.extra["refundId"]))
+        return Response(pending, status_code=202)
     except FlintError as err:
         if err.status >= 500:
             raise

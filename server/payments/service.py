@@ -367,6 +367,18 @@ def _text_receipt(tx: Tx, charge_id: str, business: str) -> None:
     )
 
 
+def charge_row(tx: Tx, charge_id: str) -> Row:
+    row = store.get_charge(tx, charge_id)
+    if row is None:
+        raise NotFound(f"no charge {charge_id}")
+    return row
+
+
+def first_order_of(tx: Tx, charge_id: str) -> str | None:
+    parts = store.parts_of(tx, charge_id)
+    return parts[0]["order_id"] if parts else None
+
+
 def pending_cards(tx: Tx) -> list[CardAttempt]:
     return [attempt_of(row) for row in store.charges_in_status(tx, "pending")]
 

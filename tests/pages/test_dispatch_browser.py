@@ -19,14 +19,13 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from server.clock import format_time
-from tests.browser import desktop_browser, phone_browser, save_page, tap, wait_for_text
+from tests.browser import SCREENSHOTS, desktop_browser, phone_browser, save_page, tap, wait_for_text
 from tests.helpers import item, usd
 from tests.pages.test_pay_page_browser import fits_the_phone
 from tests.process import ServerProcess
 
 KEY = "dispatch-browser-key"
 OFFICE = {"Authorization": f"Bearer {KEY}"}
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CARD = {"cardNumber": "4242 4242 4242 4242", "expMonth": "12", "expYear": "2034", "cvc": "123", "postalCode": "94110"}
 
 

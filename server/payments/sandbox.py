@@ -1,0 +1,202 @@
+"""The sandbox card processor (contract §4), as unreliable as a real one.
+
+`4242424242424242` captures, `4000000000000002` declines `card_declined`, `4000000000009995`
+declines `insufficient_funds`, `4000000000000119` fails with `processing_error` (nothing
+captured; the customer may try again), any other Luhn-valid number captures. It moves no money.
+
+Like a real processor it keeps what it did, in a SQLite file of its own beside the store, so a
+server that died during a charge or refund can ask it afterwards. Faults for tests and the soak
+are queued in the same file (`SandboxProcessor.add_fault`, or a row in its `faults` table):
+
+    down   the call fails before the processor sees it (no connection)
+    slow   the processor does the work, then answers after `seconds` (long enough to time out)
+    lost   the processor does the work, and the answer never comes back
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sqlite3
+from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from server.money import Money
+from server.payments.processor import CardDetails, Charge, luhn_valid
+
+T = TypeVar("T")
+Op = Literal["charge", "refund", "find", "any"]  # `find`: asking about an earlier charge or refund
+FaultKind = Literal["down", "slow", "lost"]
+
+DECLINING_CARDS = {
+    "4000000000000002": "card_declined",
+    "4000000000009995": "insufficient_funds",
+    "4000000000000119": "processing_error",
+}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS charges (
+    key TEXT PRIMARY KEY, approved INTEGER NOT NULL, brand TEXT NOT NULL, last4 TEXT NOT NULL,
+    reference TEXT, decline_code TEXT, amount INTEGER NOT NULL, currency TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS refunds (
+    key TEXT PRIMARY KEY, charge_reference TEXT NOT NULL, amount INTEGER NOT NULL, reference TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS faults (
+    n INTEGER PRIMARY KEY, op TEXT NOT NULL, kind TEXT NOT NULL, seconds REAL NOT NULL DEFAULT 0
+);
+"""
+
+
+class ProcessorDown(ConnectionError):
+    """No connection to the processor: it saw nothing."""
+
+
+class AnswerLost(TimeoutError):
+    """The processor may have done the work; its answer never came back."""
+
+
+def card_brand(number: str) -> str:
+    if number.startswith("4"):
+        return "visa"
+    if number[:2] in {"34", "37"}:
+        return "amex"
+    if 51 <= int(number[:2]) <= 55 or 2221 <= int(number[:4]) <= 2720:
+        return "mastercard"
+    if number.startswith(("6011", "65")) or 644 <= int(number[:3]) <= 649:
+        return "discover"
+    return "unknown"
+
+
+def file_beside(db_path: str) -> Path:
+    """Where the sandbox keeps what it did for the store at `db_path`."""
+    return Path(f"{db_path}.sandbox-processor")
+
+
+class SandboxProcessor:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._ready = False
+
+    def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        with closing(sqlite3.connect(self.path, timeout=10, isolation_level=None)) as conn:
+            if not self._ready:
+                conn.executescript(_SCHEMA)
+                self._ready = True
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return result
+
+    async def _call(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        return await asyncio.to_thread(self._run, work)
+
+    def add_fault(self, op: Op, kind: FaultKind, seconds: float = 0.0, times: int = 1) -> None:
+        def add(conn: sqlite3.Connection) -> None:
+            conn.executemany("INSERT INTO faults (op, kind, seconds) VALUES (?, ?, ?)", [(op, kind, seconds)] * times)
+
+        self._run(add)
+
+    async def _fault(self, op: Op) -> tuple[str, float] | None:
+        def take(conn: sqlite3.Connection) -> tuple[str, float] | None:
+            row = conn.execute(
+                "SELECT n, kind, seconds FROM faults WHERE op IN (?, 'any') ORDER BY n LIMIT 1", (op,)
+            ).fetchone()
+            if row is None:
+                return None
+            conn.execute("DELETE FROM faults WHERE n = ?", (row[0],))
+            return str(row[1]), float(row[2])
+
+        fault = await self._call(take)
+        if fault is not None and fault[0] == "down":
+            raise ProcessorDown("the sandbox processor is down")
+        return fault
+
+    @staticmethod
+    async def _after(fault: tuple[str, float] | None) -> None:
+        """The work is done (or, asking, the answer is ready); it is slow or lost if a fault says so."""
+        if fault is None:
+            return
+        kind, seconds = fault
+        if seconds:
+            await asyncio.sleep(seconds)
+        if kind == "lost":
+            raise AnswerLost("the sandbox processor's answer never came back")
+
+    async def charge(self, card: CardDetails, amount: Money, idempotency_key: str) -> Charge:
+        fault = await self._fault("charge")
+        result = await self._call(lambda conn: _charge(conn, card, amount, idempotency_key))
+        await self._after(fault)
+        return result
+
+    async def find_charge(self, idempotency_key: str) -> Charge | None:
+        await self._after(await self._fault("find"))
+        return await self._call(lambda conn: _found_charge(conn, idempotency_key))
+
+    async def refund(self, charge_reference: str, amount: Money, idempotency_key: str) -> str:
+        fault = await self._fault("refund")
+        reference = await self._call(lambda conn: _refund(conn, charge_reference, amount, idempotency_key))
+        await self._after(fault)
+        return reference
+
+    async def find_refund(self, idempotency_key: str) -> str | None:
+        await self._after(await self._fault("find"))
+
+        def find(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute("SELECT reference FROM refunds WHERE key = ?", (idempotency_key,)).fetchone()
+            return None if row is None else str(row[0])
+
+        return await self._call(find)
+
+    def charges(self) -> int:
+        """How many charges it took (for tests: nothing is ever charged twice)."""
+        taken = "SELECT count(*) FROM charges WHERE approved = 1"
+        return int(self._run(lambda conn: conn.execute(taken).fetchone()[0]))
+
+    def refund_count(self) -> int:
+        return int(self._run(lambda conn: conn.execute("SELECT count(*) FROM refunds").fetchone()[0]))
+
+
+def _found_charge(conn: sqlite3.Connection, key: str) -> Charge | None:
+    row = conn.execute(
+        "SELECT approved, brand, last4, reference, decline_code FROM charges WHERE key = ?", (key,)
+    ).fetchone()
+    if row is None:
+        return None
+    return Charge(approved=bool(row[0]), brand=row[1], last4=row[2], reference=row[3], decline_code=row[4])
+
+
+def _charge(conn: sqlite3.Connection, card: CardDetails, amount: Money, key: str) -> Charge:
+    earlier = _found_charge(conn, key)
+    if earlier is not None:
+        return earlier
+    assert luhn_valid(card.number), "the card form checks the number before a charge"
+    decline = DECLINING_CARDS.get(card.number)
+    reference = None if decline else "sbx_ch_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+    brand = card_brand(card.number)
+    result = Charge(approved=decline is None, brand=brand, last4=card.last4, reference=reference, decline_code=decline)
+    if decline != "processing_error":  # a processing error leaves nothing behind: try again
+        conn.execute(
+            "INSERT INTO charges (key, approved, brand, last4, reference, decline_code, amount, currency)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (key, int(result.approved), result.brand, result.last4, reference, decline, amount.amount, amount.currency),
+        )
+    return result
+
+
+def _refund(conn: sqlite3.Connection, charge_reference: str, amount: Money, key: str) -> str:
+    row = conn.execute("SELECT reference FROM refunds WHERE key = ?", (key,)).fetchone()
+    if row is not None:
+        return str(row[0])
+    reference = "sbx_re_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+    conn.execute(
+        "INSERT INTO refunds (key, charge_reference, amount, reference) VALUES (?, ?, ?, ?)",
+        (key, charge_reference, amount.amount, reference),
+    )
+    return reference
