@@ -26,6 +26,15 @@ def is_deposit_order(row: Row) -> bool:
     return ledger.is_deposit_stage(store.decode_metadata(row["metadata"]).get("paymentStage"))
 
 
+def _deposit(tx: Tx, row: Row) -> bool:
+    """`is_deposit_order`, read once a transaction per order and metadata."""
+    key = ("deposit", row["id"], row["metadata"])
+    if key not in tx.memo:
+        tx.memo[key] = is_deposit_order(row)
+    found: bool = tx.memo[key]
+    return found
+
+
 def order_money(tx: Tx, row: Row) -> ledger.OrderMoney:
     figures = current_figures(tx, row)
     return ledger.OrderMoney(
@@ -34,7 +43,7 @@ def order_money(tx: Tx, row: Row) -> ledger.OrderMoney:
         paid=figures.paid,
         refunded=figures.refunded,
         pending=figures.pending,
-        deposit=is_deposit_order(row),
+        deposit=_deposit(tx, row),
         cancelled=row["state"] == "cancelled",
     )
 
@@ -44,9 +53,17 @@ def job_money(tx: Tx, job_id: str) -> list[tuple[Row, ledger.OrderMoney]]:
     return [(row, order_money(tx, row)) for row in job_orders(tx, job_id)]
 
 
+def _quiet(tx: Tx, orders: list[tuple[Row, ledger.OrderMoney]]) -> bool:
+    """No deposit order and no deposit applied: nothing to work out (most jobs, most of the time)."""
+    return not any(money.deposit or current_figures(tx, row).applied for row, money in orders)
+
+
 def applied_after(tx: Tx, row: Row, base: int) -> int:
     """The deposit the order would take were its lines to total `base`."""
-    monies = [replace(m, base=base) if r["id"] == row["id"] else m for r, m in job_money(tx, row["job_id"])]
+    orders = job_money(tx, row["job_id"])
+    if _quiet(tx, orders):
+        return 0
+    monies = [replace(m, base=base) if r["id"] == row["id"] else m for r, m in orders]
     mine = next((m for m in monies if m.id == row["id"]), None)
     if mine is None or mine.deposit or mine.cancelled:
         return 0
@@ -58,6 +75,8 @@ def rebalance(tx: Tx, job_id: str | None) -> None:
     if job_id is None:
         return
     orders = job_money(tx, job_id)
+    if _quiet(tx, orders):
+        return
     application = ledger.deposit_application([money for _, money in orders])
     for row, money in orders:
         want = 0 if money.deposit or money.cancelled else application.of(row["id"])
