@@ -14,6 +14,8 @@ from server.store import Database, changelog
 from server.web.idempotency import purge_expired
 
 log = logging.getLogger("flint.scheduler")
+# Each tick would log twice at INFO; a tick is not news. Its failures still are (WARNING and up).
+logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 # A tick that comes late (a busy loop, a suspended laptop) still runs, once.
 JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
