@@ -5,6 +5,7 @@ from typing import Annotated
 
 from litestar import Response, Router, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from server.links import service
@@ -16,7 +17,13 @@ from server.web.context import Ctx
 from server.web.params import Cursor, Limit
 
 
-@post("/", dto=StrictBody, return_dto=None, status_code=201)
+@post(
+    "/",
+    dto=StrictBody,
+    return_dto=None,
+    status_code=201,
+    responses={200: ResponseSpec(PaymentLink, description="The job's or order's active balance link, asked for again")},
+)
 async def create_link(data: JSONBody[CreatePaymentLink], ctx: NamedDependency[Ctx]) -> Response[PaymentLink]:
     unit = partial(service.create, actor=ctx.actor, data=data, public_url=ctx.public_url)
     return await ctx.commit(unit, status=201)

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from litestar import Response, Router, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from server.errors import FlintError, RefundInDoubt
@@ -40,7 +41,13 @@ async def record_payment(data: JSONBody[RecordPayment], ctx: NamedDependency[Ctx
     return await ctx.commit(partial(service.record_offline, actor=ctx.actor, data=data), status=201)
 
 
-@post("/refunds", dto=StrictBody, return_dto=None, status_code=201)
+@post(
+    "/refunds",
+    dto=StrictBody,
+    return_dto=None,
+    status_code=201,
+    responses={202: ResponseSpec(Refund, description="The processor has not answered yet: the refund is pending")},
+)
 async def create_refund(
     data: JSONBody[CreateRefund], ctx: NamedDependency[Ctx], desk: NamedDependency[PaymentDesk]
 ) -> Response[Refund]:
