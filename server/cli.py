@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from server import logs
     from server.app import create_app, on_stop
     from server.config import Settings
     from server.demo import banner, seed
@@ -65,6 +66,14 @@ def serve(args: argparse.Namespace) -> int:
         print(f"flint serve: {err.detail}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.twilio.sandboxed and not args.demo:
+        print(
+            "flint serve: no TWILIO_ACCOUNT_SID is set, so texts go nowhere but the built-in Twilio sandbox"
+            f" ({settings.public_url}/sandbox/phone/<number>, office key required). Set TWILIO_ACCOUNT_SID,"
+            " TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER to text customers.",
+            file=sys.stderr,
+            flush=True,
+        )
     if args.demo:
         info = seed(settings.db_path)
         print(banner(info, api_key=settings.api_key, public_url=settings.public_url), flush=True)
@@ -80,7 +89,9 @@ def serve(args: argparse.Namespace) -> int:
             with contextlib.suppress(RuntimeError):  # no loop running yet: nothing to end
                 asyncio.get_running_loop().call_soon_threadsafe(stopping)
 
-    server = Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info"))
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info")  # sets up uvicorn's logging
+    logs.install(secrets=[settings.api_key])
+    server = Server(config)
     with contextlib.suppress(KeyboardInterrupt):  # the signal uvicorn handled, raised again on its way out
         server.run()
     return 0 if server.started else 3  # as uvicorn.run exits when start-up fails

@@ -13,6 +13,7 @@ DEFAULT_BUSINESS_NAME = "Flint Field Services"
 
 
 SANDBOX_FROM_NUMBER = "+15005550006"
+PROCESSORS = ("sandbox",)  # card processors this server can use; the sandbox of contract §4 is the only one so far
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,12 @@ class Settings:
     scheduler: bool = True
     business_name: str = DEFAULT_BUSINESS_NAME
     local_url: str = ""
+    processor: str = "sandbox"
+
+    @property
+    def sandbox_processor(self) -> bool:
+        """Cards go to the sandbox processor: every customer page says no money moves."""
+        return self.processor == "sandbox"
 
     @classmethod
     def from_env(
@@ -59,6 +66,12 @@ class Settings:
         local_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a comparison
         local_url = f"http://{local_host}:{port}"
         public_url = env.get("FLINT_PUBLIC_URL") or f"http://{host}:{port}"
+        processor = env.get("FLINT_PROCESSOR") or "sandbox"
+        if processor not in PROCESSORS:
+            raise ConfigError(
+                f"FLINT_PROCESSOR must be one of {', '.join(PROCESSORS)}, not {processor[:40]!r}"
+                " (no other card processor is supported yet)"
+            )
         return cls(
             db_path=env.get("FLINT_DB") or "./flint.db",
             api_key=api_key,
@@ -74,6 +87,7 @@ class Settings:
             local_url=local_url,
             demo=demo,
             business_name=env.get("FLINT_BUSINESS_NAME") or DEFAULT_BUSINESS_NAME,
+            processor=processor,
         )
 
 

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
 from litestar.params import FromPath, QueryParameter
 
 from server.errors import Forbidden
@@ -43,6 +44,10 @@ async def _signed_form(request: Request[Any, Any, Any], ctx: Ctx, auth_token: st
     """The form Twilio posted, once its signature checks out against FLINT_PUBLIC_URL + path."""
     try:
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    except HTTPException as exc:
+        if exc.status_code == 413:
+            raise  # too large is said as such (413), whoever sent it
+        raise Forbidden("the X-Twilio-Signature does not match this request") from None
     except Exception:  # a body that is no form cannot carry a valid signature either
         raise Forbidden("the X-Twilio-Signature does not match this request") from None
     url = ctx.public_url + request.url.path + (f"?{request.url.query}" if request.url.query else "")
