@@ -83,10 +83,10 @@ async def inbound(
     request: Request[Any, Any, Any], ctx: NamedDependency[Ctx], texting: NamedDependency[Texting]
 ) -> Response[str]:
     form = await _signed_form(request, ctx, texting.auth_token)
-    sender, word = form.get("From", ""), policy.keyword(form.get("Body", ""))
-    if sender and word is not None:
-        await ctx.write(partial(outbox.set_opt_out, phone=sender, opted_out=word == "opt_out"))
-    return Response(EMPTY_TWIML, media_type="text/xml")
+    sender, word = form.get("From", "")[:64], policy.keyword(form.get("Body", ""))
+    sid = (form.get("MessageSid") or form.get("SmsSid") or "")[:64]
+    await ctx.write(partial(outbox.receive, sid=sid or None, sender=sender, keyword=word))
+    return Response(EMPTY_TWIML, media_type="text/xml")  # a replay answers as the first did
 
 
 office = Router("/v1", route_handlers=[list_messages, get_message], tags=["text messages"])
