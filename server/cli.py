@@ -20,6 +20,7 @@ truck rolls, add-ons approved in the driveway, balances, refunds.
 
   flint serve            run the server (office API, pay pages, Twilio webhooks, sync)
   flint serve --demo     the same, with demo data and the built-in Twilio sandbox
+  flint doctor           check a store: money identities, dangling rows, what is stuck
   flint device ...       a technician's device: jobs, add-ons, payments, sync
 """
 
@@ -48,8 +49,31 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.add_argument("--demo", action="store_true", help="load demo data and print the keys and URLs to try it with")
+    doctor = commands.add_parser(
+        "doctor",
+        help="check a store (also while the server runs)",
+        description=(
+            "Check a Flint store without changing it, also while a server runs on it: SQLite's integrity check,"
+            " the money identities of every order and job, rows that point at nothing, payments or refunds left"
+            " pending, texts stuck in sending. Exit 0 clean, 1 problems found, 2 not a Flint store."
+        ),
+    )
+    doctor.add_argument("--db", help="the SQLite file (default FLINT_DB, else ./flint.db)")
     device.register(commands)
     return parser
+
+
+def check_store(args: argparse.Namespace) -> int:
+    from server import doctor
+
+    path = args.db or os.environ.get("FLINT_DB") or "./flint.db"
+    try:
+        report = doctor.examine(path)
+    except doctor.NotAStore as err:
+        print(f"flint doctor: {err}", file=sys.stderr)
+        return doctor.NOT_A_STORE
+    print(report.render())
+    return report.exit_code
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -102,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "doctor":
+        return check_store(args)
     if args.command == "device":
         return device.run(args)
     parser.print_help()
