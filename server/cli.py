@@ -31,6 +31,8 @@ environment:
   FLINT_PUBLIC_URL    base of pay links and of Twilio signature checks (default http://HOST:PORT)
   TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER, TWILIO_API_URL
                       Twilio; with no TWILIO_ACCOUNT_SID the built-in sandbox is used
+                      (signing with TWILIO_AUTH_TOKEN when it is set)
+  FLINT_PROCESSOR     the card processor: sandbox (the only one so far)
 """
 
 
