@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test lint typecheck unit browser bench lock clean screenshots
+.PHONY: run test lint typecheck unit browser bench soak lock clean screenshots
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ screenshots: $(STAMP) browser
 # Figures, not assertions: push throughput against the storage floor, empty-pull latency.
 bench: $(STAMP)
 	$(BIN)/python -m bench.sync_push
+
+# Ten minutes of mixed traffic against a real server, SIGKILLed now and then; `flint doctor`
+# checks the store at the end. Not part of `make test` (a 30-second version is). SOAK_ARGS=--duration 60
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak --duration 600 $(SOAK_ARGS)
 
 # Re-pin every dependency after a change to pyproject.toml.
 lock: $(STAMP)

@@ -41,19 +41,32 @@ from server.store import Database
 from server.technicians import service as technicians
 from server.technicians.routes import router as technicians_router
 from server.trail import service as trail
+from server.web.attempts import card_attempts, login_attempts
 from server.web.auth import office_guard
 from server.web.context import provide_ctx
+from server.web.customer_pages import customer_page_headers
 from server.web.openapi import created_location, openapi_config
 from server.web.problems import document_errors, fallback_handlers, problem_plugin
-from server.web.session import LoginRequired, csrf_config, login_router, session_config, to_login
+from server.web.session import (
+    LoginRequired,
+    csrf_config,
+    login_router,
+    office_or_login,
+    session_config,
+    to_login,
+)
 from server.web.state import STATE_KEY, WebState
 from server.web.static import asset_url, static_router
+from server.web.too_large import MAX_BODY, refuse_announced, too_large
 from server.wire import Actor
-from sms.sandbox.app import MOUNT_PATH
+from sms.sandbox.app import MOUNT_PATH, MOUNTED_API_PREFIX
 
 log = logging.getLogger("flint")
 
-MAX_BODY = 1024 * 1024
+SANDBOX_WARNING = (
+    "no TWILIO_ACCOUNT_SID: texts go nowhere but the built-in Twilio sandbox; no customer gets them."
+    " Read them at %s/phone/<number> with the office key."
+)
 STOPPING = "stopping"
 TEMPLATES = Path(__file__).parent / "templates"
 RECOVERY = Actor(kind="system", id="recovery")
@@ -69,10 +82,14 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _mount(sandbox: Sandbox) -> ASGIRouteHandler:
-    """The built-in Twilio sandbox, an app of its own, under `/sandbox`."""
+def _mount(sandbox: Sandbox, settings: Settings) -> ASGIRouteHandler:
+    """The built-in Twilio sandbox, an app of its own, under `/sandbox`. Outside the demo its
+    pages and control routes need the office key (contract §2); its Messages API checks the
+    sandbox's own account credentials, which this server's Twilio client sends."""
 
-    @asgi(MOUNT_PATH, is_mount=True, copy_scope=True, include_in_schema=False)
+    guards = [] if settings.demo else [office_or_login(MOUNT_PATH, MOUNTED_API_PREFIX + "/")]
+
+    @asgi(MOUNT_PATH, is_mount=True, copy_scope=True, include_in_schema=False, guards=guards)
     async def sandbox_app(scope: Scope, receive: Receive, send: Send) -> None:
         await sandbox.app(scope, receive, send)
 
@@ -111,6 +128,8 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.open()
+        if texts.sandbox is not None and not settings.demo:
+            log.warning(SANDBOX_WARNING, settings.public_url + MOUNT_PATH)
         await settle_payments()
         await worker.recover()
         db.listeners.add(outbox.TOPIC, worker.kick)
@@ -152,7 +171,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         static_router(),
     ]
     if texts.sandbox is not None:
-        public.append(_mount(texts.sandbox))
+        public.append(_mount(texts.sandbox, settings))
     app = Litestar(
         route_handlers=[
             healthz,
@@ -167,15 +186,22 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         },
         lifespan=[lifespan],
         plugins=[problem_plugin()],
-        exception_handlers={**fallback_handlers(), LoginRequired: to_login},
+        before_send=[customer_page_headers],
+        exception_handlers={**fallback_handlers(), LoginRequired: to_login, 413: too_large},
         csrf_config=csrf_config(settings),
-        middleware=[session_config(settings).middleware],
+        middleware=[refuse_announced, session_config(settings).middleware],
         request_max_body_size=MAX_BODY,
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_filters),
         openapi_config=openapi_config(),
         state=State(
             {
-                STATE_KEY: WebState(settings=settings, db=db, find_device=technicians.device_for_token),
+                STATE_KEY: WebState(
+                    settings=settings,
+                    db=db,
+                    find_device=technicians.device_for_token,
+                    card_attempts=card_attempts(clock),
+                    login_attempts=login_attempts(clock),
+                ),
                 STOPPING: feed.close,
             }
         ),

@@ -20,6 +20,7 @@ truck rolls, add-ons approved in the driveway, balances, refunds.
 
   flint serve            run the server (office API, pay pages, Twilio webhooks, sync)
   flint serve --demo     the same, with demo data and the built-in Twilio sandbox
+  flint doctor           check a store: money identities, dangling rows, what is stuck
   flint device ...       a technician's device: jobs, add-ons, payments, sync
 """
 
@@ -30,6 +31,8 @@ environment:
   FLINT_PUBLIC_URL    base of pay links and of Twilio signature checks (default http://HOST:PORT)
   TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER, TWILIO_API_URL
                       Twilio; with no TWILIO_ACCOUNT_SID the built-in sandbox is used
+                      (signing with TWILIO_AUTH_TOKEN when it is set)
+  FLINT_PROCESSOR     the card processor: sandbox (the only one so far)
 """
 
 
@@ -48,13 +51,37 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.add_argument("--demo", action="store_true", help="load demo data and print the keys and URLs to try it with")
+    doctor = commands.add_parser(
+        "doctor",
+        help="check a store (also while the server runs)",
+        description=(
+            "Check a Flint store without changing it, also while a server runs on it: SQLite's integrity check,"
+            " the money identities of every order and job, rows that point at nothing, payments or refunds left"
+            " pending, texts stuck in sending. Exit 0 clean, 1 problems found, 2 not a Flint store."
+        ),
+    )
+    doctor.add_argument("--db", help="the SQLite file (default FLINT_DB, else ./flint.db)")
     device.register(commands)
     return parser
+
+
+def check_store(args: argparse.Namespace) -> int:
+    from server import doctor
+
+    path = args.db or os.environ.get("FLINT_DB") or "./flint.db"
+    try:
+        report = doctor.examine(path)
+    except doctor.NotAStore as err:
+        print(f"flint doctor: {err}", file=sys.stderr)
+        return doctor.NOT_A_STORE
+    print(report.render())
+    return report.exit_code
 
 
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from server import logs
     from server.app import create_app, on_stop
     from server.config import Settings
     from server.demo import banner, seed
@@ -65,6 +92,14 @@ def serve(args: argparse.Namespace) -> int:
         print(f"flint serve: {err.detail}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.twilio.sandboxed and not args.demo:
+        print(
+            "flint serve: no TWILIO_ACCOUNT_SID is set, so texts go nowhere but the built-in Twilio sandbox"
+            f" ({settings.public_url}/sandbox/phone/<number>, office key required). Set TWILIO_ACCOUNT_SID,"
+            " TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER to text customers.",
+            file=sys.stderr,
+            flush=True,
+        )
     if args.demo:
         info = seed(settings.db_path)
         print(banner(info, api_key=settings.api_key, public_url=settings.public_url), flush=True)
@@ -80,7 +115,9 @@ def serve(args: argparse.Namespace) -> int:
             with contextlib.suppress(RuntimeError):  # no loop running yet: nothing to end
                 asyncio.get_running_loop().call_soon_threadsafe(stopping)
 
-    server = Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info"))
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info")  # sets up uvicorn's logging
+    logs.install(secrets=[settings.api_key])
+    server = Server(config)
     with contextlib.suppress(KeyboardInterrupt):  # the signal uvicorn handled, raised again on its way out
         server.run()
     return 0 if server.started else 3  # as uvicorn.run exits when start-up fails
@@ -91,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "doctor":
+        return check_store(args)
     if args.command == "device":
         return device.run(args)
     parser.print_help()

@@ -13,6 +13,7 @@ DEFAULT_BUSINESS_NAME = "Flint Field Services"
 
 
 SANDBOX_FROM_NUMBER = "+15005550006"
+PROCESSORS = ("sandbox",)  # card processors this server can use; the sandbox of contract §4 is the only one so far
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,12 @@ class Settings:
     local_url: str = ""
     processor_timeout: float = 20.0  # seconds a card processor call may take before it is in doubt
     settle_every: float = 30.0  # how often charges and refunds in doubt are settled with the processor
+    processor: str = "sandbox"
+
+    @property
+    def sandbox_processor(self) -> bool:
+        """Cards go to the sandbox processor: every customer page says no money moves."""
+        return self.processor == "sandbox"
 
     @classmethod
     def from_env(
@@ -61,6 +68,12 @@ class Settings:
         local_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a comparison
         local_url = f"http://{local_host}:{port}"
         public_url = env.get("FLINT_PUBLIC_URL") or f"http://{host}:{port}"
+        processor = env.get("FLINT_PROCESSOR") or "sandbox"
+        if processor not in PROCESSORS:
+            raise ConfigError(
+                f"FLINT_PROCESSOR must be one of {', '.join(PROCESSORS)}, not {processor[:40]!r}"
+                " (no other card processor is supported yet)"
+            )
         return cls(
             db_path=env.get("FLINT_DB") or "./flint.db",
             api_key=api_key,
@@ -78,6 +91,7 @@ class Settings:
             processor_timeout=_seconds(env, "FLINT_PROCESSOR_TIMEOUT", 20.0),
             settle_every=_seconds(env, "FLINT_SETTLE_EVERY", 30.0),
             business_name=env.get("FLINT_BUSINESS_NAME") or DEFAULT_BUSINESS_NAME,
+            processor=processor,
         )
 
 

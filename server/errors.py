@@ -12,6 +12,7 @@ problem+json in one place.
     ├── TooLarge           413
     ├── UpdateRequired     426 a device speaking a protocol version this server does not
     ├── RuleViolation      422 a business rule, code named by the contract
+    ├── RateLimited        429 too many attempts; try again after `retry_after` seconds
     ├── ChargeInDoubt      202 a card charge whose outcome is not known yet
     ├── RefundInDoubt      202 a refund whose outcome is not known yet
     ├── ProcessorUnavailable 502 the card processor did not answer
@@ -109,6 +110,16 @@ class UpdateRequired(FlintError):
     status = 426
     code = "update_required"
     title = "Update required"
+
+
+class RateLimited(FlintError):
+    status = 429
+    code = "rate_limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, retry_after)
 
 
 class ChargeInDoubt(FlintError):

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from server.clock import parse_time
+from server.messages import service as outbox
 from server.store import Database, changelog
 from server.web.idempotency import purge_expired
 
@@ -19,6 +20,7 @@ logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 # A tick that comes late (a busy loop, a suspended laptop) still runs, once.
 JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+PURGE_EARLY_CALLBACKS = "purge_early_callbacks"
 
 
 class Scheduler:
@@ -50,7 +52,15 @@ class Scheduler:
     def start(self) -> None:
         self.every(3600, "purge_idempotency_keys", lambda: self.db.write(purge_expired))
         self.every(3600, "purge_change_log", lambda: self.db.write(changelog.purge_old))
+        self.every(3600, PURGE_EARLY_CALLBACKS, lambda: self.db.write(outbox.purge_early_callbacks))
         self._scheduler.start()
+
+    async def run_now(self, name: str) -> None:
+        """Run a scheduled task at once, as its tick would."""
+        job = self._scheduler.get_job(name)
+        if job is None:
+            raise KeyError(name)
+        await job.func()
 
     def shutdown(self) -> None:
         if self._scheduler.running:

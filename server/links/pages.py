@@ -11,14 +11,22 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
-from server.errors import ChargeInDoubt, FlintError, InvalidRequest, ProcessorUnavailable
+from server.errors import ChargeInDoubt, FlintError, InvalidRequest, ProcessorUnavailable, RateLimited
 from server.links import checkout, paying
 from server.links.checkout import Closed, PageModel
 from server.money import display
 from server.payments.card_form import ECHOED
 from server.payments.desk import PaymentDesk
 from server.web.context import Ctx
-from server.web.customer_pages import confirming_page, decline_message, page, problem_page, read_form
+from server.web.customer_pages import (
+    NOT_THE_CARDS_FAULT,
+    confirming_page,
+    decline_message,
+    page,
+    problem_page,
+    read_form,
+    too_many_attempts_page,
+)
 
 
 def _form_page(ctx: Ctx, model: PageModel, status: int, **context: Any) -> Template:
@@ -57,15 +65,20 @@ async def pay(
 ) -> Template:
     form = await read_form(request)
     echoed = {k: form.get(k, "") for k in ECHOED}
+    attempts = ctx.card_attempts
     try:
         model = await ctx.read(partial(checkout.page_model, token=token))
         # A charge in flight may be another request's, about to settle: wait for it in line.
         shown = _shown(ctx, model, status=409, confirming=False)
         if shown is not None:
             return shown
+        attempts.allow(model.link_id)  # card testing: too many declines or mistakes on this link
         outcome = await paying.pay(desk, token, form, ctx.public_url)
+    except RateLimited as err:
+        return too_many_attempts_page(ctx, err.retry_after)
     except InvalidRequest as err:
         model = await ctx.read(partial(checkout.page_model, token=token))
+        attempts.failed(model.link_id)
         errors = {e.field: e.message for e in err.errors}
         return _form_page(ctx, model, 400, errors=errors, form=echoed)
     except Closed:
@@ -76,6 +89,8 @@ async def pay(
     except FlintError as err:
         return problem_page(ctx, err)
     if isinstance(outcome, paying.Declined):
+        if outcome.code not in NOT_THE_CARDS_FAULT:
+            attempts.failed(outcome.model.link_id)
         return _form_page(ctx, outcome.model, 402, declined=decline_message(outcome.code), form=echoed)
     return page("receipt.html", ctx, page=outcome.model)
 

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
 from litestar.params import FromPath, QueryParameter
 
 from server.errors import Forbidden
@@ -43,6 +44,10 @@ async def _signed_form(request: Request[Any, Any, Any], ctx: Ctx, auth_token: st
     """The form Twilio posted, once its signature checks out against FLINT_PUBLIC_URL + path."""
     try:
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    except HTTPException as exc:
+        if exc.status_code == 413:
+            raise  # too large is said as such (413), whoever sent it
+        raise Forbidden("the X-Twilio-Signature does not match this request") from None
     except Exception:  # a body that is no form cannot carry a valid signature either
         raise Forbidden("the X-Twilio-Signature does not match this request") from None
     url = ctx.public_url + request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -78,10 +83,10 @@ async def inbound(
     request: Request[Any, Any, Any], ctx: NamedDependency[Ctx], texting: NamedDependency[Texting]
 ) -> Response[str]:
     form = await _signed_form(request, ctx, texting.auth_token)
-    sender, word = form.get("From", ""), policy.keyword(form.get("Body", ""))
-    if sender and word is not None:
-        await ctx.write(partial(outbox.set_opt_out, phone=sender, opted_out=word == "opt_out"))
-    return Response(EMPTY_TWIML, media_type="text/xml")
+    sender, word = form.get("From", "")[:64], policy.keyword(form.get("Body", ""))
+    sid = (form.get("MessageSid") or form.get("SmsSid") or "")[:64]
+    await ctx.write(partial(outbox.receive, sid=sid or None, sender=sender, keyword=word))
+    return Response(EMPTY_TWIML, media_type="text/xml")  # a replay answers as the first did
 
 
 office = Router("/v1", route_handlers=[list_messages, get_message], tags=["text messages"])

@@ -255,3 +255,23 @@ def apply_status(tx: Tx, sid: str, provider_status: str, error_code: int | None,
 
 def set_opt_out(tx: Tx, phone: str, opted_out: bool) -> None:
     store.set_opt_out(tx, phone, opted_out)
+
+
+def receive(tx: Tx, sid: str | None, sender: str, keyword: Literal["opt_out", "opt_in"] | None) -> bool:
+    """A text from a customer (Twilio's inbound webhook), handled once per `MessageSid`: its
+    sid is recorded in the transaction that acts on it, so a replay (Twilio retrying, or a
+    signed request sent again) changes nothing. Returns whether it was acted on."""
+    if sid and not store.mark_inbound(tx, sid, sender, keyword):
+        return False
+    if sender and keyword is not None:
+        store.set_opt_out(tx, sender, keyword == "opt_out")
+    return True
+
+
+EARLY_CALLBACKS_KEPT = timedelta(days=7)
+
+
+def purge_early_callbacks(tx: Tx) -> int:
+    """Status callbacks held for a sid no text of ours was ever given are kept a week (a send's
+    answer can be late, never that late), then forgotten."""
+    return store.purge_early_callbacks(tx, format_time(parse_time(tx.now) - EARLY_CALLBACKS_KEPT))

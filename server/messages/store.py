@@ -100,6 +100,21 @@ def set_opt_out(tx: Tx, phone: str, opted_out: bool) -> None:
     )
 
 
+def mark_inbound(tx: Tx, sid: str, from_number: str, keyword: str | None) -> bool:
+    """Record an inbound message as handled; False when its sid was handled before."""
+    cursor = tx.run(
+        "INSERT INTO sms_inbound_handled (sid, from_number, keyword, received_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (sid) DO NOTHING",
+        (sid, from_number, keyword, tx.now),
+    )
+    return cursor.rowcount == 1
+
+
+def purge_early_callbacks(tx: Tx, before: str) -> int:
+    """Forget callbacks held since before `before` for sids no text of ours ever got."""
+    return tx.run("DELETE FROM sms_early_callbacks WHERE received_at < ?", (before,)).rowcount
+
+
 def hold_early_callback(tx: Tx, sid: str, status: str, error_code: int | None) -> None:
     """A callback for a sid not recorded yet (the create answer is still on its way)."""
     tx.run(

@@ -44,6 +44,8 @@ def texting(settings: Settings, db: Database) -> Texting:
         state = SandboxState.fresh(
             inbound_url=settings.public_url + INBOUND_PATH, deliver_base=settings.local_url or None
         )
+        if twilio.auth_token:  # fixed, so a script can sign webhooks as the sandbox does
+            state.auth_token = twilio.auth_token
         from_number = twilio.from_number or SANDBOX_FROM_NUMBER
         sandbox = Sandbox(state, create_sandbox_app(state, from_number, mounted=True))
         account_sid, auth_token = state.account_sid, state.auth_token

@@ -396,6 +396,30 @@ def collection_by_job(db: SqliteUtilsDatabase) -> None:
     )
 
 
+@migrations(name="0008_hardening")
+def hardening(db: SqliteUtilsDatabase) -> None:
+    """Inbound texts are handled once per Twilio `MessageSid`, whatever replays them; status
+    callbacks held for sids never recorded are purged by age."""
+    _statements(
+        db,
+        """
+        CREATE TABLE sms_inbound_handled (
+            sid TEXT PRIMARY KEY,
+            from_number TEXT NOT NULL,
+            keyword TEXT,
+            received_at TEXT NOT NULL
+        ) STRICT;
+
+        CREATE INDEX sms_early_callbacks_received ON sms_early_callbacks(received_at);
+        """,
+    )
+
+
+def names() -> list[str]:
+    """Every migration this version of Flint knows, in order (sqlite-utils keeps the list)."""
+    return [migration.name for migration in migrations._migrations]
+
+
 def migrate(path: str) -> list[str]:
     """Put the file in WAL mode and apply what has not run yet; return the names applied."""
     conn = sqlite3.connect(path)

@@ -13,6 +13,7 @@ from litestar import Request, Response
 from server.config import Settings
 from server.errors import FlintError
 from server.store import Database, Tx
+from server.web.attempts import FailedAttempts
 from server.web.auth import Caller
 from server.web.idempotency import HEADER, IdempotencyKey, Outcome, parse_key, run_once, stored
 from server.web.problems import PROBLEM_MEDIA_TYPE
@@ -42,6 +43,7 @@ class Ctx:
         self.settings: Settings = state.settings
         self.db: Database = state.db
         self.caller: Caller | None = request.state.get("caller")
+        self.card_attempts: FailedAttempts = state.card_attempts
 
     @property
     def public_url(self) -> str:

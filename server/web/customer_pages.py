@@ -1,19 +1,44 @@
 """What every customer page shares (the pay page, the invoice page): its headers, its problem
 pages, reading its card form, and what a decline says. The token in the address is the
-customer's credential, so these pages need no session."""
+customer's credential, so these pages need no session.
+
+Headers are set for the whole group in one place, `customer_page_headers`, a hook on every
+response the app sends: so an error page (a 404 for a path no route knows, a 405, a 413 or a
+500) carries them as well as the pages a handler renders."""
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request
+from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
 from litestar.response import Template
+from litestar.types import Message, Scope
 
+from server.config import Settings
 from server.errors import FlintError, Gone, NotFound
 from server.web.context import Ctx
 
-HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
+# Where customer pages live: `/pay/<token>` and `/invoices/<token>` (never the office's `/v1/invoices`).
+CUSTOMER_PATHS = re.compile(r"^/(pay|invoices)(/|$)")
+
+# Styles from this site's stylesheet only, no script at all, forms posted back here, never framed.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self';"
+    " frame-ancestors 'none'; base-uri 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+}
 
 DECLINES = {
     "card_declined": "Your card was declined. Try another card, or call the number on the back of your card.",
@@ -21,18 +46,36 @@ DECLINES = {
     "processing_error": "We could not reach your bank just now. Nothing was charged; please try again.",
 }
 
+# Declines that say nothing about the card (the processor failed): they do not count as card testing.
+NOT_THE_CARDS_FAULT = frozenset({"processing_error"})
+
+
+def is_customer_path(path: str) -> bool:
+    return CUSTOMER_PATHS.match(path) is not None
+
+
+async def customer_page_headers(message: Message, scope: Scope) -> None:
+    """`before_send` hook: every answer under a customer path gets the group's headers."""
+    if message["type"] != "http.response.start" or scope["type"] != ScopeType.HTTP:
+        return
+    if not is_customer_path(scope["path"]):
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    for name, value in HEADERS.items():
+        headers[name] = value
+
 
 def decline_message(code: str) -> str:
     return DECLINES.get(code, DECLINES["card_declined"])
 
 
+def page_context(settings: Settings) -> dict[str, Any]:
+    """What base.html needs: whose page it is, and whether the card processor is the sandbox."""
+    return {"business": settings.business_name, "sandbox": settings.sandbox_processor}
+
+
 def page(name: str, ctx: Ctx, status: int = 200, **context: Any) -> Template:
-    return Template(
-        template_name=name,
-        context={"business": ctx.settings.business_name, **context},
-        status_code=status,
-        headers=HEADERS,
-    )
+    return Template(template_name=name, context={**page_context(ctx.settings), **context}, status_code=status)
 
 
 def problem_page(ctx: Ctx, err: FlintError, what: str = "payment request") -> Template:
@@ -57,9 +100,43 @@ def confirming_page(ctx: Ctx, amount: str) -> Template:
     )
 
 
+def too_many_attempts_page(ctx: Ctx, retry_after: float) -> Template:
+    """Too many declined or mistyped cards on one link or invoice (card testing): wait."""
+    seconds = max(1, math.ceil(retry_after))
+    minutes = max(1, math.ceil(seconds / 60))
+    return Template(
+        template_name="problem.html",
+        context={
+            **page_context(ctx.settings),
+            "heading": "Too many attempts",
+            "message": "Too many cards were declined or mistyped for this payment request, so it is paused.",
+            "hint": f"Nothing was charged. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+        },
+        status_code=429,
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def too_large_page(settings: Settings) -> Template:
+    return Template(
+        template_name="problem.html",
+        context={
+            **page_context(settings),
+            "heading": "That was too much to send",
+            "message": "The form sent more than this page accepts.",
+            "hint": "Nothing was charged. Go back and try again.",
+        },
+        status_code=413,
+    )
+
+
 async def read_form(request: Request[Any, Any, Any]) -> Mapping[str, str]:
     try:
         data = await request.form()
+    except HTTPException as exc:
+        if exc.status_code == 413:
+            raise  # too large is answered as such, not read as an empty form
+        return {}
     except Exception:  # a body that is not a form is an empty form: every field is missing
         return {}
     return {key: value for key, value in data.items() if isinstance(value, str)}

@@ -17,7 +17,7 @@ from litestar.plugins.problem_details import (
 )
 from litestar.types import ExceptionHandlersMap
 
-from server.errors import FieldError, FlintError, InvalidRequest, Unauthorized
+from server.errors import FieldError, FlintError, InvalidRequest, RateLimited, Unauthorized
 from server.web.auth import holds_a_key
 
 log = logging.getLogger("flint")
@@ -209,6 +209,8 @@ def _to_problem_exception(err: FlintError, headers: dict[str, str] | None = None
     """`headers`: those Litestar's own error carries (`Allow` on a 405)."""
     doc = problem_document(err)
     headers = dict(headers or {})
+    if isinstance(err, RateLimited):
+        headers["Retry-After"] = str(err.retry_after)
     if err.status == 429:
         headers.setdefault("Retry-After", "1")
     if err.status == 401:
@@ -221,6 +223,12 @@ def _to_problem_exception(err: FlintError, headers: dict[str, str] | None = None
         extra={k: v for k, v in doc.items() if k != "status"},
         headers=headers or None,
     )
+
+
+def problem_response(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """One of Litestar's own errors as problem+json, for handlers that answer some requests
+    otherwise (a page) and the rest as the API does."""
+    return _to_problem_exception(from_http_exception(exc), exc.headers).to_response(request)
 
 
 def _unrouted(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
@@ -32,8 +34,8 @@ from litestar.response import Redirect, Template
 from litestar.types import Empty, Message, ScopeSession
 
 from server.config import Settings
-from server.errors import Unauthorized
-from server.web.auth import OFFICE, office_key_matches
+from server.errors import RateLimited, Unauthorized
+from server.web.auth import OFFICE, bearer_token, office_key_matches
 from server.web.state import web_state
 
 SESSION_COOKIE = "flint_session"
@@ -144,6 +146,46 @@ async def office_session_guard(connection: ASGIConnection[Any, Any, Any, Any], _
     connection.state.caller = OFFICE
 
 
+def office_or_login(
+    mounted_at: str, open_prefix: str
+) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:
+    """A guard for an app mounted under this one (the built-in Twilio sandbox): the office key as
+    a bearer header or the browser session. Its pages send a browser to the login form (303);
+    its other routes answer 401. Paths under `open_prefix` (inside the mount, where the app
+    checks credentials of its own) pass."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        inner = connection.scope["path"]  # routing leaves the path inside the mount here
+        if inner.startswith(open_prefix):
+            return
+        if has_office_session(connection) or _bearer_is_office(connection):
+            connection.state.caller = OFFICE
+            return
+        page = _mounted_page(inner)
+        if page is not None:
+            raise LoginRequired(mounted_at + page)
+        raise Unauthorized("send the office key as `Authorization: Bearer <key>`, or log in at /login")
+
+    return guard
+
+
+def _bearer_is_office(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    try:
+        token = bearer_token(connection)
+    except Unauthorized:
+        return False
+    return office_key_matches(web_state(connection).settings, token)
+
+
+def _mounted_page(inner: str) -> str | None:
+    """The page a browser should come back to after logging in: a phone's page, also after
+    posting its reply form; None for the routes scripts call."""
+    parts = [part for part in inner.split("/") if part]
+    if len(parts) >= 2 and parts[0] == "phone":
+        return f"/phone/{parts[1]}"
+    return None
+
+
 def to_login(request: Request[Any, Any, Any], exc: LoginRequired) -> Response[Any]:
     return Redirect(f"/login?next={quote(exc.then, safe='/')}", status_code=303)
 
@@ -174,11 +216,18 @@ def safe_next(value: str | None) -> str:
 # The login form and logout.
 
 
-def _login_page(request: Request[Any, Any, Any], then: str, status: int = 200, **context: Any) -> Template:
+def _login_page(
+    request: Request[Any, Any, Any],
+    then: str,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> Template:
     return Template(
         template_name="login.html",
         context={"business": web_state(request).settings.business_name, "next": then, **context},
         status_code=status,
+        headers=headers,
     )
 
 
@@ -195,7 +244,15 @@ async def login_form(
 async def log_in(request: Request[Any, Any, Any]) -> Response[Any] | Template:
     form = await request.form()
     key, then = form.get("key"), safe_next(form.get("next"))
-    if not isinstance(key, str) or not office_key_matches(web_state(request).settings, key.strip()):
+    state, client = web_state(request), request.client.host if request.client else "unknown"
+    try:
+        state.login_attempts.allow(client)  # guessing the key: a few wrong ones per address, then wait
+    except RateLimited as err:
+        minutes = max(1, math.ceil(err.retry_after / 60))
+        error = f"Too many wrong keys. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+        return _login_page(request, then, 429, {"Retry-After": str(err.retry_after)}, error=error)
+    if not isinstance(key, str) or not office_key_matches(state.settings, key.strip()):
+        state.login_attempts.failed(client)
         return _login_page(request, then, 401, error="That is not the office key.")
     old = request.cookies.get(SESSION_COOKIE)
     if old:

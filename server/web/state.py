@@ -1,17 +1,18 @@
 """What the web floor needs from the running app, wired once by `server.app`: the settings, the
-store, and a way to find whose device a token is (the technicians domain knows that; the web
-layer only asks)."""
+store, a way to find whose device a token is (the technicians domain knows that; the web
+layer only asks), and the failed attempts the pages limit."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from litestar.connection import ASGIConnection
 
 from server.config import Settings
 from server.store import Database, Tx
+from server.web.attempts import FailedAttempts, card_attempts, login_attempts
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,8 @@ class WebState:
     settings: Settings
     db: Database
     find_device: DeviceLookup
+    card_attempts: FailedAttempts = field(default_factory=card_attempts)  # per link or invoice id
+    login_attempts: FailedAttempts = field(default_factory=login_attempts)  # per client address
 
 
 STATE_KEY = "web"

@@ -16,6 +16,7 @@ from sms.sandbox.state import SandboxState
 DEFAULT_FROM = "+15005550006"
 MOUNT_PATH = "/sandbox"
 MOUNTED_API_PREFIX = "/twilio"  # the Messages API, under the mount path
+MAX_BODY = 1024 * 1024  # as Flint's own routes: a larger request body is 413
 
 
 def create_sandbox_app(state: SandboxState, from_number: str = DEFAULT_FROM, *, mounted: bool = False) -> Litestar:
@@ -36,4 +37,5 @@ def create_sandbox_app(state: SandboxState, from_number: str = DEFAULT_FROM, *, 
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         lifespan=[] if mounted else [lifespan],
         openapi_config=None,
+        request_max_body_size=MAX_BODY,
     )
