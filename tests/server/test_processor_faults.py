@@ -18,6 +18,7 @@ import pytest
 from server.payments.sandbox import SandboxProcessor, file_beside
 from tests.helpers import GOOD_CARD, item, usd
 from tests.process import ServerProcess
+from tests.server.test_doctor import doctor
 
 KEY = "processor-faults-key"
 
@@ -44,6 +45,11 @@ class Shop:
             "/v1/payment-links", json={"name": "Deposit", "orderId": order["id"], "amountMoney": usd(amount)}
         )
         return {**made.json(), "orderId": order["id"]}
+
+    def healthy(self) -> None:
+        """`flint doctor` on the store: nothing lost, nothing doubled, nothing left pending."""
+        checked = doctor(self.db)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
 
     def get(self, path: str) -> Any:
         response = self.api.get(path)
@@ -108,6 +114,7 @@ def test_a_charge_that_times_out_is_confirmed_then_settled_by_the_scheduler(shop
     assert page.status_code == 200 and "Paid $75.00" in page.text
     payments = shop.get(f"/v1/payments?orderId={made['orderId']}")["data"]
     assert [(p["status"], p["amountMoney"]) for p in payments] == [("captured", usd(7500))]
+    shop.healthy()
 
 
 def test_killed_during_a_capture_and_restarted_charges_once(shop: Shop) -> None:
@@ -125,6 +132,7 @@ def test_killed_during_a_capture_and_restarted_charges_once(shop: Shop) -> None:
     payments = shop.get(f"/v1/payments?orderId={made['orderId']}")["data"]
     assert [(p["status"], p["amountMoney"]) for p in payments] == [("captured", usd(7500))]
     assert shop.get(f"/v1/orders/{made['orderId']}")["balanceMoney"] == usd(12500)
+    shop.healthy()
 
 
 def test_the_server_starts_while_the_processor_is_down(shop: Shop) -> None:
@@ -143,6 +151,7 @@ def test_the_server_starts_while_the_processor_is_down(shop: Shop) -> None:
     assert shop.processor.charges() == 0
     assert httpx.post(made["url"], data=GOOD_CARD).status_code == 200
     assert shop.processor.charges() == 1
+    shop.healthy()
 
 
 def paid_by_card(shop: Shop) -> dict[str, Any]:
@@ -166,6 +175,7 @@ def test_a_refund_that_times_out_is_in_doubt_then_completed(shop: Shop) -> None:
     assert again.status_code == 201 and again.json()["id"] == refund_id
     assert shop.get(f"/v1/payments/{payment['id']}")["refundedMoney"] == usd(2500)
     assert shop.processor.refund_count() == 1
+    shop.healthy()
 
 
 def test_killed_during_a_refund_and_restarted_gives_back_once(shop: Shop) -> None:
@@ -183,3 +193,4 @@ def test_killed_during_a_refund_and_restarted_gives_back_once(shop: Shop) -> Non
     assert shop.processor.refund_count() == 1
     [refund] = shop.get(f"/v1/refunds?paymentId={payment['id']}")["data"]
     assert refund["status"] == "completed"
+    shop.healthy()

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.server.test_doctor import doctor
 from tests.sms.conftest import Texting, wait_for, when
 
 
@@ -55,6 +56,8 @@ def test_killed_after_twilio_took_the_text_does_not_text_twice(patient: Texting)
     assert settled["attempts"] == 1
     time.sleep(0.5)
     assert len(patient.texts_to(number)) == 1
+    checked = doctor(patient.server.db_path)  # nothing stuck in sending, nothing pointing nowhere
+    assert checked.returncode == 0, checked.stdout
 
 
 def test_killed_before_twilio_took_the_text_sends_it_once(patient: Texting) -> None:
@@ -73,6 +76,8 @@ def test_killed_before_twilio_took_the_text_sends_it_once(patient: Texting) -> N
     assert settled["attempts"] == 2
     [text] = patient.texts_to(number)
     assert settled["providerSid"] == text["sid"]
+    checked = doctor(patient.server.db_path)
+    assert checked.returncode == 0, checked.stdout
 
 
 def test_no_answer_in_time_is_in_doubt_and_found_at_twilio(hasty: Texting) -> None:
