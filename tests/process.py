@@ -21,6 +21,16 @@ def free_port() -> int:
         return port
 
 
+def doctor(path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """`flint doctor` on a store, as an operator would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", "doctor", "--db", str(path), *extra],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 class Process:
     """A child process serving HTTP on a free loopback port, with its output in a log file."""
 

@@ -17,16 +17,7 @@ from litestar.testing import AsyncTestClient
 
 from tests.conftest import OFFICE
 from tests.helpers import cash, item, job, link, order, pay, post, usd
-from tests.process import ServerProcess
-
-
-def doctor(path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "server.cli", "doctor", "--db", str(path), *extra],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.process import ServerProcess, doctor
 
 
 async def a_busy_store(client: AsyncTestClient[Any]) -> dict[str, Any]:

@@ -17,8 +17,7 @@ import pytest
 
 from server.payments.sandbox import SandboxProcessor, file_beside
 from tests.helpers import GOOD_CARD, item, usd
-from tests.process import ServerProcess
-from tests.server.test_doctor import doctor
+from tests.process import ServerProcess, doctor
 
 KEY = "processor-faults-key"
 

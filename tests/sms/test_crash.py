@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server.test_doctor import doctor
+from tests.process import doctor
 from tests.sms.conftest import Texting, wait_for, when
 
 
