@@ -40,6 +40,7 @@ class Settings:
     scheduler: bool = True
     business_name: str = DEFAULT_BUSINESS_NAME
     local_url: str = ""
+    billing_interval: float = 60.0  # seconds between billing runs and between reminder runs
 
     @classmethod
     def from_env(
@@ -74,6 +75,7 @@ class Settings:
             local_url=local_url,
             demo=demo,
             business_name=env.get("FLINT_BUSINESS_NAME") or DEFAULT_BUSINESS_NAME,
+            billing_interval=_seconds(env, "FLINT_BILLING_INTERVAL", 60.0),
         )
 
 
