@@ -66,7 +66,7 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.demo:
-        info = seed(settings.db_path)
+        info = seed(settings.db_path, public_url=settings.public_url, business=settings.business_name)
         print(banner(info, api_key=settings.api_key, public_url=settings.public_url), flush=True)
     app = create_app(settings)
     stopping = on_stop(app)
