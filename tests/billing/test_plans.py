@@ -3,14 +3,17 @@ what a cycle is, once per period, catch-up after a gap, month ends, pauses, canc
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
 
-from tests.billing.office import a_customer, cycles, plan, run_billing, texts, trail_types
+from tests.billing.office import a_customer, cycles, pay_invoice, plan, remind, run_billing, texts, trail_types
 from tests.conftest import OFFICE, FakeClock
+from tests.dispatch.conftest import log_in
 from tests.helpers import get, item, post, usd
 
 
@@ -292,3 +295,28 @@ async def test_unknown_plans_are_404(client: AsyncTestClient[Any]) -> None:
         response = await client.request(method, path, headers=OFFICE)
         assert (response.status_code, response.json()["code"]) == (404, "not_found"), path
     assert (await client.post("/v1/billing/run", json={})).status_code == 401
+
+
+async def test_the_visit_trail_page_reads_the_cycle_the_invoice_and_its_payments(
+    client: AsyncTestClient[Any], clock: FakeClock
+) -> None:
+    made = await plan(client, (await a_customer(client))["id"], dueInDays=5)
+    await run_billing(client)
+    [cycle] = await cycles(client, made["id"])
+    bill = await get(client, f"/v1/invoices/{cycle['invoiceId']}")
+    clock.advance(days=3)  # May 4: two days before the invoice is due on May 6
+    assert await remind(client) == 1
+    assert (await pay_invoice(client, bill)).status_code == 200
+    await log_in(client)
+    page = await client.get(f"/dispatch/jobs/{cycle['jobId']}")
+    assert page.status_code == 200
+    words = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page.text)))
+    assert "Service plan billed: Monthly rooftop maintenance Billing run plan.cycle_billed" in words
+    assert "Period May 1, 2026 to May 31, 2026" in words and "By invoice" in words
+    assert "Invoice #1 drafted" in words
+    assert (
+        "Invoice #1 sent Paid Billing run invoice.published Total $99.00 $99.00 left; next payment due May 6" in words
+    )
+    assert "Reminder: the balance of $99.00 due May 6, 2026 Invoice reminders invoice.reminder_sent" in words
+    assert "Card payment $99.00" in words and "Invoice #1 paid in full" in words
+    assert f'href="{bill["publicUrl"]}"' in page.text  # with the built-in sandbox, the page opens from the trail
