@@ -330,9 +330,11 @@ REMINDER_TITLES = {
 
 
 def _reminder(d: dict[str, Any], look: Lookup) -> Said:
-    title = REMINDER_TITLES.get(str(d.get("kind")), REMINDER_TITLES["due"])
+    title, amount = REMINDER_TITLES[d["kind"]], money(d["amountDueMoney"])  # another shape: shown as data
+    if amount is None:
+        raise ValueError("a reminder without its amount")
     what = "the deposit" if d.get("type") == "deposit" else "the balance"
-    said = Said(title.format(what=what, amount=money(d.get("amountDueMoney")), day=_day(d.get("dueDate"))), "text")
+    said = Said(title.format(what=what, amount=amount, day=_day(d.get("dueDate"))), "text")
     said.details.append(f"Invoice #{d.get('number')}")
     return said
 
