@@ -30,6 +30,8 @@ environment:
   FLINT_PUBLIC_URL    base of pay links and of Twilio signature checks (default http://HOST:PORT)
   TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER, TWILIO_API_URL
                       Twilio; with no TWILIO_ACCOUNT_SID the built-in sandbox is used
+  FLINT_BILLING_INTERVAL
+                      seconds between billing runs and between reminder runs (default 60)
 """
 
 
