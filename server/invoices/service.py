@@ -111,7 +111,7 @@ def standings(tx: Tx, rows: Sequence[Row]) -> dict[str, InvoiceNow]:
             currency=row["currency"],
             total=order.total,
             paid=through,
-            elsewhere=sum(max(0, r.computed - r.paid) - r.left for r in now),
+            elsewhere=max(0, order.net_paid - through),
             due=0 if state == "cancelled" else sum(r.left for r in now),
             requests=now,
             captured=captured,

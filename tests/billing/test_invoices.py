@@ -291,3 +291,18 @@ async def test_unknown_invoices_are_404(client: AsyncTestClient[Any]) -> None:
     assert (await client.get("/v1/invoices/inv_nope")).status_code == 401
     page = await client.get("/invoices/not-a-token")
     assert page.status_code == 404 and "find this invoice" in page.text
+
+
+async def test_a_deposit_paid_then_shrunk_counts_toward_the_balance(client: AsyncTestClient[Any]) -> None:
+    the_order = await work_order(client, amount=100000)
+    await post(client, f"/v1/orders/{the_order['id']}/line-items", {"lineItems": [item("Gasket", 20000)]}, 200)
+    shown = await published(client, the_order["id"], deposit("2026-05-04", percentage=50), balance("2026-05-31"))
+    assert (await pay_invoice(client, shown)).status_code == 200  # half of $1,200.00
+    uid = (await get(client, f"/v1/orders/{the_order['id']}"))["lineItems"][1]["uid"]
+    shrunk = await client.delete(f"/v1/orders/{the_order['id']}/line-items/{uid}", headers=OFFICE)
+    assert shrunk.status_code == 200, shrunk.text
+    now = await get(client, f"/v1/invoices/{shown['id']}")
+    # The deposit now asks $500.00 and had $600.00: the extra $100.00 counts toward the balance.
+    assert [r["computedAmountMoney"] for r in now["paymentRequests"]] == [usd(50000), usd(50000)]
+    assert [r["amountDueMoney"] for r in now["paymentRequests"]] == [usd(0), usd(40000)]
+    assert (now["paidMoney"], now["paidElsewhereMoney"], now["amountDueMoney"]) == (usd(60000), usd(0), usd(40000))
