@@ -22,6 +22,9 @@ from server.customers.routes import router as customers_router
 from server.dispatch import pages as dispatch_pages
 from server.dispatch.events import TrailFeed
 from server.dispatch.routes import router as dispatch_router
+from server.invoices import reminders
+from server.invoices.pages import router as invoice_pages
+from server.invoices.routes import router as invoices_router
 from server.jobs.routes import router as jobs_router
 from server.links.pages import router as pay_pages
 from server.links.routes import router as links_router
@@ -35,6 +38,8 @@ from server.payments.desk import PaymentDesk
 from server.payments.routes import router as payments_router
 from server.payments.sandbox import SandboxProcessor
 from server.payments.sandbox import file_beside as sandbox_file
+from server.plans import routes as plans_routes
+from server.plans import service as plans
 from server.replication.routes import router as sync_router
 from server.scheduler import Scheduler
 from server.store import Database
@@ -139,6 +144,13 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
             worker.wake_at = lambda when: scheduler.at(when, "sms_next_due", worker.run_due)
             scheduler.every(15, "sms_sweep", worker.run_due)
             scheduler.every(settings.settle_every, "settle_payments", settle_payments)
+            # Billing and reminders read what is due from the store by the app's clock; a
+            # start-up run catches up on what was missed while the server was down.
+            business, public_url, every = settings.business_name, settings.public_url, settings.billing_interval
+            scheduler.every(
+                every, "billing_run", lambda: plans.run_billing(db, None, public_url, business), at_start=True
+            )
+            scheduler.every(every, "invoice_reminders", lambda: reminders.run(db, public_url, business), at_start=True)
             scheduler.start()
         worker.kick()
         try:
@@ -158,11 +170,15 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         orders_router,
         links_router,
         payments_router,
+        invoices_router,
+        plans_routes.plans,
+        plans_routes.billing,
         messages_routes.office,
         dispatch_router,
     ]
     public: list[Router | ASGIRouteHandler] = [
         pay_pages,
+        invoice_pages,
         messages_routes.webhooks,
         sync_router,
         login_router,

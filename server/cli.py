@@ -33,6 +33,8 @@ environment:
                       Twilio; with no TWILIO_ACCOUNT_SID the built-in sandbox is used
                       (signing with TWILIO_AUTH_TOKEN when it is set)
   FLINT_PROCESSOR     the card processor: sandbox (the only one so far)
+  FLINT_BILLING_INTERVAL
+                      seconds between billing runs and between reminder runs (default 60)
 """
 
 
@@ -101,7 +103,7 @@ def serve(args: argparse.Namespace) -> int:
             flush=True,
         )
     if args.demo:
-        info = seed(settings.db_path)
+        info = seed(settings.db_path, public_url=settings.public_url, business=settings.business_name)
         print(banner(info, api_key=settings.api_key, public_url=settings.public_url), flush=True)
     app = create_app(settings)
     stopping = on_stop(app)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 Clock = Callable[[], datetime]
 
@@ -43,3 +43,22 @@ def parse_time(text: str) -> datetime:
 
 def normalize_time(text: str) -> str:
     return format_time(parse_time(text))
+
+
+def parse_date(text: str) -> date:
+    """A `YYYY-MM-DD` day within the years Flint accepts; ValueError otherwise."""
+    try:
+        plain = len(text) == 10 and text[4] == text[7] == "-" and (text[:4] + text[5:7] + text[8:]).isdigit()
+        day = date.fromisoformat(text) if plain and text.isascii() else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise ValueError("expected a date such as 2026-05-01")
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"the date must fall in the years {FIRST_YEAR}-{LAST_YEAR}")
+    return day
+
+
+def today(now: str) -> date:
+    """The UTC day of a time Flint wrote (`tx.now`): due dates and billing periods are UTC days."""
+    return parse_time(now).date()

@@ -50,6 +50,8 @@ class Settings:
         """Cards go to the sandbox processor: every customer page says no money moves."""
         return self.processor == "sandbox"
 
+    billing_interval: float = 60.0  # seconds between billing runs and between reminder runs
+
     @classmethod
     def from_env(
         cls,
@@ -92,6 +94,7 @@ class Settings:
             settle_every=_seconds(env, "FLINT_SETTLE_EVERY", 30.0),
             business_name=env.get("FLINT_BUSINESS_NAME") or DEFAULT_BUSINESS_NAME,
             processor=processor,
+            billing_interval=_seconds(env, "FLINT_BILLING_INTERVAL", 60.0),
         )
 
 

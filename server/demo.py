@@ -10,12 +10,14 @@ from typing import Annotated, Any
 
 import msgspec
 
-from server.clock import Clock, format_time, system_clock
+from server.clock import Clock, format_time, parse_time, system_clock
 from server.config import DEFAULT_BUSINESS_NAME
 from server.customers import service as customers
 from server.customers import store as customers_store
 from server.customers.types import CreateCustomer
 from server.ids import hash_token, new_id
+from server.invoices import service as invoices
+from server.invoices.types import CreateInvoice, PaymentRequestIn, RecipientIn
 from server.jobs import service as jobs
 from server.jobs.types import CreateJob, JobStatus, UpdateJob
 from server.orders import service as orders
@@ -23,6 +25,8 @@ from server.orders.types import CreateOrder, LineItemIn, Metadata
 from server.payments import service as payments
 from server.payments.processor import Charge
 from server.payments.service import Collecting, Target
+from server.plans import service as plans
+from server.plans.types import Billing, CreateServicePlan, Interval
 from server.store import Tx
 from server.store.db import connect, write_sync
 from server.store.migrations import migrate
@@ -35,10 +39,32 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "demo.json"
 SYSTEM = Actor(kind="system", id="demo")
 
 
+class DemoInvoice(msgspec.Struct, rename="camel"):
+    """A published invoice for the order: a deposit share due soon, the balance later."""
+
+    recipient: RecipientIn
+    deposit_percentage: float
+    deposit_due_in_days: int
+    balance_due_in_days: int
+    po_number: str | None = None
+
+
 class DemoOrder(msgspec.Struct, rename="camel"):
     line_items: list[LineItemIn]
     metadata: Metadata = {}
     paid_by_card: bool = False  # the customer already paid it (a dispatch deposit, say)
+    invoice: DemoInvoice | None = None
+
+
+class DemoPlan(msgspec.Struct, rename="camel"):
+    """A service plan starting today, its first period billed."""
+
+    customer: str
+    name: str
+    line_items: list[LineItemIn]
+    interval: Interval
+    billing: Billing
+    address: str | None = None
 
 
 class DemoJob(msgspec.Struct, rename="camel"):
@@ -66,6 +92,7 @@ class Fixtures(msgspec.Struct, rename="camel"):
     customers: list[DemoCustomer]
     technicians: list[DemoTechnician]
     jobs: list[DemoJob]
+    plans: list[DemoPlan] = []
 
 
 @dataclass(frozen=True)
@@ -79,7 +106,14 @@ def load_fixtures(path: Path = FIXTURES) -> Fixtures:
     return msgspec.json.decode(path.read_bytes(), type=Fixtures)
 
 
-def seed(db_path: str, clock: Clock = system_clock, fixtures: Fixtures | None = None) -> DemoInfo:
+def seed(
+    db_path: str,
+    clock: Clock = system_clock,
+    fixtures: Fixtures | None = None,
+    *,
+    public_url: str = "http://127.0.0.1:8000",
+    business: str = DEFAULT_BUSINESS_NAME,
+) -> DemoInfo:
     """Load the demo fixtures into an empty store; a store that has customers is left alone."""
     data = fixtures or load_fixtures()
     migrate(db_path)
@@ -114,8 +148,25 @@ def seed(db_path: str, clock: Clock = system_clock, fixtures: Fixtures | None = 
                 )
                 if o.paid_by_card:
                     _paid_by_card(tx, made.id, made.customer_id)
+                if o.invoice is not None:
+                    _invoice(tx, made.id, o.invoice, public_url, business)
             if j.status is not None:
                 jobs.update(tx, SYSTEM, job.id, UpdateJob(version=job.version, status=j.status))
+        for p in data.plans:
+            plan = plans.create(
+                tx,
+                SYSTEM,
+                CreateServicePlan(
+                    customer_id=customer_ids[p.customer],
+                    name=p.name,
+                    line_items=p.line_items,
+                    interval=p.interval,
+                    start_date=now.date().isoformat(),
+                    billing=p.billing,
+                    address=p.address,
+                ),
+            )
+            plans.bill_next(tx, plan.id, now.date(), public_url, business)
         return True
 
     conn = connect(db_path)
@@ -132,6 +183,32 @@ def _paid_by_card(tx: Tx, order_id: str, customer_id: str | None) -> None:
     attempt = payments.reserve_card(tx, customer, Target(order_id=order_id), None, Collecting(source="pay_link"))
     approved = Charge(approved=True, brand="visa", last4="4242", reference=f"sbx_ch_demo_{attempt.charge_id}")
     payments.settle_card(tx, customer, attempt.charge_id, approved, DEFAULT_BUSINESS_NAME)
+
+
+def _invoice(tx: Tx, order_id: str, demo: DemoInvoice, public_url: str, business: str) -> None:
+    """As if the office had invoiced the order and published it: its recipient got the text."""
+    today = parse_time(tx.now).date()
+    made = invoices.create(
+        tx,
+        SYSTEM,
+        CreateInvoice(
+            order_id=order_id,
+            recipient=demo.recipient,
+            po_number=demo.po_number,
+            payment_requests=[
+                PaymentRequestIn(
+                    type="deposit",
+                    percentage=demo.deposit_percentage,
+                    due_date=(today + timedelta(days=demo.deposit_due_in_days)).isoformat(),
+                ),
+                PaymentRequestIn(
+                    type="balance", due_date=(today + timedelta(days=demo.balance_due_in_days)).isoformat()
+                ),
+            ],
+        ),
+        public_url,
+    )
+    invoices.publish(tx, SYSTEM, made.id, public_url, business)
 
 
 def banner(info: DemoInfo, *, api_key: str, public_url: str) -> str:

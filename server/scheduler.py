@@ -28,14 +28,20 @@ class Scheduler:
         self.db = db
         self._scheduler = AsyncIOScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
 
-    def every(self, seconds: float, name: str, task: Callable[[], Awaitable[object]]) -> None:
+    def every(
+        self, seconds: float, name: str, task: Callable[[], Awaitable[object]], *, at_start: bool = False
+    ) -> None:
+        """Run `task` every `seconds`; with `at_start`, also as soon as the scheduler starts (work
+        a stopped server missed is caught up at once, not a tick later)."""
+
         async def tick() -> None:
             try:
                 await task()
             except Exception:
                 log.exception("scheduled task %s failed; it runs again at its next tick", name)
 
-        self._scheduler.add_job(tick, "interval", seconds=seconds, id=name, name=name)
+        first = {"next_run_time": datetime.now(UTC)} if at_start else {}
+        self._scheduler.add_job(tick, "interval", seconds=seconds, id=name, name=name, **first)
 
     def at(self, when: str, name: str, task: Callable[[], Awaitable[object]]) -> None:
         """Run `task` once at `when` (RFC 3339), replacing an earlier `at` of the same name."""

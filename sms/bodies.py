@@ -56,3 +56,23 @@ def receipt(business: str, amount: str, last4: str, url: str) -> str:
     """`Flint Field Services: receipt for $75.00 paid with card ending 4242. https://…`"""
     card = f" with card ending {last4}" if last4 else ""
     return f"{_plain(business)}: receipt for {amount} paid{card}. Thank you! {url}".rstrip()
+
+
+def invoice(business: str, number: int, total: str, url: str, due: str | None = None, when: str | None = None) -> str:
+    """`Flint Field Services: invoice #12 for $1,500.00, $300.00 due May 4, 2026. View and pay: https://…`"""
+    if due is None or when is None:
+        return f"{_plain(business)}: invoice #{number} for {total}, paid in full. View it: {url}"
+    return f"{_plain(business)}: invoice #{number} for {total}, {due} due {when}. View and pay: {url}"
+
+
+REMINDER_WORDS = {
+    "before": "is due {when}",
+    "due": "is due today",
+    "after": "was due {when} and is overdue",
+}
+
+
+def invoice_reminder(business: str, number: int, what: str, amount: str, kind: str, when: str, url: str) -> str:
+    """`Flint Field Services: reminder, the deposit of $300.00 on invoice #12 is due May 4, 2026. Pay: https://…`"""
+    state = REMINDER_WORDS[kind].format(when=when)
+    return f"{_plain(business)}: reminder, the {_plain(what)} of {amount} on invoice #{number} {state}. Pay: {url}"

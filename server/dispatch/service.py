@@ -13,6 +13,7 @@ from server.customers import store as customers_store
 from server.dispatch import rules, store, timeline
 from server.dispatch.types import Board, BoardJob, BoardTechnician
 from server.errors import NotFound
+from server.invoices import service as invoices
 from server.jobs import service as jobs
 from server.jobs import store as jobs_store
 from server.jobs.types import Job
@@ -245,6 +246,7 @@ def job_page(tx: Tx, job_id: str, public_url: str, sandboxed: bool) -> JobPage:
     customers = customers_store.get_many(tx, list(customer_ids))
     devices = sorted({e.actor.id for e in events if e.actor.kind == "device" and e.actor.id})
     links = links_store.for_orders(tx, [o.id for o in order_views]) + links_store.for_jobs(tx, [job_id])
+    invoiced = invoices.for_orders(tx, [o.id for o in order_views])
     look = timeline.Lookup(
         technicians=technicians,
         devices=_devices(tx, devices, technicians),
@@ -253,6 +255,10 @@ def job_page(tx: Tx, job_id: str, public_url: str, sandboxed: bool) -> JobPage:
         text_status={m["id"]: m["status"] for m in sms_store.for_jobs(tx, [job_id])},
         link_status={link["id"]: links_service.state_of(tx, link).status for link in links},
         pay_pages={link["id"]: url_of(public_url, link["token"]) for link in links} if sandboxed else {},
+        invoice_status={row["id"]: "overdue" if now.overdue else now.state for row, now in invoiced},
+        invoice_pages={
+            row["id"]: invoices.url_of(public_url, row["token"]) for row, _ in invoiced if sandboxed and row["token"]
+        },
         phone_page=(lambda number: SANDBOX_PHONE + number) if sandboxed else None,
     )
     days: list[Day] = []

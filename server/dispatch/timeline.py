@@ -43,6 +43,8 @@ class Lookup:
     text_status: Mapping[str, str] = field(default_factory=dict)
     link_status: Mapping[str, str] = field(default_factory=dict)
     pay_pages: Mapping[str, str] = field(default_factory=dict)  # link id -> its pay page, when shown
+    invoice_status: Mapping[str, str] = field(default_factory=dict)  # invoice id -> its state now
+    invoice_pages: Mapping[str, str] = field(default_factory=dict)  # invoice id -> its page, when shown
     phone_page: Callable[[str], str] | None = None  # number -> the sandbox phone, when there is one
 
 
@@ -88,7 +90,16 @@ Describe = Callable[[dict[str, Any], Lookup], Said]
 
 TEXT_TONES = {"delivered": "good", "sent": "good", "failed": "bad", "undelivered": "bad", "blocked": "bad"}
 LINK_TONES = {"paid": "good", "active": "info", "expired": "muted", "cancelled": "muted"}
-SYSTEM_NAMES = {"sms": "Texting", "recovery": "Recovery at start-up", "demo": "Demo data", "scheduler": "Scheduler"}
+INVOICE_TONES = {"paid": "good", "unpaid": "info", "partially_paid": "info", "overdue": "bad", "cancelled": "muted"}
+SYSTEM_NAMES = {
+    "sms": "Texting",
+    "recovery": "Recovery at start-up",
+    "demo": "Demo data",
+    "scheduler": "Scheduler",
+    "billing": "Billing run",
+    "invoices": "Invoices",
+    "reminders": "Invoice reminders",
+}
 
 
 def money(value: Any) -> str | None:
@@ -237,6 +248,8 @@ def _text(title: str, current: bool = False) -> Describe:
         out = Said(title.format(to=to), "text")
         if d.get("paymentLinkId"):
             out.details.append("Carries the payment link")
+        elif d.get("invoiceId"):
+            out.details.append("About the invoice")
         if d.get("errorCode"):
             out.details.append(f"Twilio error {d['errorCode']}")
         status = look.text_status.get(str(d.get("smsId")))
@@ -275,6 +288,66 @@ def _refund(d: dict[str, Any], look: Lookup) -> Said:
     return Said(f"Refund {money(d.get('amountMoney')) or ''}".strip(), "refund", details)
 
 
+def _day(text: Any) -> str:
+    """`2026-05-04` -> `May 4, 2026`; anything else as it is."""
+    try:
+        moment = parse_time(f"{text}T00:00:00Z")
+    except (ValueError, IndexError):
+        return str(text)
+    return f"{moment:%b} {moment.day}, {moment.year}"
+
+
+def _invoice(verb: str, tone: str, current: bool = False) -> Describe:
+    def said(d: dict[str, Any], look: Lookup) -> Said:
+        invoice_id = str(d.get("invoiceId"))
+        number = d.get("number")
+        out = Said(f"Invoice #{number} {verb}" if number else f"Invoice {verb}", tone)
+        if total := money(d.get("totalMoney")):
+            out.details.append(f"Total {total}")
+        due, next_due = money(d.get("amountDueMoney")), d.get("nextDueDate")
+        if due and next_due:
+            out.details.append(f"{due} left; next payment due {_day(next_due)}")
+        if paid := money(d.get("paidElsewhereMoney")):
+            out.details.append(f"{paid} of it paid another way")
+        if d.get("poNumber"):
+            out.details.append(f"PO {_clip(str(d['poNumber']))}")
+        if d.get("orderId"):
+            out.details.append(order_name(look, d["orderId"]))
+        if current and (state := look.invoice_status.get(invoice_id)):
+            out.chips.append(Chip(state.replace("_", " ").capitalize(), INVOICE_TONES.get(state, "")))
+        if current and (page := look.invoice_pages.get(invoice_id)):
+            out.links.append(Link("Open the invoice page", page))
+        return out
+
+    return said
+
+
+REMINDER_TITLES = {
+    "before": "Reminder: {what} of {amount} due {day}",
+    "due": "Reminder: {what} of {amount} due today",
+    "after": "Reminder: {what} of {amount} overdue since {day}",
+}
+
+
+def _reminder(d: dict[str, Any], look: Lookup) -> Said:
+    title, amount = REMINDER_TITLES[d["kind"]], money(d["amountDueMoney"])  # another shape: shown as data
+    if amount is None:
+        raise ValueError("a reminder without its amount")
+    what = "the deposit" if d.get("type") == "deposit" else "the balance"
+    said = Said(title.format(what=what, amount=amount, day=_day(d.get("dueDate"))), "text")
+    said.details.append(f"Invoice #{d.get('number')}")
+    return said
+
+
+def _cycle(d: dict[str, Any], look: Lookup) -> Said:
+    start, end = _day(d.get("periodStart")), _day(d.get("periodEnd"))
+    said = Said(f"Service plan billed: {d.get('planName', 'a plan')}", "money", [f"Period {start} to {end}"])
+    if total := money(d.get("totalMoney")):
+        said.details.append(f"Total {total}")
+    said.details.append("By invoice" if d.get("billing") == "invoice" else "By a payment link texted to the customer")
+    return said
+
+
 def _rejected(d: dict[str, Any], look: Lookup) -> Said:
     reason = f"{d.get('code', 'rejected')}: {d.get('detail', '')}".rstrip(": ")
     return Said(f"Device change refused: {d.get('name', 'a mutation')}", "bad", [_clip(reason)])
@@ -301,6 +374,12 @@ DESCRIBE: dict[str, Describe] = {
     "payment.declined": _declined,
     "refund.created": _refund,
     "mutation.rejected": _rejected,
+    "invoice.created": _invoice("drafted", "job"),
+    "invoice.published": _invoice("sent", "text", current=True),
+    "invoice.paid": _invoice("paid in full", "money"),
+    "invoice.cancelled": _invoice("cancelled", "bad"),
+    "invoice.reminder_sent": _reminder,
+    "plan.cycle_billed": _cycle,
 }
 
 

@@ -396,6 +396,110 @@ def collection_by_job(db: SqliteUtilsDatabase) -> None:
     )
 
 
+@migrations(name="0007_billing")
+def billing(db: SqliteUtilsDatabase) -> None:
+    """Office billing. An invoice asks for an order's money in payment requests (deposits, then the
+    balance); its `number` counts 1, 2, 3, ... and is taken in the transaction that makes it. What a
+    request has been paid is the charges taken through it (`charges.invoice_id`, `invoice_request`).
+    Each reminder is a row, so it is sent at most once. A service plan bills one cycle per period:
+    the cycle row, unique by plan and period, is written with the cycle's order, job, invoice or
+    link and text, so whatever runs billing, however often, a period is billed once."""
+    _statements(
+        db,
+        """
+        CREATE TABLE invoices (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            number INTEGER NOT NULL UNIQUE CHECK (number > 0),
+            order_id TEXT NOT NULL REFERENCES orders(id),
+            status TEXT NOT NULL CHECK (status IN ('draft', 'published', 'cancelled')),
+            token TEXT UNIQUE,
+            recipient_name TEXT NOT NULL,
+            recipient_phone TEXT,
+            recipient_email TEXT,
+            po_number TEXT,
+            last_texted_to TEXT,
+            published_at TEXT,
+            paid_at TEXT,
+            cancelled_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            CHECK (status != 'published' OR token IS NOT NULL)
+        ) STRICT;
+        CREATE INDEX invoices_order ON invoices(order_id);
+        CREATE UNIQUE INDEX invoices_one_open_per_order ON invoices(order_id) WHERE status != 'cancelled';
+        CREATE INDEX invoices_open ON invoices(status, paid_at);
+
+        CREATE TABLE invoice_requests (
+            n INTEGER PRIMARY KEY,
+            invoice_id TEXT NOT NULL REFERENCES invoices(id),
+            uid TEXT NOT NULL,
+            type TEXT NOT NULL CHECK (type IN ('deposit', 'balance')),
+            amount INTEGER CHECK (amount IS NULL OR amount > 0),
+            percentage INTEGER CHECK (percentage IS NULL OR percentage BETWEEN 1 AND 9999),
+            due_date TEXT NOT NULL,
+            UNIQUE (invoice_id, uid),
+            CHECK (type = 'deposit' OR (amount IS NULL AND percentage IS NULL)),
+            CHECK (type = 'balance' OR ((amount IS NULL) != (percentage IS NULL)))
+        ) STRICT;
+
+        CREATE TABLE invoice_reminders (
+            invoice_id TEXT NOT NULL REFERENCES invoices(id),
+            request_uid TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('before', 'due', 'after')),
+            sms_id TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            PRIMARY KEY (invoice_id, request_uid, kind)
+        ) STRICT;
+
+        CREATE TABLE service_plans (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            customer_id TEXT NOT NULL REFERENCES customers(id),
+            name TEXT NOT NULL,
+            address TEXT,
+            line_items TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            interval_unit TEXT NOT NULL CHECK (interval_unit IN ('week', 'month', 'quarter', 'year')),
+            start_date TEXT NOT NULL,
+            billing TEXT NOT NULL CHECK (billing IN ('invoice', 'text_to_pay')),
+            due_in_days INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('active', 'paused', 'cancelled')),
+            next_period INTEGER NOT NULL DEFAULT 0,
+            cancelled_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX service_plans_status ON service_plans(status);
+
+        CREATE TABLE service_plan_pauses (
+            n INTEGER PRIMARY KEY,
+            plan_id TEXT NOT NULL REFERENCES service_plans(id),
+            paused_on TEXT NOT NULL,
+            resumed_on TEXT
+        ) STRICT;
+        CREATE INDEX service_plan_pauses_plan ON service_plan_pauses(plan_id);
+
+        CREATE TABLE service_plan_cycles (
+            n INTEGER PRIMARY KEY,
+            plan_id TEXT NOT NULL REFERENCES service_plans(id),
+            period INTEGER NOT NULL,
+            period_start TEXT NOT NULL,
+            period_end TEXT NOT NULL,
+            job_id TEXT NOT NULL REFERENCES jobs(id),
+            order_id TEXT NOT NULL REFERENCES orders(id),
+            invoice_id TEXT REFERENCES invoices(id),
+            payment_link_id TEXT REFERENCES payment_links(id),
+            sms_id TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (plan_id, period_start),
+            UNIQUE (plan_id, period)
+        ) STRICT;
+        CREATE INDEX charges_invoice ON charges(invoice_id);
+        """,
+    )
+
+
 @migrations(name="0008_hardening")
 def hardening(db: SqliteUtilsDatabase) -> None:
     """Inbound texts are handled once per Twilio `MessageSid`, whatever replays them; status

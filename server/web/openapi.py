@@ -106,6 +106,8 @@ CREATED_AT = {
     "plink_": "/v1/payment-links/",
     "pay_": "/v1/payments/",
     "ref_": "/v1/refunds/",
+    "inv_": "/v1/invoices/",
+    "plan_": "/v1/service-plans/",
 }
 
 # Answers a stored idempotent outcome can have (a 400, 401, 403 or 413 is never stored).
@@ -161,6 +163,32 @@ REQUEST_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "amountMoney": {"amount": 2500, "currency": _USD},
         "reason": "Capacitor was not needed",
     },
+    ("post", "/v1/invoices"): {
+        "orderId": _ORDER,
+        "recipient": {"name": "Oakridge Property Management", "email": "ap@oakridge.example.com"},
+        "poNumber": "PO-7781",
+        "paymentRequests": [
+            {"type": "deposit", "percentage": 25, "dueDate": "2026-05-15"},
+            {"type": "balance", "dueDate": "2026-06-14"},
+        ],
+    },
+    ("post", "/v1/service-plans"): {
+        "customerId": _CUSTOMER,
+        "name": "Quarterly boiler service",
+        "lineItems": [
+            {
+                "name": "Boiler service (commercial)",
+                "quantity": 1,
+                "unitPriceMoney": {"amount": 32000, "currency": _USD},
+            }
+        ],
+        "interval": "quarter",
+        "startDate": "2026-05-01",
+        "billing": "invoice",
+        "dueInDays": 30,
+        "address": "90 Oakridge Court, Springfield",
+    },
+    ("post", "/v1/billing/run"): {"asOf": "2026-05-01"},
 }
 
 _RULE = "Request breaks a rule"
@@ -187,6 +215,23 @@ RULE_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/v1/refunds"): example(
         422, "refund_exceeds_payment", _RULE, "the refund ($100.00) is more than what is left of the payment ($75.00)"
     ),
+    ("post", "/v1/invoices"): example(
+        422, "deposit_exceeds_total", _RULE, "the deposits ($1,600.00) must be less than the order's total ($1,500.00)"
+    ),
+    ("post", "/v1/invoices/{invoice_id}/publish"): example(
+        422, "invoice_not_draft", _RULE, "invoice inv_4e1a7c2b9d3f5a8e6c0b1d2f is already published"
+    ),
+    ("post", "/v1/invoices/{invoice_id}/cancel"): example(
+        422,
+        "invoice_has_payments",
+        _RULE,
+        "invoice inv_4e1a7c2b9d3f5a8e6c0b1d2f has payments; refund them and make a new invoice instead",
+    ),
+    ("post", "/v1/service-plans"): example(422, "unknown_customer", _RULE, f"no customer {_CUSTOMER}"),
+    ("post", "/v1/service-plans/{plan_id}/resume"): example(
+        422, "plan_cancelled", _RULE, "service plan plan_8c3e1a5f7b9d2c4e6a0f1b3d is cancelled"
+    ),
+    ("post", "/v1/billing/run"): example(422, "as_of_too_far", _RULE, "asOf may be at most 366 days from today"),
 }
 
 

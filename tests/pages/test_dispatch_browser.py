@@ -1,6 +1,6 @@
 """Dispatch in a real browser: log in and out, the board following a device and a customer
 without a reload, a job's trail after a payment and a partial refund, and a form without its
-CSRF token refused. The screenshots in docs/screenshots/ are made here."""
+CSRF token refused. The screenshots in docs/screenshots/ are made here (`make screenshots`)."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,20 @@ def _seed(url: str) -> Seeded:
         )
         link = created("/v1/payment-links", {"name": "Balance", "orderId": order["id"]})
         text = created(f"/v1/payment-links/{link['id']}/send-sms", {})
+        billed = created("/v1/orders", {"lineItems": [item("Boiler service", 32000)], "metadata": {"jobId": job["id"]}})
+        invoice = created("/v1/invoices", {"orderId": billed["id"], "recipient": {"name": "Oakridge AP"}})
+        created(f"/v1/invoices/{invoice['id']}/publish")
+        plan = created(
+            "/v1/service-plans",
+            {
+                "customerId": who["id"],
+                "name": "Monthly maintenance",
+                "lineItems": [item("Maintenance visit", 9900)],
+                "interval": "month",
+                "startDate": datetime.now(UTC).date().isoformat(),
+                "billing": "invoice",
+            },
+        )
     return Seeded(
         ids={
             "customer_id": who["id"],
@@ -92,6 +107,8 @@ def _seed(url: str) -> Seeded:
             "refund_id": refund["id"],
             "link_id": link["id"],
             "message_id": text["id"],
+            "invoice_id": invoice["id"],
+            "plan_id": plan["id"],
         },
         device_token=device["token"],
     )

@@ -1,0 +1,1 @@
+"""Invoices: payment requests on an order, their hosted page, and reminders."""

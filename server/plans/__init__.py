@@ -1,0 +1,1 @@
+"""Service plans: recurring billing, one cycle per plan and period."""

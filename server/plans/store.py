@@ -1,0 +1,94 @@
+"""SQL of service plans, their pauses and the cycles billed. A cycle row is unique by plan and
+period: the store itself refuses a period billed twice."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from server.store import Row, Tx
+
+_PLAN = (
+    "n, id, customer_id, name, address, line_items, currency, interval_unit, start_date, billing, due_in_days,"
+    " status, next_period, cancelled_at, created_at, updated_at,"
+    " (SELECT count(*) FROM service_plan_cycles c WHERE c.plan_id = service_plans.id) AS cycles"
+)
+_CYCLE = (
+    "n, plan_id, period, period_start, period_end, job_id, order_id, invoice_id, payment_link_id, sms_id, created_at"
+)
+
+
+def insert(tx: Tx, **row: Any) -> None:
+    tx.insert("service_plans", {**row, "status": "active", "created_at": tx.now, "updated_at": tx.now})
+
+
+def get(tx: Tx, plan_id: str) -> Row | None:
+    return tx.one(f"SELECT {_PLAN} FROM service_plans WHERE id = ?", (plan_id,))
+
+
+def page(tx: Tx, after: int, limit: int, customer_id: str | None) -> list[Row]:
+    where: list[str] = ["n > ?"]
+    params: list[Any] = [after]
+    if customer_id is not None:
+        where.append("customer_id = ?")
+        params.append(customer_id)
+    return tx.all(
+        f"SELECT {_PLAN} FROM service_plans WHERE {' AND '.join(where)} ORDER BY n LIMIT ?", [*params, limit + 1]
+    )
+
+
+def active(tx: Tx) -> list[Row]:
+    return tx.all(f"SELECT {_PLAN} FROM service_plans WHERE status = 'active' ORDER BY n")
+
+
+def update(tx: Tx, plan_id: str, **fields: Any) -> None:
+    assignments = "".join(f", {column} = :{column}" for column in fields)
+    tx.run(
+        f"UPDATE service_plans SET updated_at = :now{assignments} WHERE id = :id",
+        {**fields, "now": tx.now, "id": plan_id},
+    )
+
+
+def pauses(tx: Tx, plan_ids: Sequence[str]) -> dict[str, list[Row]]:
+    found: dict[str, list[Row]] = defaultdict(list)
+    for row in tx.all_in(
+        "SELECT plan_id, paused_on, resumed_on FROM service_plan_pauses WHERE plan_id IN ({in}) ORDER BY n", plan_ids
+    ):
+        found[row["plan_id"]].append(row)
+    return found
+
+
+def pause(tx: Tx, plan_id: str, day: str) -> None:
+    tx.run("INSERT INTO service_plan_pauses (plan_id, paused_on) VALUES (?, ?)", (plan_id, day))
+
+
+def resume(tx: Tx, plan_id: str, day: str) -> None:
+    tx.run("UPDATE service_plan_pauses SET resumed_on = ? WHERE plan_id = ? AND resumed_on IS NULL", (day, plan_id))
+
+
+def insert_cycle(tx: Tx, **row: Any) -> bool:
+    """False when the plan's period was billed already (the unique key says so)."""
+    try:
+        tx.insert("service_plan_cycles", {**row, "created_at": tx.now})
+    except sqlite3.IntegrityError:
+        return False
+    return True
+
+
+def cycle_of(tx: Tx, plan_id: str, period_start: str) -> Row | None:
+    return tx.one(
+        f"SELECT {_CYCLE} FROM service_plan_cycles WHERE plan_id = ? AND period_start = ?", (plan_id, period_start)
+    )
+
+
+def cycles_page(tx: Tx, plan_id: str, after: int, limit: int) -> list[Row]:
+    return tx.all(
+        f"SELECT {_CYCLE} FROM service_plan_cycles WHERE plan_id = ? AND n > ? ORDER BY n LIMIT ?",
+        (plan_id, after, limit + 1),
+    )
+
+
+def cycles_for_jobs(tx: Tx, job_ids: Sequence[str]) -> list[Row]:
+    return tx.all_in(f"SELECT {_CYCLE} FROM service_plan_cycles WHERE job_id IN ({{in}}) ORDER BY n", job_ids)

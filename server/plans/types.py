@@ -1,0 +1,87 @@
+"""Service plans on the wire (contract §3): what a maintenance customer is billed every period,
+by invoice or by a balance link texted to them, and the cycles billed so far."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from server.money import Money
+from server.orders.types import LineItemIn, LineItemKind
+from server.wire import Date, Id, Name, Request, Text, Timestamp
+
+Interval = Literal["week", "month", "quarter", "year"]
+Billing = Literal["invoice", "text_to_pay"]
+PlanStatus = Literal["active", "paused", "cancelled"]
+MAX_PLAN_LINES = 100
+DueInDays = Annotated[int, msgspec.Meta(ge=0, le=365, description="Days from billing to the due date.")]
+
+
+class CreateServicePlan(Request):
+    """Each period from `startDate` (a week, a month, a quarter or a year) is billed once: an
+    order of `lineItems` on a visit job, then a published invoice due in `dueInDays` (`invoice`)
+    or the order's balance link texted to the customer (`text_to_pay`). `address` is where the
+    visits happen (without it, each visit job says "Address on file")."""
+
+    customer_id: Id
+    name: Name
+    line_items: Annotated[list[LineItemIn], msgspec.Meta(min_length=1, max_length=MAX_PLAN_LINES)]
+    interval: Interval
+    start_date: Date
+    billing: Billing
+    due_in_days: DueInDays = 30
+    address: Text | None = None
+
+
+class PlanLine(msgspec.Struct, rename="camel"):
+    name: str
+    quantity: int
+    unit_price_money: Money
+    kind: LineItemKind
+    total_money: Money
+
+
+class ServicePlan(msgspec.Struct, rename="camel"):
+    """`nextBillingDate`: the start of the next period to bill (null unless active). A period
+    that starts while the plan is paused is skipped, not billed on resume."""
+
+    id: str
+    customer_id: str
+    name: str
+    address: str | None
+    line_items: list[PlanLine]
+    total_money: Money
+    interval: Interval
+    start_date: str
+    billing: Billing
+    due_in_days: int
+    status: PlanStatus
+    next_billing_date: str | None
+    cycles_billed: int
+    created_at: Timestamp
+    updated_at: Timestamp
+    cancelled_at: Timestamp | None
+
+
+class Cycle(msgspec.Struct, rename="camel", omit_defaults=True):
+    """One period billed: `periodEnd` is its last day. The order and the visit job were made for
+    it, with the invoice or the payment link that asks for the money."""
+
+    period_start: str
+    period_end: str
+    order_id: str
+    job_id: str
+    created_at: Timestamp
+    invoice_id: str | None = None
+    payment_link_id: str | None = None
+
+
+class BillingRun(Request):
+    """`asOf` (default today, by the server's clock): bill every period that starts on or before it."""
+
+    as_of: Date | None = None
+
+
+class BillingRunResult(msgspec.Struct, rename="camel"):
+    cycles_created: int
