@@ -31,8 +31,10 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
 	fi
 
+# Most tests wait on real processes, so two workers halve the wall time; `make unit WORKERS=0` runs them in one process.
+WORKERS ?= 2
 unit: $(STAMP) browser
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses $(WORKERS) --dist worksteal
 
 test: lint typecheck unit
 
