@@ -14,6 +14,10 @@ from types import FrameType
 from server.errors import ConfigError
 from sync import cli as device
 
+# Libraries whose INFO lines are one per outgoing HTTP request: the Twilio client (the request's
+# headers, line by line) and httpx (the sandbox's status callbacks). Their warnings still show.
+QUIET_LIBRARIES = ("twilio.http_client", "httpx")
+
 DESCRIPTION = """\
 Flint keeps every payment of a field-service job on one trail: deposits texted before the
 truck rolls, add-ons approved in the driveway, balances, refunds.
@@ -94,6 +98,8 @@ def serve(args: argparse.Namespace) -> int:
         print(f"flint serve: {err.detail}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in QUIET_LIBRARIES:
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     if settings.twilio.sandboxed and not args.demo:
         print(
             "flint serve: no TWILIO_ACCOUNT_SID is set, so texts go nowhere but the built-in Twilio sandbox"
