@@ -4,6 +4,7 @@ that drains the outbox through it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from litestar import Litestar
 
@@ -16,7 +17,13 @@ from sms.sandbox.app import MOUNT_PATH, MOUNTED_API_PREFIX, create_sandbox_app
 from sms.sandbox.state import SandboxState
 
 STATUS_PATH = "/v1/webhooks/twilio/status"
+MEMORY = ":memory:"
 INBOUND_PATH = "/v1/webhooks/twilio/inbound"
+
+
+def sandbox_file(db_path: str) -> Path:
+    """Where the built-in Twilio sandbox keeps its account, texts and opt-outs for the store at `db_path`."""
+    return Path(f"{db_path}.sandbox-twilio")
 
 
 @dataclass
@@ -41,9 +48,11 @@ def texting(settings: Settings, db: Database) -> Texting:
     if twilio.sandboxed:
         # The sandbox lives in this process; it posts its webhooks to this server directly,
         # signed for the public URL as Twilio would sign them.
-        state = SandboxState.fresh(
-            inbound_url=settings.public_url + INBOUND_PATH, deliver_base=settings.local_url or None
-        )
+        where = {"inbound_url": settings.public_url + INBOUND_PATH, "deliver_base": settings.local_url or None}
+        if settings.db_path == MEMORY:
+            state = SandboxState.fresh(**where)
+        else:  # beside the store, so a restarted server's sandbox phones still show their texts
+            state = SandboxState.kept(sandbox_file(settings.db_path), **where)
         if twilio.auth_token:  # fixed, so a script can sign webhooks as the sandbox does
             state.auth_token = twilio.auth_token
         from_number = twilio.from_number or SANDBOX_FROM_NUMBER

@@ -160,9 +160,7 @@ def phone(state: SandboxState, from_number: str, prefix: str = "/sandbox", base:
 
     @delete("/messages", status_code=204)
     async def reset() -> None:
-        state.messages.clear()
-        state.faults.clear()
-        state.opted_out.clear()
+        state.reset()
 
     @post("/faults", status_code=204)
     async def faults(request: Request[Any, Any, Any]) -> None:

@@ -1,14 +1,17 @@
-"""What the sandbox remembers: like Twilio, it keeps the messages it took and who opted out."""
+"""What the sandbox remembers: like Twilio, it keeps the messages it took and who opted out,
+in a file of its own when it is given one, so a restarted server still shows its texts."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import secrets
+import sqlite3
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -91,6 +94,77 @@ class SandboxMessage:
         }
 
 
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS account (id INTEGER PRIMARY KEY CHECK (id = 1), sid TEXT NOT NULL, token TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS messages (
+    n INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE, account_sid TEXT NOT NULL, "to" TEXT NOT NULL,
+    "from" TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL, direction TEXT NOT NULL,
+    date_created TEXT NOT NULL, status_callback TEXT, error_code INTEGER
+);
+CREATE TABLE IF NOT EXISTS opted_out (number TEXT PRIMARY KEY);
+"""
+_COLUMNS = (
+    '"sid", "account_sid", "to", "from", "body", "status", "direction", "date_created", "status_callback", "error_code"'
+)
+
+
+class Keeper:
+    """The sandbox's file: its account, every message it took or received, and who opted out.
+    Written through on each change (a sandbox's texts are few; WAL keeps each write cheap)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.executescript(_SCHEMA)
+
+    def account(self, sid: str, token: str) -> tuple[str, str]:
+        """The account this file was first made for, so messages it kept stay the account's."""
+        self._conn.execute("INSERT OR IGNORE INTO account (id, sid, token) VALUES (1, ?, ?)", (sid, token))
+        row = self._conn.execute("SELECT sid, token FROM account").fetchone()
+        return str(row[0]), str(row[1])
+
+    def load(self) -> tuple[list[SandboxMessage], set[str]]:
+        rows = self._conn.execute(f"SELECT {_COLUMNS} FROM messages ORDER BY n").fetchall()  # noqa: S608
+        messages = [
+            SandboxMessage(
+                sid=r[0],
+                account_sid=r[1],
+                to=r[2],
+                from_=r[3],
+                body=r[4],
+                status=r[5],
+                direction=r[6],
+                date_created=datetime.fromisoformat(r[7]),
+                status_callback=r[8],
+                error_code=r[9],
+            )
+            for r in rows
+        ]
+        opted_out = {str(r[0]) for r in self._conn.execute("SELECT number FROM opted_out")}
+        return messages, opted_out
+
+    def keep(self, m: SandboxMessage) -> None:
+        at = m.date_created.isoformat()
+        self._conn.execute(
+            f"INSERT INTO messages ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+            " ON CONFLICT (sid) DO UPDATE SET status = excluded.status, error_code = excluded.error_code",
+            (m.sid, m.account_sid, m.to, m.from_, m.body, m.status, m.direction, at, m.status_callback, m.error_code),
+        )
+
+    def opt(self, number: str, out: bool) -> None:
+        if out:
+            self._conn.execute("INSERT OR IGNORE INTO opted_out (number) VALUES (?)", (number,))
+        else:
+            self._conn.execute("DELETE FROM opted_out WHERE number = ?", (number,))
+
+    def forget(self) -> None:
+        self._conn.executescript("DELETE FROM messages; DELETE FROM opted_out;")
+
+    def close(self) -> None:
+        self._conn.close()
+
+
 @dataclass
 class SandboxState:
     account_sid: str
@@ -101,11 +175,41 @@ class SandboxState:
     messages: list[SandboxMessage] = field(default_factory=list)
     faults: dict[str, deque[Fault]] = field(default_factory=dict)
     opted_out: set[str] = field(default_factory=set)
+    keeper: Keeper | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     @classmethod
     def fresh(cls, **kwargs: Any) -> SandboxState:
         return cls(account_sid="AC" + secrets.token_hex(16), auth_token=secrets.token_hex(16), **kwargs)
+
+    @classmethod
+    def kept(cls, path: str | Path, **kwargs: Any) -> SandboxState:
+        """A sandbox that keeps what it took in the file at `path`, and finds it there again."""
+        keeper = Keeper(path)
+        state = cls.fresh(keeper=keeper, **kwargs)
+        state.account_sid, state.auth_token = keeper.account(state.account_sid, state.auth_token)
+        state.messages, state.opted_out = keeper.load()
+        return state
+
+    def _save(self, message: SandboxMessage) -> None:
+        if self.keeper is not None:
+            self.keeper.keep(message)
+
+    def opt(self, number: str, out: bool) -> None:
+        if out:
+            self.opted_out.add(number)
+        else:
+            self.opted_out.discard(number)
+        if self.keeper is not None:
+            self.keeper.opt(number, out)
+
+    def reset(self) -> None:
+        """Forget every message, fault and opt-out."""
+        self.messages.clear()
+        self.faults.clear()
+        self.opted_out.clear()
+        if self.keeper is not None:
+            self.keeper.forget()
 
     def to_number(self, number: str) -> list[SandboxMessage]:
         return [m for m in self.messages if m.to == number]
@@ -129,6 +233,7 @@ class SandboxState:
             date_created=datetime.now(UTC),
         )
         self.messages.append(message)
+        self._save(message)
         return message
 
     def take(
@@ -145,6 +250,7 @@ class SandboxState:
         for status in ("sent", "delivered"):
             await asyncio.sleep(self.callback_delay)
             message.status = status
+            self._save(message)
             if not callbacks:
                 continue
             await self.post_signed(
@@ -165,10 +271,8 @@ class SandboxState:
         """A text from a customer's phone: Twilio's own opt-out handling, then the inbound
         webhook, answered before this returns."""
         word = policy.keyword(body)
-        if word == "opt_out":
-            self.opted_out.add(from_)
-        elif word == "opt_in":
-            self.opted_out.discard(from_)
+        if word in ("opt_out", "opt_in"):
+            self.opt(from_, out=word == "opt_out")
         message = self._keep(to, from_, body, "received", "inbound")
         if self.inbound_url:
             params = {
@@ -205,3 +309,5 @@ class SandboxState:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.keeper is not None:
+            self.keeper.close()

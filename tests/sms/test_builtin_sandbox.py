@@ -36,3 +36,31 @@ def test_the_demo_texts_a_working_link_to_the_sandbox_phone(tmp_path: Path) -> N
         assert reply.status_code == 303
         blocked = api.post(f"/v1/payment-links/{link['id']}/send-sms").json()
         assert (blocked["status"], blocked["errorCode"]) == ("blocked", 21610)
+
+
+def test_a_restarted_demo_still_shows_its_texts_and_opt_outs(tmp_path: Path) -> None:
+    """The built-in sandbox keeps what it took beside the store, as Twilio keeps its message log:
+    after `make run` is stopped and started again, the phones show the same texts."""
+    env = {"TWILIO_ACCOUNT_SID": "", "FLINT_SMS_RETRY_BASE": "0.05"}
+    oakridge = "+15555550102"  # the demo's invoice texts go here
+    with ServerProcess(tmp_path / "demo.db", env, demo=True) as server:
+        before = wait_for(
+            lambda: when(
+                httpx.get(f"{server.url}/sandbox/messages").json(),
+                lambda texts: len(texts) >= 2 and all(m["status"] == "delivered" for m in texts),
+            ),
+            what="the demo's texts delivered",
+        )
+        reply = httpx.post(f"{server.url}/sandbox/phone/{oakridge}/reply", data={"Body": "STOP"})
+        assert reply.status_code == 303
+        links_before = re.findall(r'<a href="([^"]+)"', httpx.get(f"{server.url}/sandbox/phone/{oakridge}").text)
+        assert links_before
+    assert (tmp_path / "demo.db.sandbox-twilio").exists()
+
+    with ServerProcess(tmp_path / "demo.db", env, demo=True) as server:
+        after = httpx.get(f"{server.url}/sandbox/messages").json()
+        assert [(m["sid"], m["status"]) for m in after[: len(before)]] == [(m["sid"], m["status"]) for m in before]
+        assert any(m["direction"] == "inbound" and m["body"] == "STOP" for m in after)
+        page = httpx.get(f"{server.url}/sandbox/phone/{oakridge}").text
+        assert re.findall(r'<a href="([^"]+)"', page) == links_before
+        assert "This number has opted out of texts." in page
