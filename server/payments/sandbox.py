@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from server.money import Money
-from server.payments.processor import CardDetails, Charge, luhn_valid
+from server.payments.processor import CardDetails, Charge, card_brand, luhn_valid
 
 T = TypeVar("T")
 Op = Literal["charge", "refund", "find", "any"]  # `find`: asking about an earlier charge or refund
@@ -56,18 +56,6 @@ class ProcessorDown(ConnectionError):
 
 class AnswerLost(TimeoutError):
     """The processor may have done the work; its answer never came back."""
-
-
-def card_brand(number: str) -> str:
-    if number.startswith("4"):
-        return "visa"
-    if number[:2] in {"34", "37"}:
-        return "amex"
-    if 51 <= int(number[:2]) <= 55 or 2221 <= int(number[:4]) <= 2720:
-        return "mastercard"
-    if number.startswith(("6011", "65")) or 644 <= int(number[:3]) <= 649:
-        return "discover"
-    return "unknown"
 
 
 def file_beside(db_path: str) -> Path:
