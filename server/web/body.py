@@ -8,8 +8,10 @@ error against the field it names, and documents the body type in the OpenAPI spe
 from __future__ import annotations
 
 import re
+import types
 from collections.abc import Generator
-from typing import Any, ClassVar, Generic, TypeVar
+from enum import Enum
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, Union, get_args, get_origin
 
 import msgspec
 from litestar.dto import AbstractDTO
@@ -36,9 +38,63 @@ PATTERN_HINTS = {
 _UNKNOWN = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`$", re.DOTALL)
 _ENUM = re.compile(r"^Invalid enum value .*$", re.DOTALL)
 ECHO = 64  # at most this much of what was sent is repeated back in an error
+MAX_LISTED = 12  # a closed set this small is named in its error
+CURRENCIES = frozenset(get_args(limits.Currency))
 
 
-def field_error(exc: msgspec.ValidationError) -> FieldError:
+_STEP = re.compile(r"\.([^.\[]+)|\[\d+\]")
+
+
+def allowed_values(root: Any, path: str) -> list[str]:
+    """The values the field at `path` (`$.lineItems[0].kind` as msgspec names it) may take, in the
+    order the type declares them; none if the path does not lead to a closed set."""
+    kind: Any = root
+    for step in _STEP.finditer(path):
+        kind = _inside(kind, step.group(1))
+        if kind is None:
+            return []
+    return [arg for arg in _choices(kind) if isinstance(arg, str)]
+
+
+def _bare(kind: Any) -> Any:
+    """`Annotated[T, Meta(...)]` -> `T`."""
+    return get_args(kind)[0] if get_origin(kind) is Annotated else kind
+
+
+def _choices(kind: Any) -> list[Any]:
+    kind = _bare(kind)
+    if get_origin(kind) is Literal:
+        return list(get_args(kind))
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return [member.value for member in kind]
+    if get_origin(kind) in (Union, types.UnionType):
+        return [value for arg in get_args(kind) for value in _choices(arg)]
+    return []
+
+
+def _inside(kind: Any, name: str | None) -> Any:
+    """The type one step into `kind`: a struct's field by its wire name, or a list's item."""
+    kind = _bare(kind)
+    for arg in get_args(kind) if get_origin(kind) in (Union, types.UnionType) else (kind,):
+        arg = _bare(arg)
+        if name is None and get_origin(arg) in (list, tuple, set, frozenset):
+            return get_args(arg)[0]
+        if name is not None and isinstance(arg, type) and issubclass(arg, msgspec.Struct):
+            for field in msgspec.structs.fields(arg):
+                if field.encode_name == name:
+                    return field.type
+    return None
+
+
+def _one_of(options: list[str]) -> str:
+    if set(options) == CURRENCIES:
+        return "must be an active ISO 4217 currency code such as USD"
+    if options and len(options) <= MAX_LISTED:
+        return f"must be one of: {', '.join(options)}"
+    return "is not one of the allowed values"
+
+
+def field_error(exc: msgspec.ValidationError, root: Any = None) -> FieldError:
     """`Expected int - at $.lineItems[0].quantity` -> field `lineItems[0].quantity`."""
     match = _AT.match(str(exc))
     message = match.group("message") if match else str(exc)
@@ -54,7 +110,7 @@ def field_error(exc: msgspec.ValidationError) -> FieldError:
         path = f"{path}.{unknown.group('name')[:ECHO]}"
         message = "is not a field of this request"
     if _ENUM.match(message):
-        message = "is not one of the allowed values"
+        message = _one_of(allowed_values(root, path) if root is not None else [])
     pattern = _PATTERN.match(message)
     if pattern:
         regex = pattern.group("pattern").replace("\\\\", "\\")
@@ -75,7 +131,7 @@ def decode_strict(decoder: msgspec.json.Decoder[T], raw: bytes) -> T:
     try:
         return decoder.decode(raw)
     except msgspec.ValidationError as exc:
-        error = field_error(exc)
+        error = field_error(exc, decoder.type)
         raise InvalidRequest(f"{error.field}: {error.message}", [error]) from None
     except msgspec.DecodeError as exc:
         raise InvalidRequest("the body is not valid JSON", [FieldError("body", str(exc)[:200])]) from None

@@ -153,6 +153,45 @@ async def test_unknown_fields_are_refused_by_name(client: AsyncTestClient[Any], 
     assert table_counts(db_path) == before
 
 
+async def test_a_value_outside_a_closed_set_names_the_set(client: AsyncTestClient[Any], db_path: Path) -> None:
+    before = table_counts(db_path)
+    for path, body, field, message in (
+        ("/v1/customers", {"name": "A", "phone": "+15555550101", "kind": "vip"}, "kind", "must be one of: "),
+        (
+            "/v1/orders",
+            {"lineItems": [{**GOOD_ITEM, "kind": "labour"}]},
+            "lineItems[0].kind",
+            "must be one of: service, addon, travel",
+        ),
+        (
+            "/v1/orders",
+            {"lineItems": [{**GOOD_ITEM, "unitPriceMoney": {"amount": 1, "currency": "XXX"}}]},
+            "lineItems[0].unitPriceMoney.currency",
+            "must be an active ISO 4217 currency code such as USD",
+        ),
+        (
+            "/v1/service-plans",
+            {
+                "customerId": "cus_x",
+                "name": "Plan",
+                "lineItems": [GOOD_ITEM],
+                "interval": "fortnight",
+                "startDate": "2026-01-31",
+                "billing": "invoice",
+            },
+            "interval",
+            "must be one of: week, month, quarter, year",
+        ),
+    ):
+        response = await client.post(path, json=body, headers=OFFICE)
+        assert response.status_code == 400, response.text
+        [error] = response.json()["errors"]
+        assert error["field"] == field
+        assert error["message"].startswith(message), error
+        assert response.json()["detail"] == f"{field}: {error['message']}"
+    assert table_counts(db_path) == before
+
+
 async def test_bad_query_parameters_are_400(client: AsyncTestClient[Any]) -> None:
     for query in ("limit=0", "limit=201", "limit=abc", "cursor=%%%", "cursor=bm90LWEtY3Vyc29y"):
         response = await client.get(f"/v1/orders?{query}", headers=OFFICE)
