@@ -17,8 +17,8 @@ from sms.sandbox.app import MOUNT_PATH, MOUNTED_API_PREFIX, create_sandbox_app
 from sms.sandbox.state import SandboxState
 
 STATUS_PATH = "/v1/webhooks/twilio/status"
-MEMORY = ":memory:"
 INBOUND_PATH = "/v1/webhooks/twilio/inbound"
+MEMORY = ":memory:"  # a store with no file: its sandbox keeps nothing either
 
 
 def sandbox_file(db_path: str) -> Path:
