@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import types
 from collections.abc import Generator
-from enum import Enum
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, Union, get_args, get_origin
 
 import msgspec
@@ -65,8 +64,6 @@ def _choices(kind: Any) -> list[Any]:
     kind = _bare(kind)
     if get_origin(kind) is Literal:
         return list(get_args(kind))
-    if isinstance(kind, type) and issubclass(kind, Enum):
-        return [member.value for member in kind]
     if get_origin(kind) in (Union, types.UnionType):
         return [value for arg in get_args(kind) for value in _choices(arg)]
     return []
