@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from litestar import Litestar, Router, asgi, get
@@ -53,6 +54,7 @@ from server.web.customer_pages import customer_page_headers
 from server.web.openapi import created_location, openapi_config
 from server.web.problems import document_errors, fallback_handlers, problem_plugin
 from server.web.session import (
+    SESSION_HOURS,
     LoginRequired,
     csrf_config,
     login_router,
@@ -60,6 +62,7 @@ from server.web.session import (
     session_config,
     to_login,
 )
+from server.web.session_store import SessionStore
 from server.web.state import STATE_KEY, WebState
 from server.web.static import asset_url, static_router
 from server.web.too_large import MAX_BODY, refuse_announced, too_large
@@ -205,6 +208,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         before_send=[customer_page_headers],
         exception_handlers={**fallback_handlers(), LoginRequired: to_login, 413: too_large},
         csrf_config=csrf_config(settings),
+        stores={"sessions": SessionStore(db, timedelta(hours=SESSION_HOURS))},
         middleware=[refuse_announced, session_config(settings).middleware],
         request_max_body_size=MAX_BODY,
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_filters),

@@ -5,11 +5,11 @@ writes and never holds the server's writer up; then it checks, with plain functi
 rows read:
 
 - SQLite's own integrity check;
-- the money identities of every order and job: an order's total is its lines (discounts and
-  applied deposits subtracting), its balance is total - (paid - refunded), nothing is negative
-  or past the largest amount, refunds never exceed their payment, a charge is the sum of its
-  parts, and each order's `Deposit applied` is what `sync.ledger.deposit_application` says over
-  its job's orders;
+- the one ledger (`server/orders/audit.py`): every order's and job's figures worked out again
+  from the lines, payments and refunds by the rule (`sync.ledger`) and compared with what the
+  store keeps, Flint's own deposit lines, the deposit identities, no client line added to a
+  deposit order, nothing negative or past the largest amount;
+- refunds never exceed their payment, a charge is the sum of its parts;
 - rows that point at nothing (payments, refunds, links, orders, texts);
 - card charges, payments and refunds left pending, and texts stuck in `sending`.
 
@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import msgspec
-
 from server.clock import format_time, parse_time, system_clock
+from server.orders import audit as audit_ledger
 from server.store import audit
 from server.store.db import Row, Tx
 from sync import ledger
@@ -150,13 +149,12 @@ def _examine(tx: Tx, path: str, now: datetime) -> Report:
         ]
     orders, lines, payments = audit.orders(tx), audit.lines(tx), audit.payments(tx)
     charges, refunds = audit.charges(tx), audit.refunds(tx)
-    report.problems += order_money(orders, lines, payments, refunds)
+    report.problems += order_rows(orders, lines, payments, refunds)
     report.problems += refunds_within_payments(payments, refunds)
     report.problems += charges_are_their_parts(charges, payments)
-    problems, notes = deposits_applied(orders, lines, payments, refunds)
-    report.problems += problems
-    report.notes += notes
-    report.problems += job_figures(orders, lines)
+    report.problems += [
+        Problem(f.where, f.what, f.fix) for f in audit_ledger.check(orders, audit.jobs(tx), lines, payments, refunds)
+    ]
     for kind, what, sql in audit.DANGLING:
         for row in audit.dangling(tx, sql):
             where = f"{kind} {row['id']}"
@@ -180,46 +178,11 @@ def _money(amount: int, currency: str) -> str:
     return ledger.display(amount, currency)
 
 
-@dataclass(frozen=True, slots=True)
-class OrderSums:
-    total: int  # its lines, discounts and applied deposits subtracting
-    applied: int  # its `deposit_applied` lines
-    paid: int
-    refunded: int
-    pending: int
-
-
-def sums_of_orders(
-    orders: Sequence[Row], lines: Iterable[Row], payments: Iterable[Row], refunds: Iterable[Row]
-) -> dict[str, OrderSums]:
-    total: dict[str, int] = defaultdict(int)
-    applied: dict[str, int] = defaultdict(int)
-    paid: dict[str, int] = defaultdict(int)
-    pending: dict[str, int] = defaultdict(int)
-    refunded: dict[str, int] = defaultdict(int)
-    for line in lines:
-        amount = ledger.line_amount(line["quantity"], line["unit_amount"])
-        total[line["order_id"]] += ledger.signed_amount(line["kind"], amount)
-        if line["kind"] == ledger.DEPOSIT_APPLIED:
-            applied[line["order_id"]] += amount
-    for payment in payments:
-        if payment["status"] == "captured":
-            paid[payment["order_id"]] += payment["amount"]
-        elif payment["status"] == "pending":
-            pending[payment["order_id"]] += payment["amount"]
-    for refund in refunds:
-        if refund["status"] == "completed":
-            refunded[refund["order_id"]] += refund["amount"]
-    return {
-        o["id"]: OrderSums(total[o["id"]], applied[o["id"]], paid[o["id"]], refunded[o["id"]], pending[o["id"]])
-        for o in orders
-    }
-
-
-def order_money(
+def order_rows(
     orders: Sequence[Row], lines: Sequence[Row], payments: Sequence[Row], refunds: Sequence[Row]
 ) -> list[Problem]:
-    """Each order: its lines, its total and its balance, in its own currency."""
+    """What no rule may break whatever the figures: lines never negative, an order's money in its
+    own currency, never more refunded than paid, nothing kept on a cancelled order."""
     problems: list[Problem] = []
     currency_of = {o["id"]: o["currency"] for o in orders}
     for line in lines:
@@ -239,37 +202,22 @@ def order_money(
             problems.append(
                 Problem(f"order {row['order_id']}", f"{row['id']} is in {row['currency']}, the order in {expected}")
             )
-    sums = sums_of_orders(orders, lines, payments, refunds)
+    inputs = audit_ledger.scratch_inputs(orders, lines, payments, refunds)
     for order in orders:
-        s, currency, where = sums[order["id"]], order["currency"], f"order {order['id']}"
-        kept = s.paid - s.refunded
-        balance = ledger.balance(s.total, s.paid, s.refunded)
-        shown = (
-            f"total {_money(s.total, currency)}, paid {_money(s.paid, currency)},"
-            f" refunded {_money(s.refunded, currency)}"
-        )
-        if s.refunded > s.paid:
-            problems.append(
-                Problem(where, f"more was refunded than paid ({shown})", "compare the refunds with the processor's")
-            )
-        if order["state"] == "cancelled":
-            if kept > 0:
-                problems.append(
-                    Problem(where, f"is cancelled but keeps {_money(kept, currency)} ({shown})", "refund what it keeps")
-                )
-            continue
-        if s.total < 0:
-            problems.append(Problem(where, f"its total is below zero ({shown})", "remove a discount line"))
-        elif balance < 0:
+        money, currency, where = inputs[order["id"]], order["currency"], f"order {order['id']}"
+        if money.refunded > money.paid:
             problems.append(
                 Problem(
                     where,
-                    f"its balance is {_money(balance, currency)}: more is kept than it asks ({shown})",
-                    f"refund {_money(-balance, currency)} or add the line item that is missing",
+                    f"more was refunded ({_money(money.refunded, currency)})"
+                    f" than paid ({_money(money.paid, currency)})",
+                    "compare the refunds with the processor's",
                 )
             )
-        if max(s.total, s.paid) > ledger.MAX_AMOUNT:
-            problems.append(Problem(where, f"a figure is past the largest amount Flint holds ({shown})"))
+        if money.cancelled and money.held > 0:
+            problems.append(
+                Problem(where, f"is cancelled but keeps {_money(money.held, currency)}", "refund what it keeps")
+            )
     return problems
 
 
@@ -327,87 +275,6 @@ def charges_are_their_parts(charges: Sequence[Row], payments: Sequence[Row]) -> 
                 problems.append(
                     Problem(where, f"is {charge['status']} but its payment {part['id']} is {part['status']}")
                 )
-    return problems
-
-
-def _is_deposit_order(order: Row) -> bool:
-    try:
-        stage = ledger_stage(order["metadata"])
-    except ValueError:
-        return False
-    return ledger.is_deposit_stage(stage)
-
-
-def ledger_stage(metadata: str) -> str | None:
-    try:
-        decoded = msgspec.json.decode(metadata, type=dict[str, str])
-    except msgspec.DecodeError as err:
-        raise ValueError(str(err)) from None
-    return decoded.get("paymentStage")
-
-
-def deposits_applied(
-    orders: Sequence[Row], lines: Sequence[Row], payments: Sequence[Row], refunds: Sequence[Row]
-) -> tuple[list[Problem], list[str]]:
-    """Each order's `Deposit applied` is what the job's deposits say (`sync.ledger`)."""
-    problems: list[Problem] = []
-    notes: list[str] = []
-    sums = sums_of_orders(orders, lines, payments, refunds)
-    by_job: dict[str, list[Row]] = defaultdict(list)
-    for order in orders:
-        if order["job_id"] is not None:
-            by_job[order["job_id"]].append(order)
-    for job_id, mine in by_job.items():
-        if any(sums[o["id"]].pending for o in mine):
-            notes.append(f"job {job_id}: a card payment is in flight; its deposits are checked once it settles")
-            continue
-        monies = [
-            ledger.OrderMoney(
-                id=o["id"],
-                base=sums[o["id"]].total + sums[o["id"]].applied,
-                paid=sums[o["id"]].paid,
-                refunded=sums[o["id"]].refunded,
-                deposit=_is_deposit_order(o),
-                cancelled=o["state"] == "cancelled",
-            )
-            for o in mine
-        ]
-        application = ledger.deposit_application(monies)
-        for order, money in zip(mine, monies, strict=True):
-            want = 0 if money.deposit or money.cancelled else application.of(order["id"])
-            have = sums[order["id"]].applied
-            if have != want:
-                currency = order["currency"]
-                problems.append(
-                    Problem(
-                        f"order {order['id']} (job {job_id})",
-                        f"has {_money(have, currency)} of deposit applied, but the job's deposits say"
-                        f" {_money(want, currency)}",
-                        "change any order of the job (or add and remove a line) so Flint works the deposit out again",
-                    )
-                )
-    return problems, notes
-
-
-def job_figures(orders: Sequence[Row], lines: Sequence[Row]) -> list[Problem]:
-    """A job's figures are the sums over its orders: one currency, and within the largest amount."""
-    problems: list[Problem] = []
-    totals = {o["id"]: 0 for o in orders}
-    for line in lines:
-        if line["order_id"] in totals:
-            amount = ledger.line_amount(line["quantity"], line["unit_amount"])
-            totals[line["order_id"]] += ledger.signed_amount(line["kind"], amount)
-    by_job: dict[str, list[Row]] = defaultdict(list)
-    for order in orders:
-        if order["job_id"] is not None and order["state"] != "cancelled":
-            by_job[order["job_id"]].append(order)
-    for job_id, mine in by_job.items():
-        currencies = sorted({o["currency"] for o in mine})
-        if len(currencies) > 1:
-            problems.append(Problem(f"job {job_id}", f"has orders in {' and '.join(currencies)}: one currency a job"))
-        total = sum(totals[o["id"]] for o in mine)
-        if total > ledger.MAX_AMOUNT:
-            problems.append(Problem(f"job {job_id}", "its total is past the largest amount Flint holds"))
     return problems
 
 

@@ -12,6 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from server.clock import parse_time
 from server.messages import service as outbox
 from server.store import Database, changelog
+from server.web import session_store
 from server.web.idempotency import purge_expired
 
 log = logging.getLogger("flint.scheduler")
@@ -58,6 +59,7 @@ class Scheduler:
     def start(self) -> None:
         self.every(3600, "purge_idempotency_keys", lambda: self.db.write(purge_expired))
         self.every(3600, "purge_change_log", lambda: self.db.write(changelog.purge_old))
+        self.every(3600, "purge_web_sessions", lambda: self.db.write(session_store.purge))
         self.every(3600, PURGE_EARLY_CALLBACKS, lambda: self.db.write(outbox.purge_early_callbacks))
         self._scheduler.start()
 

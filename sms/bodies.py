@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 # The GSM 03.38 basic set and its extension (extension characters take two septets).
 _GSM_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -52,10 +54,31 @@ def payment_request(business: str, what: str, amount: str, url: str) -> str:
         what = what[: max(8, len(what) - 10)].rstrip() + "..."
 
 
-def receipt(business: str, amount: str, last4: str, url: str) -> str:
-    """`Flint Field Services: receipt for $75.00 paid with card ending 4242. https://…`"""
-    card = f" with card ending {last4}" if last4 else ""
-    return f"{_plain(business)}: receipt for {amount} paid{card}. Thank you! {url}".rstrip()
+def _fit(build: Callable[[str], str], what: str) -> str:
+    """The text `build(what)` makes, with `what` shortened until it fits in two segments."""
+    what = _plain(what)
+    while True:
+        text = build(what)
+        if segments(text) <= MAX_SEGMENTS or len(what) <= 8:
+            return text
+        what = what[: max(8, len(what) - 10)].rstrip() + "..."
+
+
+def _still(owed: str | None) -> str:
+    return f"Still owed: {owed}." if owed else "Nothing more is owed."
+
+
+def receipt(business: str, amount: str, how: str, what: str, owed: str | None, url: str = "") -> str:
+    """`Flint Field Services: receipt for $75.00 paid with card ending 4242 for AC not cooling.
+    Still owed: $1,125.00. https://…` (`how`: `with card ending 4242`, `in cash`, `by check`)."""
+    business = _plain(business)
+    return _fit(lambda w: f"{business}: receipt for {amount} paid {how} for {w}. {_still(owed)} {url}".rstrip(), what)
+
+
+def refund(business: str, amount: str, what: str, owed: str | None) -> str:
+    """`Flint Field Services: we refunded $20.00 for AC not cooling. Still owed: $1,145.00.`"""
+    business = _plain(business)
+    return _fit(lambda w: f"{business}: we refunded {amount} for {w}. {_still(owed)}", what)
 
 
 def invoice(business: str, number: int, total: str, url: str, due: str | None = None, when: str | None = None) -> str:

@@ -21,6 +21,7 @@ from sync.checks import BadInput
 from sync.client import SyncError
 from sync.device import Ambiguous, Device
 from sync.replica import DeviceFileError, NotEnrolled, Outgoing, Replica
+from sync.shown import NEW_WORK_ORDER
 
 DONE, FAILED, BAD_INPUT = 0, 1, 2
 
@@ -211,12 +212,17 @@ def do_show(device: Device, args: argparse.Namespace, out: Output) -> int:
 def do_add_on(device: Device, args: argparse.Namespace, out: Output) -> int:
     o = device.add_on(args.job_id, args.name, args.price, args.quantity, args.order_id)
     job = device.job(args.job_id)
-    order_id = getattr(getattr(o.mutation, "args", None), "order_id", "")
+    order_id = getattr(getattr(o.mutation, "args", None), "order_id", None) or NEW_WORK_ORDER
     order = job.order(order_id)
     currency = order.currency if order else job.currency
     price = ledger.display(args.price, currency)
-    what = f"add-on {render.plain(args.name)!r} at {price} x {args.quantity} on order {order_id}"
-    after = f"Order {order_id} total as shown: {ledger.display(order.total, currency)}." if order else ""
+    new = order_id == NEW_WORK_ORDER
+    where = "a new work order (the server makes it when this syncs)" if new else f"order {order_id}"
+    what = f"add-on {render.plain(args.name)!r} at {price} x {args.quantity} on {where}"
+    after = ""
+    if order is not None:
+        after = f"{'The new work order' if new else f'Order {order_id}'} total as shown: "
+        after += f"{ledger.display(order.total, currency)}."
     return _queued(out, o, what, after)
 
 

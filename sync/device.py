@@ -95,8 +95,9 @@ class Device:
             )
         return order
 
-    def _add_on_order(self, job: Job, order_id: str | None) -> Order:
-        takers = [o for o in job.orders if o.state == "open" and not o.deposit]
+    def _add_on_order(self, job: Job, order_id: str | None) -> Order | None:
+        """The order an add-on goes on; None: by job, on the work order the server makes."""
+        takers = job.work_orders()
         if order_id is not None:
             order = self._order_of(job, order_id)
             if order.deposit:
@@ -110,9 +111,7 @@ class Device:
         if len(takers) == 1:
             return takers[0]
         if not takers:
-            raise DeviceError(
-                f"job {job.id} has no open order that takes add-ons (deposit orders never do); the office can open one"
-            )
+            return None  # a job with only a deposit never stops the driveway (contract §7)
         raise Ambiguous(
             f"job {job.id} has {len(takers)} open orders; say which with --order:", [_candidate(o) for o in takers]
         )
@@ -167,23 +166,25 @@ class Device:
         checks.quantity(quantity)
         job = self.job(job_id)
         order = self._add_on_order(job, order_id)
+        currency = order.currency if order is not None else job.currency
         line = ledger.line_amount(quantity, price)
         for figure, what in (
             (line, "the line"),
-            (order.base + line, "the order's total"),
+            ((order.base if order is not None else 0) + line, "the order's total"),
             (job.total + line, "the job's total"),
         ):
             if figure > ledger.MAX_AMOUNT:
                 raise DeviceError(
-                    f"{what} would be {ledger.display(figure, order.currency)}, past the largest amount Flint takes"
-                    f" ({ledger.display(ledger.MAX_AMOUNT, order.currency)})"
+                    f"{what} would be {ledger.display(figure, currency)}, past the largest amount Flint takes"
+                    f" ({ledger.display(ledger.MAX_AMOUNT, currency)})"
                 )
         args = p.AddLineItemArgs(
-            order_id=order.id,
+            order_id=order.id if order is not None else None,
+            job_id=job.id if order is None else None,
             uid=str(uuid.uuid4()),
             name=name,
             quantity=quantity,
-            unit_price_money=p.Money(price, order.currency),
+            unit_price_money=p.Money(price, currency),
             kind="addon",
         )
         return self._queue(lambda i, at: p.AddLineItem(id=i, client_at=at, args=args))

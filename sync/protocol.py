@@ -22,8 +22,11 @@ MutationId = Annotated[int, msgspec.Meta(ge=1)]
 ClientId = Id
 Entity = Literal["job", "customer", "order", "payment", "paymentLink", "sms", "note"]
 DeviceStatus = Literal["en_route", "on_site", "completed"]
-# `deposit_applied` lines are made by the server alone (contract §3); a device never sends one.
-LineItemKind = Literal["service", "addon", "travel", "material", "deposit", "discount", "deposit_applied"]
+# `deposit_applied` and `deposit_refunded` lines are made by the server alone (contract §3); a
+# device never sends one.
+LineItemKind = Literal[
+    "service", "addon", "travel", "material", "deposit", "discount", "deposit_applied", "deposit_refunded"
+]
 
 
 class Money(msgspec.Struct, frozen=True):
@@ -50,13 +53,17 @@ class AddJobNoteArgs(msgspec.Struct, rename="camel"):
     text: Text
 
 
-class AddLineItemArgs(msgspec.Struct, rename="camel"):
-    order_id: Id
+class AddLineItemArgs(msgspec.Struct, rename="camel", kw_only=True):
+    """Exactly one of `order_id` and `job_id` (the job's one open work order; the server makes one
+    when the job has none)."""
+
+    order_id: Id | None = None
     uid: Uid
     name: Name
     quantity: Annotated[int, msgspec.Meta(ge=1, le=10000)]
     unit_price_money: Money
     kind: LineItemKind = "addon"
+    job_id: Id | None = None
 
 
 class RemoveLineItemArgs(msgspec.Struct, rename="camel"):

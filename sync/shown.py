@@ -22,6 +22,8 @@ from sync.limits import Currency
 from sync.replica import Outgoing
 
 DEPOSIT_APPLIED_NAME = "Deposit applied"
+DEPOSIT_REFUNDED_NAME = "Deposit refunded"
+NEW_WORK_ORDER = "new work order"  # the id a work order the server will make is shown under
 
 
 # The parts of each entity the device reads. Anything else in them is ignored.
@@ -119,8 +121,10 @@ class Order:
     created_at: str = ""
     pending_paid: int = 0
     applied_uid: str | None = None  # the server's `deposit_applied` line, if it has one
+    pending_order: bool = False  # made by a pending add-on: the server makes it when it takes it
     # Worked out over the job's orders (`Job.figure`).
     applied: int = 0
+    refunded_deposit: int = 0
     total: int = 0
     balance: int = 0
 
@@ -134,7 +138,7 @@ class Order:
 
     @property
     def base(self) -> int:
-        return sum(line.signed for line in self.lines)
+        return sum(line.signed for line in self.lines if ledger.counts(line.kind))
 
     @property
     def label(self) -> str:
@@ -145,10 +149,12 @@ class Order:
 
     @property
     def shown_lines(self) -> list[Line]:
-        if not self.applied:
-            return self.lines
-        deposit = Line(self.applied_uid, DEPOSIT_APPLIED_NAME, 1, self.applied, ledger.DEPOSIT_APPLIED)
-        return [*self.lines, deposit]
+        system = []
+        if self.applied:
+            system.append(Line(self.applied_uid, DEPOSIT_APPLIED_NAME, 1, self.applied, ledger.DEPOSIT_APPLIED))
+        if self.refunded_deposit:
+            system.append(Line(None, DEPOSIT_REFUNDED_NAME, 1, self.refunded_deposit, ledger.DEPOSIT_REFUNDED))
+        return [*self.lines, *system]
 
     def money(self) -> ledger.OrderMoney:
         return ledger.OrderMoney(
@@ -199,21 +205,24 @@ class Job:
 
     def owed(self, order: Order) -> int:
         """What a new payment may take on one order now."""
-        moneys = self.money()
-        return ledger.owed(moneys[self.orders.index(order)], ledger.deposit_application(moneys))
+        return ledger.figure(self.money()).of(order.id).balance
 
     def figure(self) -> None:
-        moneys = self.money()
-        application = ledger.deposit_application(moneys)
-        for order, money in zip(self.orders, moneys, strict=True):
-            order.applied = application.of(order.id)
-            order.total = ledger.total_of(money, application)
-            order.balance = ledger.owed(money, application)
-        self.total = sum(o.total for o in self.orders)
-        self.paid = sum(o.paid + o.pending_paid for o in self.orders)
-        self.refunded = sum(o.refunded for o in self.orders)
-        self.balance = ledger.due_now(moneys)
-        self.unapplied = application.unapplied
+        """Every figure from the one rule (`sync.ledger`), as the server works it out."""
+        figures = ledger.figure(self.money())
+        for order in self.orders:
+            own = figures.of(order.id)
+            order.applied, order.refunded_deposit = own.applied, own.refunded_deposit
+            order.total, order.balance = own.total, own.balance
+        self.total = figures.total
+        self.paid = figures.paid
+        self.refunded = figures.refunded
+        self.balance = figures.balance
+        self.unapplied = figures.unapplied
+
+    def work_orders(self) -> list[Order]:
+        """Open orders that take add-ons (deposit orders never do)."""
+        return [o for o in self.orders if o.state == "open" and not o.deposit]
 
     def order(self, order_id: str) -> Order | None:
         return next((o for o in self.orders if o.id == order_id), None)
@@ -229,7 +238,7 @@ def _order(data: _Order) -> Order:
     lines = [
         Line(line.uid, line.name, line.quantity, line.unit_price_money.amount, line.kind)
         for line in data.line_items
-        if line.kind != ledger.DEPOSIT_APPLIED
+        if line.kind not in ledger.SYSTEM_KINDS
     ]
     applied = [line for line in data.line_items if line.kind == ledger.DEPOSIT_APPLIED]
     stage = data.metadata.get("paymentStage")
@@ -306,10 +315,13 @@ def _replay(jobs: dict[str, Job], order_job: dict[str, str], m: p.BaseMutation) 
     elif isinstance(m, p.AddJobNote):
         job.notes.append(Note(m.args.text, pending=True))
         job.pending.append("note")
-    elif isinstance(m, p.AddLineItem) and order is not None and m.args.kind != ledger.DEPOSIT_APPLIED:
+    elif isinstance(m, p.AddLineItem) and m.args.kind not in ledger.SYSTEM_KINDS:
         a = m.args
-        order.lines.append(Line(a.uid, a.name, a.quantity, a.unit_price_money.amount, a.kind, pending=True))
-        job.pending.append(f"add-on {a.name}")
+        if order is None and a.order_id is None:
+            order = _work_order_for(job, a.unit_price_money.currency)
+        if order is not None and not order.deposit:
+            order.lines.append(Line(a.uid, a.name, a.quantity, a.unit_price_money.amount, a.kind, pending=True))
+            job.pending.append(f"add-on {a.name}")
     elif isinstance(m, p.RemoveLineItem) and order is not None:
         order.lines = [line for line in order.lines if line.uid != m.args.uid]
         job.pending.append("line item removed")
@@ -318,6 +330,19 @@ def _replay(jobs: dict[str, Job], order_job: dict[str, str], m: p.BaseMutation) 
     elif isinstance(m, p.RequestTextToPay):
         job.requests.append("text-to-pay waiting to send")
         job.pending.append("text-to-pay")
+
+
+def _work_order_for(job: Job, currency: Currency) -> Order | None:
+    """Where an add-on by job goes: the job's one open work order, or a new one the server will
+    make (shown as such until it syncs); none when there are several (the server refuses it)."""
+    takers = job.work_orders()
+    if len(takers) > 1:
+        return None
+    if takers:
+        return takers[0]
+    made = Order(NEW_WORK_ORDER, "open", currency, [], 0, 0, payment_stage="work", pending_order=True)
+    job.orders.append(made)
+    return made
 
 
 def _replay_payment(job: Job, order: Order | None, a: p.RecordOfflinePaymentArgs) -> None:

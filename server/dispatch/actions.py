@@ -23,6 +23,7 @@ from server.payments.service import Target
 from server.payments.types import CreateRefund, OfflineMethod, RecordPayment
 from server.store import Tx
 from server.store import idempotency as answers
+from server.web.idempotency import IdempotencyKey
 from server.wire import Actor
 
 FORM_SCOPE = "office-pages"  # where a page form's first answer is kept, beside the API's keys
@@ -73,7 +74,7 @@ def text_balance(tx: Tx, actor: Actor, job_id: str, form: Mapping[str, str], pub
     return f"Texted a payment link for {display(Money(due, link['currency']))} to {text.to}."
 
 
-def record_offline(tx: Tx, actor: Actor, job_id: str, form: Mapping[str, str]) -> str:
+def record_offline(tx: Tx, actor: Actor, job_id: str, form: Mapping[str, str], business: str) -> str:
     """Cash or a check the office took for the job, applied to its orders oldest first."""
     currency = payments.owed(tx, Target(job_id=job_id)).currency
     amount = rules.parse_amount(form.get("amount", ""), currency)
@@ -88,7 +89,7 @@ def record_offline(tx: Tx, actor: Actor, job_id: str, form: Mapping[str, str]) -
     data = RecordPayment(
         job_id=job_id, amount_money=PositiveMoneyIn(amount, currency), method=method, reference=reference
     )
-    payment = payments.record_offline(tx, actor, data)
+    payment = payments.record_offline(tx, actor, data, business=business)
     return f"Recorded {display(payment.amount_money)} {'in cash' if method == 'cash' else 'by check'}."
 
 
@@ -111,6 +112,10 @@ async def refund(desk: PaymentDesk, actor: Actor, job_id: str, form: Mapping[str
     processor (cards), completed. The form key is the refund's request key, so a refund form
     posted twice gives back once."""
     asked = await desk.db.read(partial(ask_refund, job_id=job_id, form=form))
-    refund_id = await refunding.refund(desk, actor, asked, None if key is None else f"{FORM_SCOPE}:{key}")
-    done = await desk.db.write(partial(refunds.complete_refund, actor=actor, refund_id=refund_id))
+    fingerprint = hashlib.sha256(f"{asked.payment_id}:{asked.amount_money.amount}".encode()).hexdigest()
+    request_key = None if key is None else IdempotencyKey(FORM_SCOPE, key, fingerprint)
+    refund_id = await refunding.refund(desk, actor, asked, request_key)
+    done = await desk.db.write(
+        partial(refunds.complete_refund, actor=actor, refund_id=refund_id, business=desk.business)
+    )
     return f"Refunded {display(done.amount_money)}."

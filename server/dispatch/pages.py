@@ -170,7 +170,9 @@ async def record_payment(
     job_id: FromPath[str], request: Request[Any, Any, Any], ctx: NamedDependency[Ctx], texting: NamedDependency[Texting]
 ) -> Response[Any] | Template:
     form = await _form(request)
-    unit = partial(actions.record_offline, actor=ctx.actor, job_id=job_id, form=form)
+    unit = partial(
+        actions.record_offline, actor=ctx.actor, job_id=job_id, form=form, business=ctx.settings.business_name
+    )
     act = partial(ctx.write, partial(actions.once, key=actions.form_key(form), unit=unit))
     return await _act(request, ctx, texting, job_id, "cash", form, act)
 

@@ -119,3 +119,12 @@ def in_words(err: FlintError, currency: Currency) -> str:
         "currency_mismatch": "That amount is in another currency than the order.",
     }
     return words.get(err.code, err.detail[:1].upper() + err.detail[1:] + ("" if err.detail.endswith(".") else "."))
+
+
+# What a job's line on the board calls its last event: its last money or status event, never a
+# text's delivery receipt or Flint's own bookkeeping behind a payment.
+QUIET_ON_THE_BOARD = ("sms.*", "job.note_added", "mutation.rejected", "order.deposit_applied", "order.updated")
+
+# A text's trail events after the first (`sms.queued`, `sms.blocked`) say how it went: the trail
+# page shows one event per text, whose state follows them.
+LATER_TEXT_EVENTS = frozenset({"sms.sent", "sms.delivered", "sms.failed"})

@@ -22,12 +22,12 @@ from server.links import store as links_store
 from server.links.service import url_of
 from server.messages import store as sms_store
 from server.money import DEFAULT_CURRENCY, Currency, Money, display
+from server.orders import ledger
 from server.orders import service as orders
 from server.orders import store as orders_store
 from server.orders.types import Order
 from server.payments import service as payments
 from server.payments import store as payments_store
-from server.payments.service import Target
 from server.payments.types import Payment
 from server.store import Row, Tx
 from server.technicians import store as technicians_store
@@ -84,7 +84,7 @@ def board(tx: Tx, technician_id: str | None = None, status: str | None = None) -
     customers = customers_store.get_many(tx, list({r["customer_id"] for r in rows}))
     technicians = store.technicians(tx)
     names = {t["id"]: t["name"] for t in technicians}
-    last = trail_store.last_for_jobs(tx, [r["id"] for r in rows])
+    last = trail_store.last_for_jobs(tx, [r["id"] for r in rows], rules.QUIET_ON_THE_BOARD)
     look = timeline.Lookup(technicians=names)
     lines = []
     owed: dict[Currency, int] = defaultdict(int)
@@ -201,7 +201,7 @@ class JobPage:
 
 
 def job_currency(tx: Tx, job_id: str) -> Currency:
-    money = orders.job_money(tx, [job_id])
+    money = ledger.jobs_money(tx, [job_id])
     return money[job_id].currency if job_id in money else DEFAULT_CURRENCY
 
 
@@ -241,6 +241,9 @@ def job_page(tx: Tx, job_id: str, public_url: str, sandboxed: bool) -> JobPage:
     labels = {o.id: _order_label(i, o) for i, o in enumerate(order_views, start=1)}
     payment_views = payments.views(tx, payments_store.settled_for_orders(tx, [o.id for o in order_views]))
     events = trail.for_job(tx, job_id).events
+    texts = sms_store.for_jobs(tx, [job_id])
+    told = {e.data.get("smsId") for e in events if e.type in ("sms.queued", "sms.blocked")}
+    events = [e for e in events if not (e.type in rules.LATER_TEXT_EVENTS and e.data.get("smsId") in told)]
     technicians = {t["id"]: t["name"] for t in store.technicians(tx)}
     customer_ids = {job.customer_id} | {e.actor.id for e in events if e.actor.kind == "customer" and e.actor.id}
     customers = customers_store.get_many(tx, list(customer_ids))
@@ -252,7 +255,8 @@ def job_page(tx: Tx, job_id: str, public_url: str, sandboxed: bool) -> JobPage:
         devices=_devices(tx, devices, technicians),
         customers={cid: c["name"] for cid, c in customers.items()},
         orders=labels,
-        text_status={m["id"]: m["status"] for m in sms_store.for_jobs(tx, [job_id])},
+        text_status={m["id"]: m["status"] for m in texts},
+        text_errors={m["id"]: m["error_code"] for m in texts if m["error_code"] is not None},
         link_status={link["id"]: links_service.state_of(tx, link).status for link in links},
         pay_pages={link["id"]: url_of(public_url, link["token"]) for link in links} if sandboxed else {},
         invoice_status={row["id"]: "overdue" if now.overdue else now.state for row, now in invoiced},
@@ -272,7 +276,6 @@ def job_page(tx: Tx, job_id: str, public_url: str, sandboxed: bool) -> JobPage:
         days[-1].entries.append(entry)
     customer = customers.get(job.customer_id)
     pay = job.payment
-    owed = payments.owed(tx, Target(job_id=job_id))
     return JobPage(
         job=job,
         status=rules.status_label(job.status),
@@ -281,7 +284,7 @@ def job_page(tx: Tx, job_id: str, public_url: str, sandboxed: bool) -> JobPage:
         technician=technicians.get(job.technician_id) if job.technician_id else None,
         scheduled=rules.when(job.scheduled_at) if job.scheduled_at else None,
         net_paid=Money(pay.paid_money.amount - pay.refunded_money.amount, pay.paid_money.currency),
-        due=Money(owed.due, owed.currency),
+        due=pay.balance_money,
         orders=[OrderLine(o, labels[o.id], owes=o.state == "open" and o.balance_money.amount > 0) for o in order_views],
         payments=[
             PaymentLine(

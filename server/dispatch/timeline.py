@@ -41,6 +41,7 @@ class Lookup:
     customers: Mapping[str, str] = field(default_factory=dict)
     orders: Mapping[str, str] = field(default_factory=dict)
     text_status: Mapping[str, str] = field(default_factory=dict)
+    text_errors: Mapping[str, int] = field(default_factory=dict)  # sms id -> Twilio's error code
     link_status: Mapping[str, str] = field(default_factory=dict)
     pay_pages: Mapping[str, str] = field(default_factory=dict)  # link id -> its pay page, when shown
     invoice_status: Mapping[str, str] = field(default_factory=dict)  # invoice id -> its state now
@@ -250,8 +251,9 @@ def _text(title: str, current: bool = False) -> Describe:
             out.details.append("Carries the payment link")
         elif d.get("invoiceId"):
             out.details.append("About the invoice")
-        if d.get("errorCode"):
-            out.details.append(f"Twilio error {d['errorCode']}")
+        error = d.get("errorCode") or (look.text_errors.get(str(d.get("smsId"))) if current else None)
+        if error:
+            out.details.append(f"Twilio error {error}")
         status = look.text_status.get(str(d.get("smsId")))
         if current and status:
             out.chips.append(Chip(status.capitalize(), TEXT_TONES.get(status, "info")))
@@ -348,6 +350,13 @@ def _cycle(d: dict[str, Any], look: Lookup) -> Said:
     return said
 
 
+def _lines_moved(d: dict[str, Any], look: Lookup) -> Said:
+    """Lines an earlier version let onto a deposit order, moved to the work when the store was brought up to date."""
+    said = Said(f"Moved {len(d.get('uids', []))} line(s) from a deposit order to the work", "job")
+    said.details.append(f"From {order_name(look, str(d['fromOrderId']))} to {order_name(look, str(d['toOrderId']))}")
+    return said
+
+
 def _rejected(d: dict[str, Any], look: Lookup) -> Said:
     reason = f"{d.get('code', 'rejected')}: {d.get('detail', '')}".rstrip(": ")
     return Said(f"Device change refused: {d.get('name', 'a mutation')}", "bad", [_clip(reason)])
@@ -363,6 +372,7 @@ DESCRIBE: dict[str, Describe] = {
     "order.line_item_removed": _line("Removed"),
     "order.deposit_applied": _deposit_applied,
     "order.deposit_lowered": _deposit_lowered,
+    "order.line_items_moved": _lines_moved,
     "payment_link.created": _link_created,
     "sms.queued": _text("Text to {to}", current=True),
     "sms.blocked": _text("Text to {to} not sent: the number opted out", current=True),

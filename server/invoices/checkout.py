@@ -1,12 +1,11 @@
 """The recipient's side of an invoice: what its page shows, and beginning a card payment of the
 next request due.
 
-Paying runs through `server.payments.charging`, as a payment link does: `begin` finds the
-request due next and reserves what is left of it as a charge in flight, the processor charges
-with that charge's id as its idempotency key, the charge is settled. One card payment at a time
-per job (the same line as the job's payment links); a unique index allows one capture per
-request and key whatever happens. The form names the request and amount it showed, so a second
-post of the same form finds that request paid instead of paying the next one.
+Paying goes through the one customer checkout (`server.payments.checkout`), as a payment link
+does: this module says what the next request due asks now (`charging_now`). One card payment at
+a time per job (the same line as the job's payment links); a unique index allows one capture
+per request and key whatever happens. The form names the request and amount it showed, so a
+second post of the same form finds that request paid instead of paying the next one.
 """
 
 from __future__ import annotations
@@ -24,8 +23,8 @@ from server.links.checkout import Receipt, receipts
 from server.money import Money
 from server.orders import service as orders
 from server.orders.types import Order
-from server.payments import service as payments
-from server.payments.service import CardAttempt, Collecting, Target
+from server.payments.checkout import Charging
+from server.payments.service import Collecting, Target
 from server.store import Row, Tx
 from server.wire import Actor
 
@@ -152,9 +151,9 @@ def payer(tx: Tx, token: str) -> Actor:
     return Actor(kind="customer", id=invoice_by_token(tx, token)["customer_id"])
 
 
-def begin(tx: Tx, token: str, public_url: str, request_uid: str | None, amount: int | None) -> CardAttempt | None:
-    """Reserve what is left of the next request due as a card charge in flight; None when the
-    request the form showed (or, with none named, the whole invoice) is paid already."""
+def charging_now(tx: Tx, token: str, public_url: str, request_uid: str | None) -> Charging | None:
+    """What is left of the next request due, for the one checkout; None when the request the
+    form showed (or, with none named, the whole invoice) is paid already."""
     row = invoice_by_token(tx, token)
     now = service.standing(tx, row)
     check_payable(now.state)
@@ -171,7 +170,7 @@ def begin(tx: Tx, token: str, public_url: str, request_uid: str | None, amount: 
     upcoming = now.next_due
     if upcoming is None:
         return None
-    if (request_uid is not None and upcoming.uid != request_uid) or (amount is not None and amount != upcoming.left):
+    if request_uid is not None and upcoming.uid != request_uid:
         raise Changed()
     captures = sum(1 for c in now.captured if rules.request_of(c["invoice_request"] or "") == upcoming.uid)
     collecting = Collecting(
@@ -182,4 +181,4 @@ def begin(tx: Tx, token: str, public_url: str, request_uid: str | None, amount: 
         receipt_url=service.url_of(public_url, row["token"]),
     )
     actor = Actor(kind="customer", id=row["customer_id"])
-    return payments.reserve_card(tx, actor, Target(order_id=row["order_id"]), upcoming.left, collecting)
+    return Charging(Target(order_id=row["order_id"]), Money(upcoming.left, now.currency), collecting, actor)

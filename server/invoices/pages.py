@@ -13,17 +13,18 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
-from server.errors import ChargeInDoubt, FlintError, InvalidRequest, ProcessorUnavailable, RateLimited
-from server.invoices import checkout, paying
+from server.clock import parse_time
+from server.errors import FlintError
+from server.invoices import checkout, service
 from server.invoices.checkout import Changed, InvoicePage
 from server.links.checkout import receipts
 from server.money import display
+from server.payments import checkout as card_checkout
 from server.payments.card_form import ECHOED
 from server.payments.desk import PaymentDesk
 from server.store import Tx
 from server.web.context import Ctx
 from server.web.customer_pages import (
-    NOT_THE_CARDS_FAULT,
     confirming_page,
     decline_message,
     page,
@@ -62,43 +63,59 @@ async def invoice_page(token: FromPath[str], ctx: NamedDependency[Ctx], desk: Na
 async def pay_invoice(
     token: FromPath[str], request: Request[Any, Any, Any], ctx: NamedDependency[Ctx], desk: NamedDependency[PaymentDesk]
 ) -> Template:
-    form = await read_form(request)
+    form = dict(await read_form(request))
+    if "expectedAmount" not in form and "amount" in form:
+        form["expectedAmount"] = form["amount"]  # the field's name on pages served before it was renamed
     echoed = {k: form.get(k, "") for k in ECHOED}
     read = partial(checkout.page_model, token=token)
-    attempts = ctx.card_attempts
-    invoice_id: str | None = None
+    request_uid = form.get("request", "")[:64] or None
     try:
         model = await ctx.read(read)
-        invoice_id = model.invoice_id
-        if model.next is not None and model.confirming is None:
-            attempts.allow(invoice_id)  # card testing: too many declines or mistakes on this invoice
-        outcome = await paying.pay(desk, token, form, ctx.public_url)
-    except RateLimited as err:
-        return too_many_attempts_page(ctx, err.retry_after)
-    except InvalidRequest as err:
-        if invoice_id is not None:
-            attempts.failed(invoice_id)
-        errors = {e.field: e.message for e in err.errors}
-        return _page(ctx, desk, await ctx.read(read), 400, errors=errors, form=echoed)
+        checkout.check_payable(model.state)
+        shown = next((r for r in model.requests if r.uid == request_uid), None)
+        if model.next is None or (shown is not None and shown.left.amount == 0):
+            return _page(ctx, desk, model, notice="This payment has been made already. Nothing more was charged.")
+        # A charge in flight may be another request's, about to settle: wait for it in line.
+        outcome = await card_checkout.pay(
+            desk,
+            ctx.card_attempts,
+            form,
+            key=model.invoice_id,
+            lock=await ctx.read(partial(checkout.lock_of, token=token)),
+            actor=(actor := await ctx.read(partial(checkout.payer, token=token))),
+            charging_now=partial(
+                checkout.charging_now, token=token, public_url=ctx.public_url, request_uid=request_uid
+            ),
+            today=parse_time(ctx.db.now()).date(),
+        )
+        if isinstance(outcome, card_checkout.Captured):
+            await ctx.write(partial(service.note_paid, actor=actor, invoice_id=model.invoice_id))
+        model = await ctx.read(read)
     except Changed as err:
         return _page(ctx, desk, await ctx.read(read), 409, notice=err.detail)
-    except (ProcessorUnavailable, ChargeInDoubt):
-        return _confirming(ctx, await ctx.read(read))
     except FlintError as err:
         return problem_page(ctx, err, WHAT)
-    if isinstance(outcome, paying.Declined):
-        if outcome.code not in NOT_THE_CARDS_FAULT:
-            attempts.failed(outcome.model.invoice_id)
-        return _page(ctx, desk, outcome.model, 402, declined=decline_message(outcome.code), form=echoed)
+    match outcome:
+        case card_checkout.TooMany(retry_after):
+            return too_many_attempts_page(ctx, retry_after)
+        case card_checkout.Invalid(errors):
+            return _page(ctx, desk, model, 400, errors=errors, form=echoed)
+        case card_checkout.Changed(amount):
+            notice = f"What is due changed to {display(amount)}. Check it and pay again; nothing was charged."
+            return _page(ctx, desk, model, 409, notice=notice, form=echoed)
+        case card_checkout.Confirming():
+            return _confirming(ctx, model)
+        case card_checkout.Declined(code):
+            return _page(ctx, desk, model, 402, declined=decline_message(code), form=echoed)
+        case card_checkout.AlreadyPaid():
+            return _page(ctx, desk, model, notice="This payment has been made already. Nothing more was charged.")
     charge = outcome.charge
-    if charge is None:
-        return _page(ctx, desk, outcome.model, notice="This payment has been made already. Nothing more was charged.")
 
     def receipt_of(tx: Tx) -> list[Any]:
         return receipts(tx, [charge])
 
     [paid_now] = await ctx.read(receipt_of)
-    return _page(ctx, desk, outcome.model, paid_now=paid_now)
+    return _page(ctx, desk, model, paid_now=paid_now)
 
 
 router = Router("/", route_handlers=[invoice_page, pay_invoice])

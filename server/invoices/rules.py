@@ -87,10 +87,12 @@ def standings(
     paid: Mapping[str, int],
     elsewhere: int,
     in_flight: Iterable[str] = (),
+    cap: int | None = None,
 ) -> list[Standing]:
     """Each request with what is left of it, earliest due first. Money paid on the order outside
     the invoice (`elsewhere`), and money paid through a request past what it asks now (the order
-    shrank), count toward the requests still open, earliest first."""
+    shrank), count toward the requests still open, earliest first. Together they never ask more
+    than `cap`, what the order owes now (the one ledger's answer)."""
     amounts = computed(asks, total)
     flying = set(in_flight)
     ordered = by_due_date(asks)
@@ -101,7 +103,11 @@ def standings(
         open_part = max(0, asked - through)
         counted = min(pool, open_part)
         pool -= counted
-        found.append(Standing(ask, asked, through, open_part - counted, ask.uid in flying))
+        left = open_part - counted
+        if cap is not None:
+            left = min(left, max(0, cap))
+            cap -= left
+        found.append(Standing(ask, asked, through, left, ask.uid in flying))
     return found
 
 

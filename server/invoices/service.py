@@ -22,9 +22,9 @@ from server.invoices.types import CreateInvoice, Invoice, PaymentRequest, Paymen
 from server.messages import service as messages
 from server.messages.types import SmsMessage
 from server.money import Currency, Money, display
+from server.orders import ledger
 from server.orders import service as orders
 from server.orders import store as orders_store
-from server.orders.figures import current_figures, figures_of
 from server.store import Row, Tx
 from server.store.paging import Page, paginate
 from server.trail import service as trail
@@ -89,7 +89,7 @@ def standings(tx: Tx, rows: Sequence[Row]) -> dict[str, InvoiceNow]:
     charges = store.charges_of(tx, ids)
     captured_ids = [c["id"] for found in charges.values() for c in found if c["status"] == "captured"]
     refunded = store.refunded_of_charges(tx, captured_ids)
-    order_figures = figures_of(tx, orders_store.get_many(tx, list({r["order_id"] for r in rows})))
+    order_rows = {r["id"]: r for r in orders_store.get_many(tx, list({r["order_id"] for r in rows}))}
     day = today(tx.now)
     found: dict[str, InvoiceNow] = {}
     for row in rows:
@@ -101,9 +101,14 @@ def standings(tx: Tx, rows: Sequence[Row]) -> dict[str, InvoiceNow]:
             uid = rules.request_of(charge["invoice_request"] or "")
             paid[uid] = paid.get(uid, 0) + charge["amount"] - refunded.get(charge["id"], 0)
         through = sum(paid.values())
-        order = order_figures[row["order_id"]]
+        order = ledger.order_now(order_rows[row["order_id"]])
         flying = [rules.request_of(in_flight["invoice_request"] or "")] if in_flight is not None else []
-        now = rules.standings(asks_of(requests.get(row["id"], [])), order.total, paid, order.net_paid - through, flying)
+        own_flight = in_flight["amount"] if in_flight is not None else 0
+        # Money held on the order some other way (in doubt included) counts toward the requests;
+        # and the invoice never asks more than the order owes (a deposit order's ask is capped by the work).
+        elsewhere = order.held - own_flight - through
+        asks = asks_of(requests.get(row["id"], []))
+        now = rules.standings(asks, order.total, paid, elsewhere, flying, cap=order.balance + own_flight)
         state = rules.state_of(row["status"], row["order_state"], now)
         found[row["id"]] = InvoiceNow(
             state=state,
@@ -111,7 +116,7 @@ def standings(tx: Tx, rows: Sequence[Row]) -> dict[str, InvoiceNow]:
             currency=row["currency"],
             total=order.total,
             paid=through,
-            elsewhere=max(0, order.net_paid - through),
+            elsewhere=max(0, elsewhere),
             due=0 if state == "cancelled" else sum(r.left for r in now),
             requests=now,
             captured=captured,
@@ -238,7 +243,7 @@ def create(tx: Tx, actor: Actor, data: CreateInvoice, public_url: str) -> Invoic
         raise RuleViolation(
             "order_already_invoiced", f"order {order['id']} already has invoice {existing['id']}; cancel it first"
         )
-    figures = current_figures(tx, order)
+    figures = ledger.order_now(order)
     if figures.balance <= 0:
         raise RuleViolation("nothing_due", f"nothing is due on order {order['id']}")
     rules.check_deposits(asks, figures.total, order["currency"])

@@ -13,9 +13,8 @@ from server.ids import new_id
 from server.jobs import rules, store
 from server.jobs.types import CreateJob, Job, JobOrder, PaymentSummary, UpdateJob
 from server.money import DEFAULT_CURRENCY, Money
-from server.orders import service as orders
+from server.orders import ledger
 from server.orders import store as orders_store
-from server.orders.rules import NO_MONEY
 from server.store import Row, Tx
 from server.store.paging import Page, paginate
 from server.technicians import store as technicians_store
@@ -41,12 +40,16 @@ def _check_technician(tx: Tx, technician_id: str | None) -> None:
 
 
 def views(tx: Tx, rows: Sequence[Row]) -> list[Job]:
-    """Jobs as the API shows them, each with its money composed from its orders."""
-    money = orders.job_money(tx, [r["id"] for r in rows])
+    """Jobs as the API shows them, each with the money the one ledger keeps for it."""
+    ids = [r["id"] for r in rows]
+    money = ledger.jobs_money(tx, ids)
+    orders_of: dict[str, list[Row]] = {}
+    for order in orders_store.for_jobs(tx, ids):
+        orders_of.setdefault(order["job_id"], []).append(order)
     jobs = []
     for row in rows:
         found = money.get(row["id"])
-        figures, currency = (found.figures, found.currency) if found else (NO_MONEY, DEFAULT_CURRENCY)
+        currency = found.currency if found else DEFAULT_CURRENCY
         jobs.append(
             Job(
                 id=row["id"],
@@ -60,21 +63,21 @@ def views(tx: Tx, rows: Sequence[Row]) -> list[Job]:
                 created_at=row["created_at"],
                 updated_at=row["updated_at"],
                 payment=PaymentSummary(
-                    total_money=Money(figures.total, currency),
-                    paid_money=Money(figures.paid, currency),
-                    refunded_money=Money(figures.refunded, currency),
-                    balance_money=Money(figures.balance, currency),
+                    total_money=Money(found.total if found else 0, currency),
+                    paid_money=Money(found.paid if found else 0, currency),
+                    refunded_money=Money(found.refunded if found else 0, currency),
+                    balance_money=Money(found.balance if found else 0, currency),
                     deposit_unapplied_money=Money(found.unapplied if found else 0, currency),
                 ),
                 orders=[
                     JobOrder(
                         id=order["id"],
                         payment_stage=orders_store.decode_metadata(order["metadata"]).get("paymentStage"),
-                        total_money=Money(0 if order["state"] == "cancelled" else own.total, currency),
-                        balance_money=Money(0 if order["state"] == "cancelled" else own.balance, currency),
+                        total_money=Money(ledger.order_now(order).total, currency),
+                        balance_money=Money(ledger.order_now(order).balance, currency),
                         state=order["state"],
                     )
-                    for order, own in (found.orders if found else [])
+                    for order in orders_of.get(row["id"], [])
                 ],
             )
         )

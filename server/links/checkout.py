@@ -1,10 +1,9 @@
 """The customer's side of a link: what the pay page shows, and beginning a card payment.
 
-Paying is three steps so that the card processor is never called inside a database
-transaction (`server.payments.charging`): `begin` checks what the link collects now and
-reserves it as a charge in flight, the processor charges with that charge's id as its
-idempotency key, the charge is settled. One card payment at a time per job; a unique index
-allows one captured charge per link whatever happens.
+Paying goes through the one customer checkout (`server.payments.checkout`): this module says
+what the link collects now (`charging_now`); the checkout checks it against what the page showed,
+reserves it, charges and settles. One card payment at a time per job; a unique index allows one
+captured charge per link whatever happens.
 """
 
 from __future__ import annotations
@@ -16,13 +15,15 @@ from server.jobs import store as jobs_store
 from server.links import service, store
 from server.links.service import LinkState
 from server.money import Money
+from server.orders import ledger
 from server.orders import service as orders
 from server.orders import store as orders_store
 from server.orders.types import Order
 from server.payments import charging
 from server.payments import service as payments
 from server.payments import store as payments_store
-from server.payments.service import CardAttempt, Collecting
+from server.payments.checkout import Charging
+from server.payments.service import Collecting
 from server.store import Row, Tx
 from server.wire import Actor
 
@@ -46,7 +47,8 @@ class PageModel:
     name: str
     status: str
     amount: Money  # what the link collects now, or collected
-    due: Money  # what the job or order owes now
+    due: Money  # what the link's job or order owes now
+    still_owed: Money  # what the job owes now (the one answer; an order on no job: what it owes)
     orders: list[Order]  # the orders the amount is for, with their lines
     parts: list[tuple[str, Money]]  # how the amount splits over them (order id, amount)
     job_title: str | None
@@ -109,6 +111,7 @@ def page_model(tx: Tx, token: str) -> PageModel:
         shown = [p[0] for p in parts] or [r["id"] for r in orders_store.for_job(tx, target.job_id)]
         paid_charges = payments_store.captured_for_job(tx, target.job_id)
     job = jobs_store.get(tx, link["job_id"]) if link["job_id"] else None
+    job_money = ledger.jobs_money(tx, [link["job_id"]]).get(link["job_id"]) if link["job_id"] else None
     return PageModel(
         token=token,
         link_id=link["id"],
@@ -116,6 +119,7 @@ def page_model(tx: Tx, token: str) -> PageModel:
         status=state.status,
         amount=Money(state.amount, currency),
         due=Money(state.due, currency),
+        still_owed=Money(job_money.balance if job_money is not None else state.due, currency),
         orders=orders.views(tx, orders_store.get_many(tx, shown)),
         parts=[(order_id, Money(amount, currency)) for order_id, amount in parts],
         job_title=job["title"] if job else None,
@@ -141,8 +145,8 @@ def lock_of(tx: Tx, token: str) -> str:
     return charging.lock_key(link["job_id"], link["order_id"])
 
 
-def begin(tx: Tx, token: str, public_url: str) -> CardAttempt | None:
-    """Reserve what the link collects now as a card charge in flight; None when it is paid."""
+def charging_now(tx: Tx, token: str, public_url: str) -> Charging | None:
+    """What the link collects now, for the one checkout; None when it is paid."""
     link = link_by_token(tx, token)
     state: LinkState = service.state_of(tx, link)
     if state.status == "paid":
@@ -158,7 +162,7 @@ def begin(tx: Tx, token: str, public_url: str) -> CardAttempt | None:
         receipt_to=link["last_texted_to"] or service.customer_phone(tx, link),
         receipt_url=service.url_of(public_url, link["token"]),
     )
-    return payments.reserve_card(tx, customer(tx, link), service.target_of(link), state.amount, collecting)
+    return Charging(service.target_of(link), Money(state.amount, link["currency"]), collecting, customer(tx, link))
 
 
 def customer(tx: Tx, link: Row) -> Actor:

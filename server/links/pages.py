@@ -1,5 +1,7 @@
 """The hosted pay page: `/pay/<token>`. Plain HTML forms, so paying needs no JavaScript. It never
-offers to charge what is not due: a link with nothing to collect shows what was paid instead."""
+offers to charge what is not due: a link with nothing to collect shows what was paid instead.
+Paying goes through the one customer checkout (`server.payments.checkout`); this page only says
+each outcome in its words."""
 
 from __future__ import annotations
 
@@ -11,15 +13,16 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
-from server.errors import ChargeInDoubt, FlintError, InvalidRequest, ProcessorUnavailable, RateLimited
-from server.links import checkout, paying
+from server.clock import parse_time
+from server.errors import FlintError
+from server.links import checkout
 from server.links.checkout import Closed, PageModel
 from server.money import display
+from server.payments import checkout as card_checkout
 from server.payments.card_form import ECHOED
 from server.payments.desk import PaymentDesk
 from server.web.context import Ctx
 from server.web.customer_pages import (
-    NOT_THE_CARDS_FAULT,
     confirming_page,
     decline_message,
     page,
@@ -65,34 +68,42 @@ async def pay(
 ) -> Template:
     form = await read_form(request)
     echoed = {k: form.get(k, "") for k in ECHOED}
-    attempts = ctx.card_attempts
+    read = partial(checkout.page_model, token=token)
     try:
-        model = await ctx.read(partial(checkout.page_model, token=token))
+        model = await ctx.read(read)
         # A charge in flight may be another request's, about to settle: wait for it in line.
         shown = _shown(ctx, model, status=409, confirming=False)
         if shown is not None:
             return shown
-        attempts.allow(model.link_id)  # card testing: too many declines or mistakes on this link
-        outcome = await paying.pay(desk, token, form, ctx.public_url)
-    except RateLimited as err:
-        return too_many_attempts_page(ctx, err.retry_after)
-    except InvalidRequest as err:
-        model = await ctx.read(partial(checkout.page_model, token=token))
-        attempts.failed(model.link_id)
-        errors = {e.field: e.message for e in err.errors}
-        return _form_page(ctx, model, 400, errors=errors, form=echoed)
+        checkout.check_payable(model.status)
+        outcome = await card_checkout.pay(
+            desk,
+            ctx.card_attempts,
+            form,
+            key=model.link_id,
+            lock=await ctx.read(partial(checkout.lock_of, token=token)),
+            actor=await ctx.read(partial(checkout.payer, token=token)),
+            charging_now=partial(checkout.charging_now, token=token, public_url=ctx.public_url),
+            today=parse_time(ctx.db.now()).date(),
+        )
+        model = await ctx.read(read)
     except Closed:
-        return page("closed.html", ctx, 409, page=await ctx.read(partial(checkout.page_model, token=token)))
-    except (ProcessorUnavailable, ChargeInDoubt):
-        model = await ctx.read(partial(checkout.page_model, token=token))
-        return confirming_page(ctx, display(model.amount))
+        return page("closed.html", ctx, 409, page=await ctx.read(read))
     except FlintError as err:
         return problem_page(ctx, err)
-    if isinstance(outcome, paying.Declined):
-        if outcome.code not in NOT_THE_CARDS_FAULT:
-            attempts.failed(outcome.model.link_id)
-        return _form_page(ctx, outcome.model, 402, declined=decline_message(outcome.code), form=echoed)
-    return page("receipt.html", ctx, page=outcome.model)
+    match outcome:
+        case card_checkout.TooMany(retry_after):
+            return too_many_attempts_page(ctx, retry_after)
+        case card_checkout.Invalid(errors):
+            return _form_page(ctx, model, 400, errors=errors, form=echoed)
+        case card_checkout.Changed(amount):
+            notice = f"The amount due changed to {display(amount)}. Check it and pay again; nothing was charged."
+            return _shown(ctx, model, status=409) or _form_page(ctx, model, 409, notice=notice, form=echoed)
+        case card_checkout.Confirming():
+            return confirming_page(ctx, display(model.amount))
+        case card_checkout.Declined(code):
+            return _form_page(ctx, model, 402, declined=decline_message(code), form=echoed)
+    return page("receipt.html", ctx, page=model)
 
 
 router = Router("/", route_handlers=[pay_page, pay])

@@ -26,6 +26,7 @@ from sms.sender import SendResult
 
 TOPIC = "sms"
 SYSTEM = Actor(kind="system", id="sms")
+SAME_TEXT_WINDOW = timedelta(minutes=10)  # the same link texted again this soon sends nothing new
 TRAIL_TYPES = {
     "sent": "sms.sent",
     "delivered": "sms.delivered",
@@ -89,12 +90,18 @@ def queue(
     client_at: str | None = None,
 ) -> SmsMessage:
     """Decide to text `to`. A number that opted out gets a `blocked` message, never a text;
-    the same `dedupe_key` twice gets the first message back."""
+    the same `dedupe_key` twice gets the first message back, and so does the same link texted
+    to the same number with the same words within `SAME_TEXT_WINDOW` (a double tap)."""
     if dedupe_key is not None:
         earlier = store.by_dedupe_key(tx, dedupe_key)
         if earlier is not None:
             return to_message(earlier)
     blocked = store.is_opted_out(tx, to)
+    if payment_link_id is not None and not blocked:
+        since = format_time(parse_time(tx.now) - SAME_TEXT_WINDOW)
+        earlier = store.same_text_since(tx, payment_link_id, to, body, since)
+        if earlier is not None:
+            return to_message(earlier)
     message_id = new_id("sms")
     store.insert(
         tx,

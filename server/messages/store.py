@@ -54,6 +54,19 @@ def by_dedupe_key(tx: Tx, key: str) -> Row | None:
     return tx.one(f"SELECT {_MESSAGE} FROM sms_messages WHERE dedupe_key = ?", (key,))
 
 
+def same_text_since(tx: Tx, link_id: str, to: str, body: str, since: str) -> Row | None:
+    """The last text of this link to this number since `since`, if it had these words and was
+    not refused on its way (failed, undelivered, blocked): that text stands for a new one."""
+    row = tx.one(
+        f"SELECT {_MESSAGE} FROM sms_messages WHERE payment_link_id = ? AND to_number = ? AND created_at >= ?"
+        " ORDER BY n DESC LIMIT 1",
+        (link_id, to, since),
+    )
+    if row is None or row["body"] != body or row["status"] in ("failed", "undelivered", "blocked"):
+        return None
+    return row
+
+
 def due(tx: Tx, now: str, limit: int) -> list[Row]:
     return tx.all(
         f"SELECT {_MESSAGE} FROM sms_messages WHERE status = 'queued' AND next_attempt_at <= ?"

@@ -1,4 +1,5 @@
-"""Pure rules of an order. Every money figure the API reports is derived here and only here."""
+"""Pure rules of an order: which lines a client may write, and the checks a change must pass.
+What the order and its job owe is `sync.ledger`'s rule, kept by `server.orders.ledger`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ class Line:
     quantity: int
     unit_amount: int
     kind: str
+    approval: str = "none"
 
     @property
     def amount(self) -> int:
@@ -24,84 +26,45 @@ class Line:
 
     @property
     def signed_amount(self) -> int:
-        """A discount or an applied deposit subtracts from the order; every other kind adds to it."""
+        """A discount or one of Flint's deposit lines subtracts from the order; every other kind adds."""
         return ledger.signed_amount(self.kind, self.amount)
 
-
-@dataclass(frozen=True, slots=True)
-class Figures:
-    """`pending` is card money in flight (charged or about to be): not paid yet, but spoken for.
-    `applied` is the deposit applied to the order (a `deposit_applied` line, already in `total`)."""
-
-    total: int
-    paid: int
-    refunded: int
-    pending: int = 0
-    applied: int = 0
-
     @property
-    def net_paid(self) -> int:
-        return self.paid - self.refunded
-
-    @property
-    def balance(self) -> int:
-        return ledger.balance(self.total, self.paid, self.refunded)
-
-    @property
-    def collectible(self) -> int:
-        """What a new payment may still take."""
-        return self.balance - self.pending
-
-    @property
-    def base(self) -> int:
-        """The total before any deposit is applied."""
-        return self.total + self.applied
-
-    def __add__(self, other: Figures) -> Figures:
-        return Figures(
-            self.total + other.total,
-            self.paid + other.paid,
-            self.refunded + other.refunded,
-            self.pending + other.pending,
-            self.applied + other.applied,
-        )
+    def counted(self) -> int:
+        """What the line adds to the order's base: nothing while it waits for approval."""
+        return self.signed_amount if ledger.counts(self.kind, self.approval) else 0
 
 
-NO_MONEY = Figures(0, 0, 0)
-
-
-def total_of(lines: Iterable[Line]) -> int:
-    return sum(line.signed_amount for line in lines)
-
-
-def figures(
-    lines: Iterable[Line], captured: Iterable[int], refunds: Iterable[int], pending: Iterable[int] = ()
-) -> Figures:
-    lines = list(lines)
-    return Figures(
-        total=total_of(lines),
-        paid=sum(captured),
-        refunded=sum(refunds),
-        pending=sum(pending),
-        applied=sum(line.amount for line in lines if line.kind == ledger.DEPOSIT_APPLIED),
-    )
+def base_of(lines: Iterable[Line]) -> int:
+    return sum(line.counted for line in lines)
 
 
 def check_client_line(kind: str) -> None:
-    """Only Flint writes the deposit applied to an order."""
-    if kind == ledger.DEPOSIT_APPLIED:
-        raise RuleViolation("system_line", "the deposit applied to an order is worked out by Flint; it cannot be set")
+    """Only Flint writes the deposit applied to an order, or given back of one."""
+    if kind in ledger.SYSTEM_KINDS:
+        raise RuleViolation("system_line", "the deposit lines of an order are worked out by Flint; they cannot be set")
 
 
-def check_new_total(total: int, before: Figures) -> int:
-    """The total after a change: never below zero, never below what the customer has paid net
-    (or is paying right now)."""
-    if total < 0:
+def check_deposit_order_closed_to_lines(deposit: bool, order_id: str) -> None:
+    """A deposit order asks for part of the work early; added work goes on a work order."""
+    if deposit:
+        raise RuleViolation(
+            "deposit_order",
+            f"order {order_id} is a deposit order: it takes no add-ons; add them to the job's work order",
+        )
+
+
+def check_new_base(base: int, paid: int, pending: int, refunded: int, deposit: bool) -> int:
+    """An order's base after a change: never below zero, never below what the customer has paid
+    on it (or is paying right now), within what Flint can hold. A deposit order's refunds do not
+    reopen its ask, so all that was paid on it counts."""
+    if base < 0:
         raise RuleViolation("negative_total", "discounts would take the order total below zero")
-    check_size(total, "the order's total")
-    if total < before.net_paid + before.pending:
+    check_size(base, "the order's total")
+    kept = paid + pending if deposit else paid + pending - refunded
+    if base < kept:
         raise RuleViolation("would_overpay", "the order total would fall below what has been paid on it; refund first")
-    return total
+    return base
 
 
 def check_size(amount: int, what: str) -> int:
@@ -126,9 +89,9 @@ def check_currency(expected: str, currencies: Iterable[str], what: str = "a line
             )
 
 
-def check_state_change(current: str, new: str, figures_now: Figures, order_id: str) -> None:
+def check_state_change(current: str, new: str, held: int, pending: int, order_id: str) -> None:
     if current == new:
         return
     check_open(current, order_id)
-    if new == "cancelled" and (figures_now.net_paid > 0 or figures_now.pending > 0):
+    if new == "cancelled" and (held > 0 or pending > 0):
         raise RuleViolation("order_has_payments", "refund what was paid on this order before cancelling it")

@@ -1,8 +1,10 @@
+"""Orders: line items on a job, and every change to them. What an order and its job owe is kept
+by the one ledger (`server.orders.ledger`), moved in the transaction of each change here."""
+
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -11,46 +13,40 @@ from server.errors import FieldError, InvalidRequest, NotFound, RuleViolation, V
 from server.ids import new_id
 from server.messages import store as messages_store
 from server.money import DEFAULT_CURRENCY, Currency, Money
-from server.orders import deposits, rules, store
-from server.orders.figures import current_figures, figures_of, job_orders, line_item, line_of, remember_figures
-from server.orders.rules import Figures
-from server.orders.types import CreateOrder, LineItemIn, Order, UpdateOrder
+from server.orders import ledger, rules, store
+from server.orders.rules import Line
+from server.orders.types import CreateOrder, LineItem, LineItemIn, Order, UpdateOrder
 from server.store import Row, Tx
 from server.store.paging import Page, paginate
 from server.trail import service as trail
 from server.wire import Actor
-from sync import ledger
+from sync import ledger as rule
+
+WORK_STAGE = "work"
 
 
-def _new_total(tx: Tx, row: Row, before: Figures, change: int) -> int:
-    """The order's total once its lines change by `change` and the job's deposits are applied
-    again: never below zero, never below what was paid on it, within what Flint can hold."""
-    base = before.base + change
-    applied = deposits.applied_after(tx, row, base) if row["job_id"] is not None else 0
-    total = rules.check_new_total(base - applied, before)
-    if row["job_id"] is not None:
-        _check_job_total(tx, row["job_id"], row["id"], total)
-    return total
+def line_of(row: Row | dict[str, Any]) -> Line:
+    approval = row["approval"] if "approval" in row.keys() else "none"  # noqa: SIM118 (a Row is no mapping)
+    return Line(row["quantity"], row["unit_amount"], row["kind"], approval)
 
 
-def _check_job_total(tx: Tx, job_id: str, order_id: str, total: int) -> None:
-    """The job's total, with this order at `total`, must stay within what Flint can hold."""
-    others = sum(
-        current_figures(tx, row).total
-        for row in job_orders(tx, job_id)
-        if row["id"] != order_id and row["state"] != "cancelled"
+def line_item(row: Row, currency: Currency) -> LineItem:
+    return LineItem(
+        uid=row["uid"],
+        name=row["name"],
+        quantity=row["quantity"],
+        unit_price_money=Money(row["unit_amount"], currency),
+        kind=row["kind"],
+        total_money=Money(line_of(row).amount, currency),
+        added_by=Actor(kind=row["added_by_kind"], id=row["added_by_id"]),
     )
-    rules.check_size(others + total, "the job's total")
 
 
 def views(tx: Tx, rows: Sequence[Row]) -> list[Order]:
-    ids = [r["id"] for r in rows]
-    lines = store.lines_of(tx, ids)
-    money = store.money_of(tx, ids)
+    lines = store.lines_of(tx, [r["id"] for r in rows])
     orders = []
     for row in rows:
-        currency, own = row["currency"], lines[row["id"]]
-        figures = rules.figures(map(line_of, own), *money[row["id"]])
+        currency, now = row["currency"], ledger.order_now(row)
         orders.append(
             Order(
                 id=row["id"],
@@ -59,11 +55,11 @@ def views(tx: Tx, rows: Sequence[Row]) -> list[Order]:
                 customer_id=row["customer_id"],
                 job_id=row["job_id"],
                 metadata=store.decode_metadata(row["metadata"]),
-                line_items=[line_item(line, currency) for line in own],
-                total_money=Money(figures.total, currency),
-                paid_money=Money(figures.paid, currency),
-                refunded_money=Money(figures.refunded, currency),
-                balance_money=Money(figures.balance, currency),
+                line_items=[line_item(line, currency) for line in lines[row["id"]]],
+                total_money=Money(now.total, currency),
+                paid_money=Money(now.paid, currency),
+                refunded_money=Money(now.refunded, currency),
+                balance_money=Money(now.balance, currency),
                 created_at=row["created_at"],
                 updated_at=row["updated_at"],
             )
@@ -110,15 +106,15 @@ def _new_lines(items: Sequence[LineItemIn], actor: Actor) -> list[dict[str, Any]
     new = []
     for index, item in enumerate(items):
         rules.check_client_line(item.kind)
-        rules.check_size(ledger.line_amount(item.quantity, item.unit_price_money.amount), f"line item {index + 1}")
-        uid = item.uid or str(uuid.uuid4())
+        rules.check_size(rule.line_amount(item.quantity, item.unit_price_money.amount), f"line item {index + 1}")
         new.append(
             {
-                "uid": uid,
+                "uid": item.uid or str(uuid.uuid4()),
                 "name": item.name,
                 "quantity": item.quantity,
                 "unit_amount": item.unit_price_money.amount,
                 "kind": item.kind,
+                "approval": "none",
                 "added_by_kind": actor.kind,
                 "added_by_id": actor.id,
             }
@@ -144,10 +140,38 @@ def _check_job_currency(tx: Tx, job_id: str, currency: str) -> None:
         rules.check_currency(existing, [currency], "an order", of="this job")
 
 
+def _check_base(row: Row, base: int) -> None:
+    """The order's base after a change, against what was paid on it and what Flint can hold."""
+    rules.check_new_base(base, row["paid"], row["pending"], row["refunded"], bool(row["deposit"]))
+
+
+def _check_job_total(tx: Tx, row: Row, **changed: Any) -> None:
+    """The job's total, were the order changed so, must stay within what Flint can hold."""
+    if row["job_id"] is not None:
+        rules.check_size(ledger.preview(tx, row, **changed).total, "the job's total")
+
+
 def create(tx: Tx, actor: Actor, data: CreateOrder) -> Order:
     metadata = dict(data.metadata or {})
+    if data.job_id is not None:
+        if metadata.get("jobId", data.job_id) != data.job_id:
+            raise InvalidRequest(
+                "jobId and metadata.jobId name different jobs", [FieldError("jobId", "differs from metadata.jobId")]
+            )
+        metadata["jobId"] = data.job_id
+    return get(tx, make(tx, actor, data.line_items, metadata, data.customer_id))
+
+
+def make(
+    tx: Tx,
+    actor: Actor,
+    items: Sequence[LineItemIn],
+    metadata: dict[str, str],
+    customer_id: str | None = None,
+    client_at: str | None = None,
+) -> str:
+    """A new order with its lines and trail event, the job's figures worked out again; its id."""
     job_id = metadata.get("jobId")
-    customer_id = data.customer_id
     if customer_id is not None and customers_store.get(tx, customer_id) is None:
         raise RuleViolation("unknown_customer", f"no customer {customer_id}")
     if job_id is not None:
@@ -155,20 +179,23 @@ def create(tx: Tx, actor: Actor, data: CreateOrder) -> Order:
         if job_customer is None:
             raise RuleViolation("unknown_job", f"metadata.jobId names no job: {job_id}")
         customer_id = customer_id or job_customer
-
-    items = data.line_items
     currency = items[0].unit_price_money.currency if items else DEFAULT_CURRENCY
     rules.check_currency(currency, (item.unit_price_money.currency for item in items))
     if job_id is not None:
         _check_job_currency(tx, job_id, currency)
     new = _new_lines(items, actor)
-    total = rules.check_new_total(rules.total_of(map(line_of, new)), rules.NO_MONEY)
+    base = rules.base_of(map(line_of, new))
+    deposit = rule.is_deposit_stage(metadata.get("paymentStage"))
+    rules.check_new_base(base, 0, 0, 0, deposit)
     order_id = new_id("ord")
-    if job_id is not None:
-        _check_job_total(tx, job_id, order_id, total)
-
-    store.insert_order(tx, order_id, customer_id=customer_id, job_id=job_id, metadata=metadata, currency=currency)
+    store.insert_order(
+        tx, order_id, customer_id=customer_id, job_id=job_id, metadata=metadata, currency=currency, deposit=deposit
+    )
     store.insert_lines(tx, order_id, new)
+    row = store.get(tx, order_id)
+    assert row is not None
+    _check_job_total(tx, row, base=base)
+    ledger.lines_changed(tx, row, base)
     trail.record(
         tx,
         "order.created",
@@ -176,14 +203,15 @@ def create(tx: Tx, actor: Actor, data: CreateOrder) -> Order:
         {
             "orderId": order_id,
             "lineItemCount": len(new),
-            "totalMoney": Money(total, currency),
+            "totalMoney": Money(base, currency),
             "metadata": metadata,
         },
         job_id=job_id,
         order_id=order_id,
+        client_at=client_at,
     )
-    deposits.rebalance(tx, job_id)
-    return get(tx, order_id)
+    ledger.refigure(tx, job_id, row)
+    return order_id
 
 
 def add_line_items(
@@ -210,18 +238,20 @@ def apply_line_items(
     order_id = row["id"]
     _check_version(row, version)
     rules.check_open(row["state"], order_id)
+    rules.check_deposit_order_closed_to_lines(bool(row["deposit"]), order_id)
     currency = row["currency"]
     rules.check_currency(currency, (item.unit_price_money.currency for item in items))
     new = _new_lines(items, actor)
-    before = current_figures(tx, row)
-    total = _new_total(tx, row, before, rules.total_of(map(line_of, new)))
+    change = rules.base_of(map(line_of, new))
+    _check_base(row, row["base"] + change)
+    _check_job_total(tx, row, base=row["base"] + change)
 
     store.insert_lines(tx, order_id, new)
     store.update_order(tx, order_id, row["job_id"])
-    remember_figures(tx, order_id, replace(before, total=before.total + rules.total_of(map(line_of, new))))
-    running = before.total
+    ledger.lines_changed(tx, row, change)
+    running = row["total"]
     for line in new:
-        running += line_of(line).signed_amount
+        running += line_of(line).counted
         trail.record(
             tx,
             "order.line_item_added",
@@ -231,8 +261,19 @@ def apply_line_items(
             order_id=order_id,
             client_at=client_at,
         )
-    deposits.rebalance(tx, row["job_id"])
-    assert current_figures(tx, row).total == total
+    ledger.refigure(tx, row["job_id"], row)
+
+
+def add_to_job(tx: Tx, actor: Actor, job_id: str, items: Sequence[LineItemIn], client_at: str | None = None) -> str:
+    """Lines for the job's one open work order; a job with none gets one made with them in the same
+    transaction, so a job with only a deposit never stops the driveway (contract §7 v3)."""
+    work = [r for r in store.for_job(tx, job_id) if not r["deposit"] and r["state"] == "open"]
+    if len(work) > 1:
+        raise RuleViolation("ambiguous_order", f"job {job_id} has {len(work)} open work orders; name the order")
+    if work:
+        apply_line_items(tx, actor, work[0], items, client_at=client_at)
+        return str(work[0]["id"])
+    return make(tx, actor, items, {"jobId": job_id, "paymentStage": WORK_STAGE}, client_at=client_at)
 
 
 def remove_line_item(
@@ -253,22 +294,22 @@ def apply_removal(
     if removed is None:
         raise NotFound(f"order {order_id} has no line item {uid}")
     rules.check_client_line(removed["kind"])
-    before = current_figures(tx, row)
-    total = _new_total(tx, row, before, -line_of(removed).signed_amount)
+    change = -line_of(removed).counted
+    _check_base(row, row["base"] + change)
 
     store.delete_line(tx, order_id, uid)
     store.update_order(tx, order_id, row["job_id"])
-    remember_figures(tx, order_id, replace(before, total=before.total - line_of(removed).signed_amount))
+    ledger.lines_changed(tx, row, change)
     trail.record(
         tx,
         "order.line_item_removed",
         actor,
-        _line_event(order_id, removed, row["currency"], total),
+        _line_event(order_id, removed, row["currency"], row["total"] + change),
         job_id=row["job_id"],
         order_id=order_id,
         client_at=client_at,
     )
-    deposits.rebalance(tx, row["job_id"])
+    ledger.refigure(tx, row["job_id"], row)
 
 
 def update(tx: Tx, actor: Actor, order_id: str, data: UpdateOrder) -> Order:
@@ -287,72 +328,49 @@ def update(tx: Tx, actor: Actor, order_id: str, data: UpdateOrder) -> Order:
                 _check_job_currency(tx, new_job, row["currency"])
             changes["job_id"] = new_job
         changes["metadata"] = store.encode_metadata(metadata)
+        deposit = rule.is_deposit_stage(metadata.get("paymentStage"))
+        if deposit != bool(row["deposit"]):
+            if deposit:
+                # A deposit order asks part of the work early: it cannot be paid past what it asks.
+                rules.check_new_base(row["base"], row["paid"], row["pending"], row["refunded"], True)
+            changes["deposit"] = int(deposit)
 
     if data.state is not None and data.state != row["state"]:
-        rules.check_state_change(row["state"], data.state, figures_of(tx, [row])[order_id], order_id)
+        now = ledger.order_now(row)
+        rules.check_state_change(row["state"], data.state, now.held, row["pending"], order_id)
         changes["state"] = data.state
 
     if not changes:
         return get(tx, order_id)
     new_job = changes.get("job_id", job_id)
     moved = "job_id" in changes
+    if new_job is not None and (moved or "state" in changes):
+        joining = store.for_job(tx, new_job)
+        rules.check_size(
+            rule.figure(
+                [ledger.money_of(r) for r in joining if r["id"] != order_id]
+                + [ledger.money_of(row, cancelled=changes.get("state", row["state"]) == "cancelled")]
+            ).total,
+            "the job's total",
+        )
     store.update_order(tx, order_id, new_job, moved_from=(job_id or "") if moved else None, **changes)
     if moved:
         messages_store.move_order(tx, order_id, new_job)
-    event = {"orderId": order_id, "changes": sorted(changes)}
+    event = {"orderId": order_id, "changes": sorted(c for c in changes if c != "deposit")}
     if "state" in changes:
         trail.record(
             tx,
             "order.state_changed",
             actor,
             {"orderId": order_id, "from": row["state"], "to": data.state},
-            job_id=changes.get("job_id", job_id),
+            job_id=new_job,
             order_id=order_id,
         )
     if "metadata" in changes:
-        for affected in {job_id, changes.get("job_id", job_id)}:
+        for affected in {job_id, new_job}:
             trail.record(tx, "order.updated", actor, event, job_id=affected, order_id=order_id)
-    for affected in {job_id, new_job}:
-        deposits.rebalance(tx, affected)
+    # An order that moves leaves its deposit behind: both jobs are worked out again.
+    if moved and job_id is not None:
+        ledger.refigure(tx, job_id)
+    ledger.refigure(tx, new_job, row)
     return get(tx, order_id)
-
-
-@dataclass(frozen=True, slots=True)
-class JobMoney:
-    """A job's money: the sums over its orders (a cancelled order owes nothing, so only its
-    payments count), the deposit money not applied yet, and each order's figures."""
-
-    figures: Figures
-    unapplied: int
-    currency: Currency
-    orders: list[tuple[Row, Figures]]
-
-
-def job_money(tx: Tx, job_ids: Sequence[str]) -> dict[str, JobMoney]:
-    rows = store.for_jobs(tx, job_ids)
-    per_order = figures_of(tx, rows)
-    grouped: dict[str, list[Row]] = {}
-    for row in rows:
-        grouped.setdefault(row["job_id"], []).append(row)
-    found: dict[str, JobMoney] = {}
-    for job_id, own in grouped.items():
-        total = rules.NO_MONEY
-        monies = []
-        for row in own:
-            figures = per_order[row["id"]]
-            cancelled = row["state"] == "cancelled"
-            total = total + (Figures(0, figures.paid, figures.refunded) if cancelled else figures)
-            monies.append(
-                ledger.OrderMoney(
-                    id=row["id"],
-                    base=figures.base,
-                    paid=figures.paid,
-                    refunded=figures.refunded,
-                    pending=figures.pending,
-                    deposit=deposits.is_deposit_order(row),
-                    cancelled=cancelled,
-                )
-            )
-        unapplied = ledger.deposit_application(monies).unapplied
-        found[job_id] = JobMoney(total, unapplied, own[0]["currency"], [(r, per_order[r["id"]]) for r in own])
-    return found

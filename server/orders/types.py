@@ -5,10 +5,12 @@ from typing import Annotated, Literal
 import msgspec
 
 from server.money import Money, MoneyIn
-from server.wire import Actor, Name, Request, Timestamp, Uid, Version
+from server.wire import Actor, Id, Name, Request, Timestamp, Uid, Version
 from sync.limits import NO_CONTROL, TEXT_CHARACTERS
 
-LineItemKind = Literal["service", "addon", "travel", "material", "deposit", "discount", "deposit_applied"]
+LineItemKind = Literal[
+    "service", "addon", "travel", "material", "deposit", "discount", "deposit_applied", "deposit_refunded"
+]
 OrderState = Literal["open", "completed", "cancelled"]
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=10000)]
 MetadataKey = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=NO_CONTROL)]
@@ -32,6 +34,7 @@ class CreateOrder(Request):
     line_items: LineItems = []
     metadata: Metadata | None = None
     customer_id: str | None = None
+    job_id: Id | None = None  # the same as `metadata.jobId` (contract §3 v3)
 
 
 class AddLineItems(Request):

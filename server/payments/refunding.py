@@ -17,17 +17,18 @@ from server.payments.desk import PaymentDesk
 from server.payments.processor import RefundRefused
 from server.payments.refunds import RefundPlan
 from server.payments.types import CreateRefund, Refund
+from server.web.idempotency import IdempotencyKey
 from server.wire import Actor
 
 log = logging.getLogger("flint.refunds")
 
 
-async def refund(desk: PaymentDesk, actor: Actor, data: CreateRefund, request_key: str | None) -> str:
+async def refund(desk: PaymentDesk, actor: Actor, data: CreateRefund, key: IdempotencyKey | None) -> str:
     """Reserve and give back; returns the refund id, ready to be completed by the caller's
     transaction (which also stores the idempotent response). Raises `RefundInDoubt` when the
     processor did not answer."""
     async with desk.locks.hold(_lock(data.payment_id)):
-        plan = await desk.db.write(partial(service.plan_refund, data=data, request_key=request_key))
+        plan = await desk.db.write(partial(service.plan_refund, data=data, key=key))
         await _give_back(desk, plan)
         return plan.refund_id
 
@@ -65,5 +66,6 @@ async def settle_in_doubt(desk: PaymentDesk, actor: Actor) -> list[Refund]:
                 await _give_back(desk, current)
             except (RefundInDoubt, RuleViolation):
                 continue
-            done.append(await desk.db.write(partial(service.complete_refund, actor=actor, refund_id=plan.refund_id)))
+            complete = partial(service.complete_refund, actor=actor, refund_id=plan.refund_id, business=desk.business)
+            done.append(await desk.db.write(complete))
     return done

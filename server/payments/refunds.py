@@ -5,19 +5,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from server.clock import parse_time
 from server.errors import NotFound, RuleViolation
 from server.ids import new_id
-from server.money import Money
-from server.orders import deposits
+from server.messages import service as messages
+from server.money import Money, display
+from server.orders import ledger
 from server.orders import rules as order_rules
 from server.orders import service as orders
-from server.orders import store as orders_store
 from server.payments import rules, store
+from server.payments import service as payments
 from server.payments.types import CreateRefund, Refund
 from server.store import Row, Tx
 from server.store.paging import Page, each, paginate
 from server.trail import service as trail
+from server.web.idempotency import KEEP_FOR, IdempotencyKey
 from server.wire import Actor
+from sms import bodies
 
 
 def load_payment(tx: Tx, payment_id: str) -> Row:
@@ -36,13 +40,20 @@ class RefundPlan:
     amount: Money
 
 
-def plan_refund(tx: Tx, data: CreateRefund, request_key: str | None = None) -> RefundPlan:
+def plan_refund(tx: Tx, data: CreateRefund, key: IdempotencyKey | None = None) -> RefundPlan:
     """Check the refund and reserve it as `pending`, so no second refund can take the same money.
 
-    A retried request (same `request_key`) gets the refund it already reserved back, so a crash
-    between reserving and completing never gives the money back twice.
+    A retried request (the same `Idempotency-Key` and body within the key's 7 days) gets the
+    refund it already reserved back, so a crash between reserving and completing never gives
+    the money back twice; the same key with another body is refused.
     """
+    request_key = f"{key.scope}:{key.key}" if key is not None else None
     earlier = store.refund_by_request_key(tx, request_key) if request_key is not None else None
+    if earlier is not None and parse_time(earlier["created_at"]) + KEEP_FOR <= parse_time(tx.now):
+        store.forget_request_key(tx, earlier["id"])
+        earlier = None
+    if earlier is not None and key is not None and earlier["request_hash"] != key.request_hash:
+        raise RuleViolation("idempotency_key_reused", "this Idempotency-Key was already used with a different request")
     if earlier is not None and earlier["status"] != "failed":
         return _plan_of(tx, earlier)
     payment = store.get(tx, data.payment_id)
@@ -68,6 +79,7 @@ def plan_refund(tx: Tx, data: CreateRefund, request_key: str | None = None) -> R
         reason=data.reason,
         status="pending",
         request_key=request_key,
+        request_hash=key.request_hash if key is not None else None,
     )
     return _plan_of(tx, store.get_refund(tx, refund_id))
 
@@ -93,7 +105,9 @@ def note_processor_ref(tx: Tx, refund_id: str, processor_ref: str) -> None:
     store.set_refund_status(tx, refund_id, "pending", processor_ref)
 
 
-def complete_refund(tx: Tx, actor: Actor, refund_id: str) -> Refund:
+def complete_refund(tx: Tx, actor: Actor, refund_id: str, business: str) -> Refund:
+    """The money is given back: the refund, its trail event, the job worked out again (a deposit
+    refunded shows as `Deposit refunded` and the job's balance rises by it), a text to the customer."""
     refund = store.get_refund(tx, refund_id)
     assert refund is not None
     if refund["status"] != "pending":
@@ -102,7 +116,8 @@ def complete_refund(tx: Tx, actor: Actor, refund_id: str) -> Refund:
     payment = load_payment(tx, refund["payment_id"])
     store.set_refund_status(tx, refund_id, "completed")
     store.touch_payment(tx, refund["payment_id"], order["job_id"])
-    orders_store.touch_order(tx, order["id"], order["job_id"])
+    ledger.money_moved(tx, order["id"], order["job_id"], refunded=refund["amount"])
+    ledger.refigure(tx, order["job_id"], order)
     trail.record(
         tx,
         "refund.created",
@@ -118,9 +133,30 @@ def complete_refund(tx: Tx, actor: Actor, refund_id: str) -> Refund:
         job_id=order["job_id"],
         order_id=order["id"],
     )
-    deposits.lower_deposit(tx, order, refund["amount"])
-    deposits.rebalance(tx, order["job_id"])
+    _text_refund(tx, refund, order, business)
     return get_refund(tx, refund_id)
+
+
+def _text_refund(tx: Tx, refund: Row, order: Row, business: str) -> None:
+    to = payments.customer_phone(tx, order)
+    if not to:
+        return
+    what, still = payments.owed_after(tx, order["job_id"], order["id"])
+    currency = refund["currency"]
+    messages.queue(
+        tx,
+        messages.SYSTEM,
+        to=to,
+        body=bodies.refund(
+            business,
+            display(Money(refund["amount"], currency)),
+            what,
+            display(Money(still, currency)) if still else None,
+        ),
+        job_id=order["job_id"],
+        order_id=order["id"],
+        dedupe_key=f"refund:{refund['id']}",
+    )
 
 
 def fail_refund(tx: Tx, refund_id: str) -> None:

@@ -38,7 +38,8 @@ async def get_payment(payment_id: FromPath[str], ctx: NamedDependency[Ctx]) -> P
 
 @post("/payments", dto=StrictBody, return_dto=None, status_code=201)
 async def record_payment(data: JSONBody[RecordPayment], ctx: NamedDependency[Ctx]) -> Response[Payment]:
-    return await ctx.commit(partial(service.record_offline, actor=ctx.actor, data=data), status=201)
+    record = partial(service.record_offline, actor=ctx.actor, data=data, business=ctx.settings.business_name)
+    return await ctx.commit(record, status=201)
 
 
 @post(
@@ -55,7 +56,7 @@ async def create_refund(
     if replay is not None:
         return replay
     try:
-        refund_id = await refunding.refund(desk, ctx.actor, data, await ctx.request_key())
+        refund_id = await refunding.refund(desk, ctx.actor, data, await ctx.idempotency_key())
     except RefundInDoubt as err:
         # Not stored against the key: the same request again asks the processor again (under the
         # refund's own key, so nothing is given back twice) and can complete it.
@@ -65,7 +66,8 @@ async def create_refund(
         if err.status >= 500:
             raise
         return await ctx.refuse(err)
-    return await ctx.commit(partial(refunds.complete_refund, actor=ctx.actor, refund_id=refund_id), status=201)
+    complete = partial(refunds.complete_refund, actor=ctx.actor, refund_id=refund_id, business=desk.business)
+    return await ctx.commit(complete, status=201)
 
 
 @get("/refunds/{refund_id:str}")

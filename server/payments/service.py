@@ -4,20 +4,21 @@ job's trail shows a charge once, with how it was applied."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from server.customers import store as customers_store
 from server.errors import FieldError, InvalidRequest, NotFound, RuleViolation
 from server.ids import new_id
+from server.jobs import store as jobs_store
 from server.messages import service as messages
-from server.money import DEFAULT_CURRENCY, Currency, Money, display
-from server.orders import deposits
+from server.money import Currency, Money, display
+from server.orders import ledger
 from server.orders import rules as order_rules
 from server.orders import service as orders
 from server.orders import store as orders_store
-from server.orders.figures import current_figures
 from server.payments import rules, store
 from server.payments.processor import Charge
 from server.payments.types import Card, Payment, RecordPayment
@@ -26,7 +27,6 @@ from server.store.paging import Page, paginate
 from server.trail import service as trail
 from server.wire import Actor
 from sms import bodies
-from sync import ledger
 
 
 def views(tx: Tx, rows: Sequence[Row]) -> list[Payment]:
@@ -63,7 +63,7 @@ def list_page(tx: Tx, after: int, limit: int, order_id: str | None, job_id: str 
     return paginate(store.page(tx, after, limit, order_id, job_id), limit, partial(views, tx))
 
 
-# What is owed, and how a payment is split.
+# What is owed, and how a payment is split: the one ledger's answer.
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,31 +87,26 @@ class Owed:
     due: int
     currency: Currency
     in_flight: int
-    orders: list[tuple[Row, ledger.OrderMoney]]
+    standing: ledger.Standing
+    order: Row | None  # the target, when it is one order
 
     def parts(self, amount: int | None = None) -> list[tuple[Row, int]]:
         """`amount` (None: all that is due) over the orders that owe money, oldest first."""
-        rows = {row["id"]: row for row, _ in self.orders}
-        return [(rows[order_id], part) for order_id, part in ledger.allocate([m for _, m in self.orders], amount)]
+        if self.order is not None:
+            return [(self.order, self.due if amount is None else amount)]
+        return self.standing.parts(amount)
 
 
 def owed(tx: Tx, target: Target) -> Owed:
     if target.order_id is not None:
         row = orders.referenced(tx, target.order_id)
-        money = deposits.order_money(tx, row)
-        figures = current_figures(tx, row)
-        # The order's deposit is already applied: its base less what it takes is its total.
-        due = 0 if money.cancelled else max(0, figures.collectible)
-        single = ledger.OrderMoney(row["id"], base=figures.total, paid=figures.paid, refunded=figures.refunded,
-                                   pending=figures.pending, cancelled=money.cancelled)  # fmt: skip
-        return Owed(due, row["currency"], figures.pending, [(row, single)])
+        standing = ledger.standing(tx, row["job_id"], row)
+        return Owed(standing.figures.of(row["id"]).balance, row["currency"], row["pending"], standing, row)
     assert target.job_id is not None
     if orders_store.job_customer(tx, target.job_id) is None:
         raise RuleViolation("unknown_job", f"no job {target.job_id}")
-    found = deposits.job_money(tx, target.job_id)
-    currency: Currency = found[0][0]["currency"] if found else DEFAULT_CURRENCY
-    in_flight = sum(money.pending for _, money in found)
-    return Owed(ledger.due_now([m for _, m in found]), currency, in_flight, found)
+    standing = ledger.standing(tx, target.job_id)
+    return Owed(standing.figures.balance, standing.currency, standing.in_flight, standing, None)
 
 
 def check_payable(tx: Tx, target: Target, amount: int, currency: str) -> Owed:
@@ -179,8 +174,20 @@ def _charge(
             payment_link_id=payment_link_id,
             reference=reference,
         )
-        orders_store.touch_order(tx, order["id"], order["job_id"])
+        moved = {"paid": part} if status == "captured" else {"pending": part}
+        ledger.money_moved(tx, order["id"], order["job_id"], **moved)
+    refigure(tx, [(order["job_id"], order["id"]) for order, _ in parts])
     return charge_id
+
+
+def refigure(tx: Tx, touched: Iterable[tuple[str | None, str]]) -> None:
+    """Work out again each job (an order on no job: the order) whose money moved, once."""
+    seen: set[str] = set()
+    for job_id, order_id in touched:
+        if (job_id or order_id) in seen:
+            continue
+        seen.add(job_id or order_id)
+        ledger.refigure(tx, job_id, None if job_id is not None else orders_store.get(tx, order_id))
 
 
 def charge_event(tx: Tx, actor: Actor, charge_id: str, client_at: str | None = None) -> None:
@@ -222,42 +229,44 @@ def charge_event(tx: Tx, actor: Actor, charge_id: str, client_at: str | None = N
     )
 
 
-def _after_capture(tx: Tx, charge_id: str) -> None:
-    """Money kept on a deposit order moves the deposit applied to the job's other orders."""
-    for job_id in {p["job_id"] for p in store.parts_of(tx, charge_id)}:
-        deposits.rebalance(tx, job_id)
-
-
 def record_offline(
     tx: Tx,
     actor: Actor,
     data: RecordPayment,
     *,
+    business: str,
     source: str = "office",
     uid: str | None = None,
     client_at: str | None = None,
 ) -> Payment:
-    """Cash or a check taken by the office or on site, for an order or for a job. Answers with
-    the first of its parts (for a job: the oldest order's)."""
+    """Cash or a check taken by the office or on site, for an order or for a job, and its receipt
+    texted to the customer. Answers with the first of its parts (for a job: the oldest order's)."""
     target = Target.of(data.job_id, data.order_id)
     if target.order_id is not None and orders.referenced(tx, target.order_id)["state"] == "cancelled":
         raise RuleViolation("order_closed", f"order {target.order_id} is cancelled")
     now = check_payable(tx, target, data.amount_money.amount, data.amount_money.currency)
+    parts = now.parts(data.amount_money.amount)
     charge_id = _charge(
         tx,
         actor,
         target,
-        now.parts(data.amount_money.amount),
+        parts,
         now.currency,
         status="captured",
         method=data.method,
         source=source,
         reference=data.reference,
         uid=uid,
+        receipt_to=customer_phone(tx, parts[0][0]),
     )
     charge_event(tx, actor, charge_id, client_at)
-    _after_capture(tx, charge_id)
+    text_receipt(tx, charge_id, business)
     return views(tx, store.parts_of(tx, charge_id)[:1])[0]
+
+
+def customer_phone(tx: Tx, order: Row) -> str | None:
+    customer = customers_store.get(tx, order["customer_id"]) if order["customer_id"] else None
+    return customer["phone"] if customer else None
 
 
 # Cards: reserved while the processor is asked, then settled.
@@ -331,27 +340,37 @@ def settle_card(tx: Tx, actor: Actor, charge_id: str, result: Charge, business: 
         decline_code=result.decline_code,
         processor_ref=result.reference,
     )
-    for part in store.parts_of(tx, charge_id):
-        orders_store.touch_order(tx, part["order_id"], part["job_id"])
+    parts = store.parts_of(tx, charge_id)
+    for part in parts:
+        captured = part["amount"] if result.approved else 0
+        ledger.money_moved(tx, part["order_id"], part["job_id"], pending=-part["amount"], paid=captured)
+    refigure(tx, [(part["job_id"], part["order_id"]) for part in parts])
     charge_event(tx, actor, charge_id)
     if result.approved:
-        _after_capture(tx, charge_id)
-        _text_receipt(tx, charge_id, business)
+        text_receipt(tx, charge_id, business)
     settled = store.get_charge(tx, charge_id)
     assert settled is not None
     return settled
 
 
-def _text_receipt(tx: Tx, charge_id: str, business: str) -> None:
+def text_receipt(tx: Tx, charge_id: str, business: str) -> None:
+    """The customer's receipt by text: what was paid, how, for what, and what the job still owes
+    (the one answer), unless there is nobody to text."""
     charge = store.get_charge(tx, charge_id)
     assert charge is not None
     if not charge["receipt_to"]:
         return
     parts = store.parts_of(tx, charge_id)
+    what, still = owed_after(tx, charge["job_id"], parts[0]["order_id"])
+    how = {"cash": "in cash", "check": "by check"}.get(charge["method"], "by card")
+    if charge["card_last4"]:
+        how = f"with card ending {charge['card_last4']}"
     body = bodies.receipt(
         business,
         display(Money(charge["amount"], charge["currency"])),
-        charge["card_last4"] or "",
+        how,
+        what,
+        display(Money(still, charge["currency"])) if still else None,
         charge["receipt_url"] or "",
     )
     messages.queue(
@@ -365,6 +384,18 @@ def _text_receipt(tx: Tx, charge_id: str, business: str) -> None:
         invoice_id=charge["invoice_id"],
         dedupe_key=f"receipt:{charge_id}",
     )
+
+
+def owed_after(tx: Tx, job_id: str | None, order_id: str) -> tuple[str, int]:
+    """What money was for (the job's title, else the order's first line) and what is still owed
+    on it: the job's balance, else the order's."""
+    if job_id is not None:
+        job = jobs_store.get(tx, job_id)
+        money = ledger.jobs_money(tx, [job_id]).get(job_id)
+        return (job["title"] if job else "your job"), (money.balance if money else 0)
+    order = orders.referenced(tx, order_id)
+    lines = orders_store.lines_of(tx, [order_id])[order_id]
+    return (lines[0]["name"] if lines else "your order"), ledger.order_now(order).balance
 
 
 def charge_row(tx: Tx, charge_id: str) -> Row:

@@ -15,7 +15,10 @@ _PAYMENT = (
     " p.payment_link_id, p.source, p.reference, p.uid, p.processor_ref, p.charge_id, p.created_at, o.job_id"
 )
 _PAYMENTS = "payments p JOIN orders o ON o.id = p.order_id"
-_REFUND = "n, id, payment_id, order_id, amount, currency, reason, status, request_key, processor_ref, created_at"
+_REFUND = (
+    "n, id, payment_id, order_id, amount, currency, reason, status, request_key, request_hash, processor_ref,"
+    " created_at"
+)
 _CHARGE = (
     "n, id, job_id, amount, currency, status, method, source, payment_link_id, invoice_id, invoice_request,"
     " card_brand, card_last4, decline_code, processor_ref, reference, uid, receipt_to, receipt_url, actor_kind,"
@@ -176,6 +179,11 @@ def refunds_page(tx: Tx, after: int, limit: int, payment_id: str | None) -> list
 
 def refund_by_request_key(tx: Tx, request_key: str) -> Row | None:
     return tx.one(f"SELECT {_REFUND} FROM refunds WHERE request_key = ?", (request_key,))
+
+
+def forget_request_key(tx: Tx, refund_id: str) -> None:
+    """The key has expired: a new request may use it."""
+    tx.run("UPDATE refunds SET request_key = NULL WHERE id = ?", (refund_id,))
 
 
 def refunds_in_status(tx: Tx, status: str) -> list[Row]:

@@ -34,7 +34,7 @@ from server.links import service as links
 from server.money import Money
 from server.orders import rules as order_rules
 from server.orders import service as orders
-from server.orders.figures import line_of
+from server.orders.service import line_of
 from server.orders.types import CreateOrder, LineItemIn
 from server.payments.service import Target
 from server.plans import rules, store
@@ -96,7 +96,7 @@ def views(tx: Tx, rows: Sequence[Row]) -> list[ServicePlan]:
                 name=row["name"],
                 address=row["address"],
                 line_items=lines,
-                total_money=Money(order_rules.total_of(line_of(_line_row(i)) for i in items), currency),
+                total_money=Money(order_rules.base_of(line_of(_line_row(i)) for i in items), currency),
                 interval=row["interval_unit"],
                 start_date=row["start_date"],
                 billing=row["billing"],
@@ -146,9 +146,7 @@ def create(tx: Tx, actor: Actor, data: CreateServicePlan) -> ServicePlan:
         order_rules.check_size(
             ledger.line_amount(item.quantity, item.unit_price_money.amount), f"line item {index + 1}"
         )
-    total = order_rules.check_new_total(
-        order_rules.total_of(line_of(_line_row(i)) for i in items), order_rules.NO_MONEY
-    )
+    total = order_rules.check_new_base(order_rules.base_of(line_of(_line_row(i)) for i in items), 0, 0, 0, False)
     if total == 0:
         raise RuleViolation("nothing_due", "the plan's line items total nothing; there would be nothing to bill")
     plan_id = new_id("plan")

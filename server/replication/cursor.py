@@ -1,6 +1,7 @@
 """Pull cursors. Opaque to devices; inside, a change-log sequence number, or a snapshot in
-progress: the sequence it started at, the job to resume at, and how much of that job's bundle
-was already sent."""
+progress: the sequence it started at, the job to resume at, and the last entity of that job's
+bundle already sent (by its kind and row number, so a bundle that shrinks between pages never
+makes the next page skip one)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from server.store.paging import position
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     job_n: int  # resume at the first job in scope whose `n` is at least this
-    skip: int = 0  # entities of that job's bundle already sent
+    after: tuple[int, int] | None = None  # in that job's bundle, the (kind, n) of the last entity sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +26,12 @@ class Cursor:
 
     def encode(self) -> str:
         at = self.snapshot
-        text = f"c:{self.seq}" if at is None else f"s:{self.seq}:{at.job_n}:{at.skip}"
+        if at is None:
+            text = f"c:{self.seq}"
+        elif at.after is None:
+            text = f"k:{self.seq}:{at.job_n}"
+        else:
+            text = f"k:{self.seq}:{at.job_n}:{at.after[0]}:{at.after[1]}"
         return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
@@ -40,8 +46,12 @@ def decode(cursor: str | None) -> Cursor | None:
             return Cursor(numbers[0])
         if kind == "s" and len(numbers) == 2:  # written by an earlier server: the last job sent
             return Cursor(numbers[0], Snapshot(numbers[1] + 1))
-        if kind == "s" and len(numbers) == 3:
-            return Cursor(numbers[0], Snapshot(numbers[1], numbers[2]))
+        if kind == "s" and len(numbers) == 3:  # an earlier server's count into the job: send it whole again
+            return Cursor(numbers[0], Snapshot(numbers[1]))
+        if kind == "k" and len(numbers) == 2:
+            return Cursor(numbers[0], Snapshot(numbers[1]))
+        if kind == "k" and len(numbers) == 4:
+            return Cursor(numbers[0], Snapshot(numbers[1], (numbers[2], numbers[3])))
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
     raise InvalidRequest("cursor is not one this server gave", [FieldError("cursor", "is not a pull cursor")])

@@ -66,12 +66,20 @@ def add_note(tx: Tx, device: Device, m: p.AddJobNote) -> dict[str, Any]:
     return {"noteId": note.id}
 
 
-def add_line_item(tx: Tx, device: Device, m: p.AddLineItem) -> None:
+def add_line_item(tx: Tx, device: Device, m: p.AddLineItem) -> dict[str, Any] | None:
+    """On the order named, or by job on its one open work order (made now if it has none)."""
     a = m.args
-    order = order_in_scope(tx, device, a.order_id)
+    if (a.job_id is None) == (a.order_id is None):
+        raise RuleViolation("invalid_args", "give exactly one of jobId and orderId")
     price = MoneyIn(a.unit_price_money.amount, a.unit_price_money.currency)
     item = LineItemIn(name=a.name, quantity=a.quantity, unit_price_money=price, kind=a.kind, uid=a.uid)
+    if a.job_id is not None:
+        job_in_scope(tx, device, a.job_id)
+        return {"orderId": orders.add_to_job(tx, device.actor, a.job_id, [item], client_at=m.client_at)}
+    assert a.order_id is not None
+    order = order_in_scope(tx, device, a.order_id)
     orders.apply_line_items(tx, device.actor, order, [item], client_at=m.client_at)
+    return None
 
 
 def remove_line_item(tx: Tx, device: Device, m: p.RemoveLineItem) -> None:
@@ -129,7 +137,9 @@ def record_payment(tx: Tx, device: Device, m: p.RecordOfflinePayment) -> dict[st
     data = RecordPayment(
         job_id=a.job_id, order_id=a.order_id, amount_money=amount, method=a.method, reference=a.reference
     )
-    payment = payments.record_offline(tx, device.actor, data, source="device", uid=a.uid, client_at=m.client_at)
+    payment = payments.record_offline(
+        tx, device.actor, data, business=device.business, source="device", uid=a.uid, client_at=m.client_at
+    )
     return {"paymentId": payment.id}
 
 
@@ -143,9 +153,10 @@ HANDLERS: dict[type[p.BaseMutation], Callable[[Tx, Device, Any], dict[str, Any] 
 }
 
 
-def job_of(tx: Tx, raw: bytes) -> str | None:
-    """The job a mutation is about, for the trail of a rejection: read loosely, since a
-    rejected mutation may be malformed, and only if it names a job or order that exists."""
+def job_of(tx: Tx, raw: bytes, device: Device) -> str | None:
+    """The job a rejected mutation is about, for its trail: read loosely, since a rejected
+    mutation may be malformed, and only a job of this technician's (a device never writes into
+    another technician's trail, contract §7)."""
     try:
         loose = msgspec.json.decode(raw)
     except (msgspec.DecodeError, UnicodeDecodeError):
@@ -154,7 +165,8 @@ def job_of(tx: Tx, raw: bytes) -> str | None:
     if not isinstance(args, dict):
         return None
     job_id, order_id = args.get("jobId"), args.get("orderId")
-    if isinstance(job_id, str):
-        return job_id if jobs_store.get(tx, job_id) is not None else None
-    order = orders_store.get(tx, order_id) if isinstance(order_id, str) else None
-    return order["job_id"] if order is not None else None
+    if not isinstance(job_id, str):
+        order = orders_store.get(tx, order_id) if isinstance(order_id, str) else None
+        job_id = order["job_id"] if order is not None else None
+    job = jobs_store.get(tx, job_id) if isinstance(job_id, str) else None
+    return job["id"] if job is not None and job["technician_id"] == device.technician_id else None

@@ -100,9 +100,10 @@ class Page:
 
 
 def _snapshot(tx: Tx, technician_id: str, cursor: Cursor, limit: int, public_url: str, reset: bool) -> Page:
-    """Up to `limit` entities of the scope, job by job, each job's bundle in a fixed order; a
-    bundle that does not fit is finished on the next page. Every job brings at least itself
-    and its customer, so `limit // 2 + 1` jobs always fill a page."""
+    """Up to `limit` entities of the scope, job by job, each job's bundle in a fixed order (kind,
+    then row number); a bundle that does not fit is finished on the next page, after the last
+    entity sent. Every job brings at least itself and its customer, so `limit // 2 + 1` jobs
+    always fill a page."""
     assert cursor.snapshot is not None
     at = cursor.snapshot
     fetch = limit // 2 + 1
@@ -113,16 +114,16 @@ def _snapshot(tx: Tx, technician_id: str, cursor: Cursor, limit: int, public_url
     following: Snapshot | None = None
     for index, row in enumerate(rows):
         bundle = bundles[row["id"]]
-        start = at.skip if index == 0 and row["n"] == at.job_n else 0
-        rest = bundle[start:]
+        after = at.after if index == 0 and row["n"] == at.job_n else None
+        rest = bundle if after is None else [entry for entry in bundle if (entry.rank, entry.n) > after]
         if taken + len(rest) > limit:
-            fits = limit - taken
-            for key in rest[:fits]:
-                ops.say(*key, "put")
-            following = Snapshot(row["n"], start + fits)
+            fits = rest[: limit - taken]
+            for entry in fits:
+                ops.say(entry.entity, entry.id, "put")
+            following = Snapshot(row["n"], (fits[-1].rank, fits[-1].n))
             break
-        for key in rest:
-            ops.say(*key, "put")
+        for entry in rest:
+            ops.say(entry.entity, entry.id, "put")
         taken += len(rest)
         if taken == limit:
             if index + 1 < len(rows):
@@ -133,26 +134,45 @@ def _snapshot(tx: Tx, technician_id: str, cursor: Cursor, limit: int, public_url
     return Page(_materialize(tx, ops, public_url), Cursor(cursor.seq, following), following is not None, reset)
 
 
-def _bundles(tx: Tx, job_rows: Sequence[Row]) -> dict[str, list[Key]]:
+@dataclass(frozen=True, slots=True, order=True)
+class Entry:
+    """One entity of a job's bundle, in the order a snapshot sends them."""
+
+    rank: int
+    n: int
+    entity: str
+    id: str
+
+
+RANKS = {"customer": 0, "job": 1, "order": 2, "paymentLink": 3, "payment": 4, "sms": 5, "note": 6}
+
+
+def _bundles(tx: Tx, job_rows: Sequence[Row]) -> dict[str, list[Entry]]:
     """Each job and what hangs from it, in the order a snapshot sends them (one query a kind)."""
     job_ids = [r["id"] for r in job_rows]
-    found: dict[str, list[Key]] = {r["id"]: [("customer", r["customer_id"]), ("job", r["id"])] for r in job_rows}
+    found: dict[str, list[Entry]] = {
+        r["id"]: [Entry(0, 0, "customer", r["customer_id"]), Entry(1, 0, "job", r["id"])] for r in job_rows
+    }
+
+    def add(job_id: str, entity: str, row: Row) -> None:
+        found[job_id].append(Entry(RANKS[entity], row["n"], entity, row["id"]))
+
     order_rows = orders_store.for_jobs(tx, job_ids)
     job_of_order = {r["id"]: r["job_id"] for r in order_rows}
     order_ids = list(job_of_order)
-    for order_id in order_ids:
-        found[job_of_order[order_id]].append(("order", order_id))
+    for row in order_rows:
+        add(row["job_id"], "order", row)
     for row in links_store.for_orders(tx, order_ids):
-        found[job_of_order[row["order_id"]]].append(("paymentLink", row["id"]))
+        add(job_of_order[row["order_id"]], "paymentLink", row)
     for row in links_store.for_jobs(tx, job_ids):
-        found[row["job_id"]].append(("paymentLink", row["id"]))
+        add(row["job_id"], "paymentLink", row)
     for row in payments_store.settled_for_orders(tx, order_ids):
-        found[job_of_order[row["order_id"]]].append(("payment", row["id"]))
+        add(job_of_order[row["order_id"]], "payment", row)
     for row in sms_store.for_jobs(tx, job_ids):
-        found[row["job_id"]].append(("sms", row["id"]))
+        add(row["job_id"], "sms", row)
     for row in jobs_store.notes_for_jobs(tx, job_ids):
-        found[row["job_id"]].append(("note", row["id"]))
-    return found
+        add(row["job_id"], "note", row)
+    return {job_id: sorted(entries) for job_id, entries in found.items()}
 
 
 def _changes(tx: Tx, technician_id: str, after: int, limit: int, public_url: str) -> Page:

@@ -29,6 +29,7 @@ from sync import protocol as p
 log = logging.getLogger("flint.sync")
 
 MAX_NAME = 64  # a mutation's name, as stored and as repeated back in a rejection
+OUT_OF_SCOPE = frozenset({"not_assigned", "not_found"})  # rejections that touch no trail (contract §7)
 _decode_mutation = msgspec.json.Decoder(p.Mutation).decode
 _decode_envelope = msgspec.json.Decoder(p.Envelope).decode
 _encode = msgspec.json.Encoder().encode
@@ -132,7 +133,7 @@ def _apply(tx: Tx, device: Device, envelope: p.Envelope, raw: msgspec.Raw, clien
         log.exception("mutation %s of client %s (%s) failed", envelope.id, client_id, envelope.name[:MAX_NAME])
         code, detail = "internal_error", "the server could not apply this mutation; it has been logged"
     detail = clip(detail)
-    job_id = job_of(tx, raw)
+    job_id = None if code in OUT_OF_SCOPE else job_of(tx, raw, device)
     seq = trail.record(
         tx,
         "mutation.rejected",

@@ -48,11 +48,22 @@ def integrity(tx: Tx) -> list[str]:
 
 
 def orders(tx: Tx) -> list[Row]:
-    return tx.all("SELECT n, id, state, job_id, customer_id, metadata, currency FROM orders ORDER BY n")
+    return tx.all(
+        "SELECT n, id, state, job_id, customer_id, metadata, currency, created_at, deposit, base, paid, pending,"
+        " refunded, applied, refunded_deposit, total, balance FROM orders ORDER BY n"
+    )
+
+
+def jobs(tx: Tx) -> list[Row]:
+    """The figures each job keeps."""
+    return tx.all("SELECT id, total, paid, refunded, balance, unapplied, currency FROM jobs ORDER BY n")
 
 
 def lines(tx: Tx) -> list[Row]:
-    return tx.all("SELECT order_id, uid, kind, quantity, unit_amount FROM line_items ORDER BY n")
+    return tx.all(
+        "SELECT order_id, uid, kind, quantity, unit_amount, approval, added_by_kind, created_at FROM line_items"
+        " ORDER BY n"
+    )
 
 
 def payments(tx: Tx) -> list[Row]:

@@ -10,6 +10,8 @@ import sqlite3
 from sqlite_utils import Database as SqliteUtilsDatabase
 from sqlite_utils.migrations import Migrations
 
+from server.store import ledger_migration
+
 migrations = Migrations("flint")
 
 
@@ -515,6 +517,28 @@ def hardening(db: SqliteUtilsDatabase) -> None:
         ) STRICT;
 
         CREATE INDEX sms_early_callbacks_received ON sms_early_callbacks(received_at);
+        """,
+    )
+
+
+@migrations(name="0009_one_ledger")
+def one_ledger(db: SqliteUtilsDatabase) -> None:
+    """Orders and jobs keep their figures, worked out by the one rule (`ledger_migration`)."""
+    ledger_migration.migrate(db.conn)
+
+
+@migrations(name="0010_web_sessions")
+def web_sessions(db: SqliteUtilsDatabase) -> None:
+    """Browser sessions live in the store, so a restart logs nobody out."""
+    _statements(
+        db,
+        """
+        CREATE TABLE web_sessions (
+            id TEXT PRIMARY KEY,
+            data BLOB NOT NULL,
+            expires_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX web_sessions_expiry ON web_sessions(expires_at);
         """,
     )
 

@@ -76,11 +76,6 @@ class Ctx:
             body=await request.body(),
         )
 
-    async def request_key(self) -> str | None:
-        """The caller's `Idempotency-Key`, made unique across callers, for work that spans calls."""
-        key = await self.idempotency_key()
-        return None if key is None else f"{key.scope}:{key.key}"
-
     async def replayed(self) -> Response[Any] | None:
         """The stored answer to this request's key, for routes that must look before they act."""
         key = await self.idempotency_key()

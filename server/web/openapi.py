@@ -198,7 +198,12 @@ RULE_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/v1/jobs"): example(422, "unknown_customer", _RULE, f"no customer {_CUSTOMER}"),
     ("patch", "/v1/jobs/{job_id}"): example(422, "unknown_technician", _RULE, f"no technician {_TECHNICIAN}"),
     ("post", "/v1/orders"): example(422, "unknown_job", _RULE, f"metadata.jobId names no job: {_JOB}"),
-    ("post", "/v1/orders/{order_id}/line-items"): example(422, "order_closed", _RULE, f"order {_ORDER} is cancelled"),
+    ("post", "/v1/orders/{order_id}/line-items"): example(
+        422,
+        "deposit_order",
+        _RULE,
+        f"order {_ORDER} is a deposit order: it takes no add-ons; add them to the job's work order",
+    ),
     ("delete", "/v1/orders/{order_id}/line-items/{uid}"): example(
         422, "would_overpay", _RULE, "the order total would fall below what has been paid on it; refund first"
     ),

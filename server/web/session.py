@@ -2,10 +2,9 @@
 cookie, and CSRF protection on every form. The dispatch pages use it; so will any other page
 the office opens in a browser (the sandbox's, contract §2).
 
-- Sessions are Litestar's server-side sessions, kept in the app's memory store. The cookie holds
-  only a random id (256 bits): `HttpOnly`, `SameSite=Lax`, `Secure` when the public URL is
-  https. `flint serve` runs one process, so the store is that process's memory, and a restart
-  logs the office out: the safe direction, and no session secret to keep.
+- Sessions are Litestar's server-side sessions, kept in the Flint store (`session_store`), so a
+  restart of the server logs nobody out. The cookie holds only a random id (256 bits):
+  `HttpOnly`, `SameSite=Lax`, `Secure` when the public URL is https.
 - A login gets a fresh session id (one planted before it is never promoted), and a visitor who
   has not logged in gets no session cookie and no stored session at all.
 - CSRF is Litestar's double-submit token: every form carries `_csrf_token`, which must match

@@ -68,7 +68,7 @@ def page_path(made: dict[str, Any]) -> str:
 
 def shown_form(html: str) -> dict[str, str]:
     """The hidden fields of the page's card form: which request it pays, and how much."""
-    return dict(re.findall(r'<input type="hidden" name="(request|amount)" value="([^"]*)">', html))
+    return dict(re.findall(r'<input type="hidden" name="(request|expectedAmount)" value="([^"]*)">', html))
 
 
 async def pay_invoice(client: AsyncTestClient[Any], made: dict[str, Any], **card: str) -> Any:

@@ -71,7 +71,7 @@ async def test_the_page_shows_the_whole_invoice(client: AsyncTestClient[Any]) ->
         "sandbox",
     ):
         assert expected in text, expected
-    assert shown_form(page.text)["amount"] == "8175"
+    assert shown_form(page.text)["expectedAmount"] == "8175"
     assert "<script" not in page.text and "<style" not in page.text and "style=" not in page.text
     assert '<link rel="stylesheet" href="/static/invoice.css?v=' in page.text
     css = await client.get(page.text.split('href="', 2)[1].split('"')[0])

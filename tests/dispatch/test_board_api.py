@@ -12,6 +12,7 @@ from server.clock import format_time
 from server.dispatch import service
 from server.store.db import Tx, connect
 from tests.conftest import OFFICE, FakeClock
+from tests.dispatch.conftest import log_in
 from tests.helpers import cash, customer, get, item, job, link, order, pay, post, technician, usd
 from tests.sync.conftest import phone_for
 
@@ -120,4 +121,23 @@ async def test_the_board_costs_the_same_queries_for_two_jobs_or_twenty(
         await cash(client, (await order(client, made["id"], item("Work", 5000)))["id"], 1000)
     many, view = _count_reads(db_path, format_time(clock.now))
     assert len(view.jobs) == 20
-    assert many == few == 10
+    assert many == few == 8
+
+
+async def test_a_jobs_last_event_is_money_or_status_not_a_text(client: AsyncTestClient[Any], clock: FakeClock) -> None:
+    """Contract §3 v3 / issue 17: the board reads as money. The cash's receipt text (queued, then
+    sent and delivered later) does not become the job's last event."""
+    the_job = await job(client)
+    work = await order(client, the_job["id"], item("Repair", 20000))
+    clock.advance(minutes=1)
+    await cash(client, work["id"], 5000)
+    texts = (await get(client, f"/v1/sms?jobId={the_job['id']}"))["data"]
+    assert texts  # the receipt was texted after the payment
+    paid_at = format_time(clock.now)
+    clock.advance(minutes=3)
+    board = await get(client, "/v1/dispatch/board")
+    line = next(j for j in board["jobs"] if j["id"] == the_job["id"])
+    assert line["lastEventAt"] == paid_at
+    await log_in(client)
+    row = (await client.get("/dispatch")).text.split(f'id="job-{the_job["id"]}"', 1)[1].split("</tr>", 1)[0]
+    assert "Cash payment $50.00" in row and "Text" not in row

@@ -116,6 +116,16 @@ def test_each_event_arrives_within_a_second_of_its_commit(tmp_path: Path) -> Non
             events.close()
 
 
+def _texts_settled(api: httpx.Client, job_id: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        texts = api.get("/v1/sms", params={"jobId": job_id}).json()["data"]
+        if texts and all(t["status"] == "delivered" for t in texts):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the texts of {job_id} did not settle")
+
+
 def test_a_reconnect_with_last_event_id_gets_exactly_what_it_missed(tmp_path: Path) -> None:
     with (
         ServerProcess(tmp_path / "flint.db", {"FLINT_API_KEY": KEY}) as server,
@@ -133,6 +143,7 @@ def test_a_reconnect_with_last_event_id_gets_exactly_what_it_missed(tmp_path: Pa
             "/v1/orders", json={"lineItems": [item("Diagnostic", 8900)], "metadata": {"jobId": job["id"]}}
         ).json()
         api.post("/v1/payments", json={"orderId": order["id"], "amountMoney": _usd(2000), "method": "cash"})
+        _texts_settled(api, job["id"])  # the cash's receipt, delivered: its events are on the trail
         other = _job(api)
         missed = [
             e["seq"]

@@ -4,8 +4,10 @@ form, with the paths whose credential is something else left alone."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+import httpx
 from litestar.testing import AsyncTestClient
 
 from server.app import create_app
@@ -13,6 +15,7 @@ from server.config import Settings
 from tests.conftest import OFFICE_KEY, FakeClock
 from tests.dispatch.conftest import csrf_token, form_key, log_in
 from tests.helpers import GOOD_CARD, item, job, link, order, pay_path
+from tests.process import ServerProcess
 
 
 async def test_pages_without_a_session_go_to_the_login_form(client: AsyncTestClient[Any]) -> None:
@@ -133,3 +136,25 @@ async def test_next_only_leads_back_into_this_site(client: AsyncTestClient[Any])
         )
         assert answer.headers["location"] == "/dispatch"
         await client.post("/logout", data={"_csrf_token": csrf_token(page.text)})
+
+
+def test_a_session_survives_a_restart_of_the_server(tmp_path: Path) -> None:
+    """Contract §6 v3: the sessions live in the store, so a restart logs nobody out; logging
+    out still ends the session for good."""
+    env = {"FLINT_API_KEY": OFFICE_KEY, "TWILIO_ACCOUNT_SID": ""}
+    server = ServerProcess(tmp_path / "flint.db", env).start()
+    try:
+        browser = httpx.Client(base_url=server.url)
+        token = csrf_token(browser.get("/login").text)
+        logged_in = browser.post("/login", data={"key": OFFICE_KEY, "_csrf_token": token}, follow_redirects=True)
+        assert logged_in.status_code == 200 and "Technicians" in logged_in.text
+        server.stop()
+        server = ServerProcess(tmp_path / "flint.db", env, port=server.port).start()
+        board = browser.get("/dispatch", follow_redirects=False)
+        assert board.status_code == 200 and "Technicians" in board.text
+        page = browser.get("/dispatch")
+        browser.post("/logout", data={"_csrf_token": csrf_token(page.text)})
+        assert browser.get("/dispatch", follow_redirects=False).status_code == 303
+        browser.close()
+    finally:
+        server.stop()

@@ -81,8 +81,9 @@ async def test_record_cash_from_the_page_once(client: AsyncTestClient[Any]) -> N
         (usd(10050), "check", "Check 1042", "office")
     ]
     trail = (await get(client, f"/v1/jobs/{the_job['id']}/trail"))["events"]
-    assert trail[-1]["type"] == "payment.recorded"
-    assert trail[-1]["actor"] == {"kind": "office", "id": "office"}
+    recorded = [e for e in trail if e["type"] == "payment.recorded"]
+    assert len(recorded) == 1 and recorded[0]["actor"] == {"kind": "office", "id": "office"}
+    assert trail[-1]["type"] == "sms.queued"  # the customer's receipt (contract §3 v3)
     after = text_of((await client.get(f"/dispatch/jobs/{the_job['id']}")).text)
     assert "Recorded $100.50 by check." in after
     assert "Recorded $100.50" not in text_of((await client.get(f"/dispatch/jobs/{the_job['id']}")).text)

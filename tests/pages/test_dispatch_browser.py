@@ -166,7 +166,7 @@ def test_the_board_follows_a_device_and_a_customer_without_a_reload(shop: Shop) 
         wait_until(lambda: read(browser, "#live") == "Live", "the live stream")
         browser.execute_script("window.sameDocument = 'yes'")  # gone if the page reloads
         assert cell(browser, job_id, "status") == "Scheduled"
-        assert cell(browser, job_id, "balance") == "$189.00"
+        assert cell(browser, job_id, "balance") == "$114.00"  # the unpaid deposit is part of the work, not on top
         assert "Never synced" in read(browser, f"#tech-{shop.technician['id']}")
 
         # The technician's phone says they are on site.
@@ -197,7 +197,7 @@ def test_the_board_follows_a_device_and_a_customer_without_a_reload(shop: Shop) 
             wait_for_text(phone, "Paid $75.00")
         wait_until(lambda: cell(browser, job_id, "paid") == "$75.00", "the payment on the board")
         assert cell(browser, job_id, "balance") == "$39.00"  # the paid deposit is applied to the work order
-        assert cell(browser, job_id, "last").startswith(("Card payment $75.00", "Text"))  # the receipt follows
+        assert cell(browser, job_id, "last").startswith("Card payment $75.00")  # not the receipt text that follows
         assert browser.execute_script("return window.sameDocument") == "yes"
         save_page(browser, SCREENSHOTS / "dispatch-board.png")
 
@@ -252,10 +252,22 @@ def test_the_trail_after_a_payment_and_a_partial_refund(shop: Shop) -> None:
         browser.find_element(By.CSS_SELECTOR, "#refund button[type=submit]").click()
         wait_for_text(browser, "Refunded $25.00.")
         assert browser.find_element(By.ID, "job-refunded").text == "$25.00"
-        assert browser.find_element(By.ID, "job-balance").text == "$100.00"
+        # The work owes $25.00 again; the unpaid deposit asks part of it, never more (contract §3 v3).
+        assert browser.find_element(By.ID, "job-balance").text == "$25.00"
         refund = browser.find_elements(By.CSS_SELECTOR, ".timeline li[data-type='refund.created']")
         assert len(refund) == 1
         assert "Refund $25.00" in refund[0].text and "Reason: Arrived late" in refund[0].text
+        # Each order with its lines, beside the timeline (contract §6 v3).
+        orders = read(browser, f"#order-{shop.work['id']}")
+        assert "Diagnostic visit" in orders and "Trip charge" in orders and "Due" in orders
+        assert "Dispatch deposit" in read(browser, f"#order-{shop.deposit['id']}")
+        # A text is one event whose state follows it, not queued, sent and delivered apart.
+        wait_until(
+            lambda: browser.refresh() or "Delivered" in read(browser, ".timeline li[data-type='sms.queued']"),
+            "the text's state on its one event",
+        )
+        for later in ("sms.sent", "sms.delivered"):
+            assert browser.find_elements(By.CSS_SELECTOR, f".timeline li[data-type='{later}']") == []
         text = browser.find_element(By.CSS_SELECTOR, ".timeline li[data-type='sms.queued']")
         phone_page = text.find_element(By.PARTIAL_LINK_TEXT, "Open the customer's phone")
         assert phone_page.get_attribute("href") == f"{url}/sandbox/phone/+15555550101"

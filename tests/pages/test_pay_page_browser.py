@@ -74,3 +74,54 @@ def test_a_customer_pays_on_a_phone_without_javascript(tmp_path: Path) -> None:
 
         payments = api.get("/v1/payments", params={"orderId": order["id"]}).json()["data"]
         assert [(p["status"], p["amountMoney"]["amount"]) for p in payments] == [("captured", 7500)]
+
+
+def test_the_page_never_charges_more_than_it_showed(tmp_path: Path) -> None:
+    """Contract §4 v3, in Chromium: the page is open on $89.00; the office adds a $2,400.00 line;
+    the customer presses Pay: the page comes back (409) with the new amount and nothing is
+    captured; pressing Pay again captures once."""
+    with (
+        ServerProcess(tmp_path / "flint.db", {"FLINT_API_KEY": KEY}) as server,
+        httpx.Client(base_url=server.url, headers=OFFICE) as api,
+    ):
+        customer = api.post(
+            "/v1/customers", json={"name": "Maria Alvarez", "phone": "+15555550101", "kind": "residential"}
+        ).json()
+        job = api.post(
+            "/v1/jobs", json={"customerId": customer["id"], "title": "AC not cooling", "address": "412 Birch Lane"}
+        ).json()
+        order = api.post(
+            "/v1/orders", json={"lineItems": [item("Diagnostic visit", 8900)], "metadata": {"jobId": job["id"]}}
+        ).json()
+        link = api.post("/v1/payment-links", json={"name": "Balance", "jobId": job["id"]}).json()
+        card = {
+            "cardNumber": "4242 4242 4242 4242",
+            "expMonth": "12",
+            "expYear": "2034",
+            "cvc": "123",
+            "postalCode": "94110",
+        }
+
+        with phone_browser(javascript=False) as browser:
+            browser.get(link["url"])
+            wait_for_text(browser, "Pay $89.00")
+            added = api.post(f"/v1/orders/{order['id']}/line-items", json={"lineItems": [item("Compressor", 240000)]})
+            assert added.status_code == 200
+            for name, value in card.items():
+                browser.find_element(By.NAME, name).send_keys(value)
+            tap(browser, "button[type=submit]")
+            page = wait_for_text(browser, "The amount due changed to $2,489.00")
+            assert "Pay $2,489.00" in page
+            assert api.get("/v1/payments", params={"jobId": job["id"]}).json()["data"] == []
+
+            for name, value in card.items():
+                if name in ("cardNumber", "cvc"):  # never filled back in
+                    browser.find_element(By.NAME, name).send_keys(value)
+            tap(browser, "button[type=submit]")
+            wait_for_text(browser, "Paid $2,489.00")
+            browser.get(link["url"])  # opened again: the receipt, nothing more to pay
+            page = wait_for_text(browser, "Paid $2,489.00")
+            assert "cardNumber" not in browser.page_source
+
+        payments = api.get("/v1/payments", params={"jobId": job["id"]}).json()["data"]
+        assert [(p["status"], p["amountMoney"]["amount"]) for p in payments] == [("captured", 248900)]

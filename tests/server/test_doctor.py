@@ -74,11 +74,12 @@ async def test_a_broken_money_identity_is_named(client: AsyncTestClient[Any], db
     assert result.returncode == 1, result.stdout + result.stderr
     out = result.stdout
     assert f"payment {payment}: $250.00 was refunded of $200.00" in out
-    assert f"order {work}: more was refunded than paid" in out  # the refund moved the order's sums too
+    assert f"order {work}: more was refunded ($250.00) than paid ($200.00)" in out  # the order's sums moved too
     assert (
-        f"order {work} (job {made['job']['id']}): has $1.00 of deposit applied, but the job's deposits say $75.00"
+        f"order {work} (job {made['job']['id']}): shows $1.00 of deposit applied, but the job's money says $75.00"
         in out
     )
+    assert f"order {work} (job {made['job']['id']}): keeps base" in out  # the kept figures no longer match
     assert "payment pay_" in out and "is for order ord_gone, which does not exist" in out
     assert "what to do:" in out
     assert "verdict:" in out and "problems" in out
@@ -94,7 +95,7 @@ async def test_an_overpaid_order_says_by_how_much(client: AsyncTestClient[Any], 
     conn.close()
     result = doctor(db_path)
     assert result.returncode == 1
-    assert f"- order {alone['id']}: its balance is -$9.00: more is kept than it asks" in result.stdout
+    assert f"- order {alone['id']}: holds $99.00 for $90.00 of work" in result.stdout
     assert "what to do: refund $9.00 or add the line item that is missing" in result.stdout
 
 

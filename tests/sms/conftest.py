@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -94,6 +95,17 @@ class Texting:
         response = self.api.post(f"/v1/payment-links/{link_id}/send-sms", json={"to": to} if to else None)
         assert response.status_code == 202, response.text
         return dict(response.json())
+
+    def age(self, message_id: str, minutes: int = 11) -> None:
+        """Say a text went out `minutes` ago: the same link texted again after the window that
+        folds a double tap into one text is a new text (contract §3 v3)."""
+        conn = sqlite3.connect(self.server.db_path, timeout=10)
+        with conn:
+            conn.execute(
+                "UPDATE sms_messages SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, ?) WHERE id = ?",
+                (f"-{minutes} minutes", message_id),
+            )
+        conn.close()
 
     def message(self, message_id: str) -> dict[str, Any]:
         return dict(self.api.get(f"/v1/sms/{message_id}").json())

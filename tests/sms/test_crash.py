@@ -106,6 +106,7 @@ def test_two_texts_of_one_link_never_share_a_sid(hasty: Texting) -> None:
     number = "+15555550144"
     link = hasty.link(number)
     first = hasty.wait_status(hasty.send(link["id"])["id"], "delivered")
+    hasty.age(first["id"])
     hasty.fault(number, {"hold": 1.5, "record": False})
     second = hasty.wait_status(hasty.send(link["id"])["id"], "delivered")
     assert second["providerSid"] != first["providerSid"]
@@ -121,6 +122,7 @@ def test_a_callback_names_its_text_when_the_answer_was_lost(patient: Texting) ->
     number = "+15555550145"
     link = patient.link(number)
     first = patient.wait_status(patient.send(link["id"])["id"], "delivered")
+    patient.age(first["id"])
     patient.fault(number, {"hold": 20, "record": True})
     second = patient.wait_status(patient.send(link["id"])["id"], "delivered")
     texts = patient.texts_to(number)

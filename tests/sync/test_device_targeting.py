@@ -28,7 +28,7 @@ def test_an_add_on_goes_on_the_open_order_that_is_not_a_deposit_order(offline: O
     assert (named["args"]["orderId"], named["args"]["kind"]) == (orders["second"], "addon")
 
 
-def test_several_or_no_open_orders_are_refused_with_the_candidates(offline: Offline) -> None:
+def test_several_open_orders_are_refused_with_the_candidates(offline: Offline) -> None:
     jobs, orders = offline.field.jobs, offline.field.orders
     several = device_cli(offline.db, "add-on", jobs["two"], "--name", "Filter", "--price", "1250")
     assert several.code == 2
@@ -40,14 +40,22 @@ def test_several_or_no_open_orders_are_refused_with_the_candidates(offline: Offl
         {"id": orders["first"], "name": "Diagnostic visit", "balanceMoney": {"amount": 8900, "currency": "USD"}},
         {"id": orders["second"], "name": "Duct cleaning", "balanceMoney": {"amount": 4000, "currency": "USD"}},
     ]
-    none = device_cli(offline.db, "add-on", jobs["upfront"], "--name", "Filter", "--price", "1250")
-    assert none.code == 2 and "no open order that takes add-ons" in none.err
-
     deposit = device_cli(offline.db, "add-on", jobs["late"], "--name", "X", "--price", "1", "--order", orders["parts"])
     assert deposit.code == 2 and "is a deposit order" in deposit.err and orders["work"] in deposit.err
     elsewhere = device_cli(offline.db, "add-on", jobs["two"], "--name", "X", "--price", "1", "--order", orders["plain"])
     assert elsewhere.code == 2 and f"has no order '{orders['plain']}'" in elsewhere.err
     assert device_cli(offline.db, "outbox", "--json").json() == []
+
+
+def test_a_job_with_only_a_deposit_takes_the_add_on_by_job(offline: Offline) -> None:
+    """The driveway never stops (contract §7 v3): the add-on goes by job, shown on the work order
+    the server makes when it syncs."""
+    jobs = offline.field.jobs
+    made = queued(offline, "add-on", jobs["upfront"], "--name", "Filter", "--price", "1250")
+    assert made["args"]["jobId"] == jobs["upfront"] and made["args"].get("orderId") is None
+    shown = device_cli(offline.db, "show", jobs["upfront"], "--json").json()
+    work = [o for o in shown["orders"] if o["id"] == "new work order"]
+    assert len(work) == 1 and [line["name"] for line in work[0]["lineItems"]] == ["Filter"]
 
 
 def test_text_to_pay_is_for_the_jobs_balance_unless_an_order_is_named(offline: Offline) -> None:

@@ -36,7 +36,7 @@ async def test_a_first_pull_is_the_whole_scope(client: AsyncTestClient[Any], pho
     assert page["reset"] is True and page["hasMore"] is False
     held = replica(page["changes"])
     kinds = sorted({entity for entity, _ in held})
-    assert kinds == ["customer", "job", "order", "payment", "paymentLink"]
+    assert kinds == ["customer", "job", "order", "payment", "paymentLink", "sms"]  # the cash's receipt text
     assert held[("job", job["id"])]["title"] == "AC not cooling"
     assert held[("order", order["id"])]["balanceMoney"]["amount"] == 8400
     assert held[("paymentLink", made["id"])]["url"] == made["url"]

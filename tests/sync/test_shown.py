@@ -111,13 +111,13 @@ def made(tmp_path: Path) -> Iterator[Callable[..., Device]]:
 
 def by_ledger(orders: list[OrderMoney]) -> dict[str, Any]:
     """The figures worked with the ledger alone."""
-    application = ledger.deposit_application(orders)
+    figures = ledger.figure(orders)
     return {
-        "totals": {o.id: ledger.total_of(o, application) for o in orders},
-        "balances": {o.id: ledger.owed(o, application) for o in orders},
-        "applied": {o.id: application.of(o.id) for o in orders},
+        "totals": {o.id: figures.of(o.id).total for o in orders},
+        "balances": {o.id: figures.of(o.id).balance for o in orders},
+        "applied": {o.id: figures.of(o.id).applied for o in orders},
         "job": ledger.due_now(orders),
-        "unapplied": application.unapplied,
+        "unapplied": figures.unapplied,
     }
 
 

@@ -1,0 +1,154 @@
+"""The one customer checkout (contract §4): every page that takes a card (payment links, invoices,
+and whatever page comes next) pays through `pay`, so each guarantee holds on all of them alike:
+
+- the attempt limit (card testing: too many declines or mistyped cards on one link or invoice);
+- the card form checked as a customer would want it checked;
+- the amount the page showed (`expectedAmount`): if what is due now differs, nothing is charged
+  and the page shows the new amount (checked in the same transaction that reserves the money,
+  under the job's payment line, so nothing can change it in between);
+- reserve, charge with the charge's id as the idempotency key, settle (`charging`): one capture,
+  and a charge in doubt is never charged again;
+- the outcome, for the page to say in its own words.
+
+A page supplies what it would charge now (`Charging`) and renders each `Outcome`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import partial
+
+from server.errors import ChargeInDoubt, InvalidRequest, ProcessorUnavailable, RateLimited, RuleViolation
+from server.money import Money
+from server.payments import charging
+from server.payments import service as payments
+from server.payments.card_form import parse_card
+from server.payments.desk import PaymentDesk
+from server.payments.service import CardAttempt, Collecting, Target
+from server.store import Row, Tx
+from server.web.attempts import FailedAttempts
+from server.web.customer_pages import NOT_THE_CARDS_FAULT
+from server.wire import Actor
+
+EXPECTED = "expectedAmount"  # the hidden field every card form carries: the amount it showed
+
+
+@dataclass(frozen=True, slots=True)
+class Charging:
+    """What a page would charge now, for whom, and where its receipt goes."""
+
+    target: Target
+    amount: Money
+    collecting: Collecting
+    actor: Actor
+
+
+class AmountChanged(RuleViolation):
+    """What is due now is not what the page showed: nothing was charged."""
+
+    def __init__(self, amount: Money) -> None:
+        super().__init__("amount_changed", f"the amount due is now {amount.amount} {amount.currency}")
+        self.amount = amount
+
+
+# What became of a post, for the page to put in its words.
+
+
+@dataclass(frozen=True, slots=True)
+class Captured:
+    charge: Row
+
+
+@dataclass(frozen=True, slots=True)
+class AlreadyPaid:
+    """What the form asked for was paid before this post: nothing more was charged."""
+
+
+@dataclass(frozen=True, slots=True)
+class Declined:
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Changed:
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class Confirming:
+    """The processor has not answered: the payment is being confirmed; nothing is charged twice."""
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    errors: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class TooMany:
+    retry_after: float
+
+
+Outcome = Captured | AlreadyPaid | Declined | Changed | Confirming | Invalid | TooMany
+
+
+def expected_amount(form: Mapping[str, str]) -> int | None:
+    """The amount the form showed, in minor units; None when the form does not say (a script).
+    Anything that is not ASCII digits can match no amount (-1): the page is shown again."""
+    text = form.get(EXPECTED)
+    if text is None:
+        return None
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 15 else -1
+
+
+async def pay(
+    desk: PaymentDesk,
+    attempts: FailedAttempts,
+    form: Mapping[str, str],
+    *,
+    key: str,
+    lock: str,
+    actor: Actor,
+    charging_now: Callable[[Tx], Charging | None],
+    today: date,
+) -> Outcome:
+    """Take the card in `form` for what `charging_now` says is due (None: nothing is, it was paid).
+    Raises what `charging_now` raises (a page gone, closed, not found)."""
+    try:
+        attempts.allow(key)
+    except RateLimited as err:
+        return TooMany(err.retry_after)
+    try:
+        card = parse_card(form, today)
+    except InvalidRequest as err:
+        attempts.failed(key)
+        return Invalid({e.field: e.message for e in err.errors})
+    begin = partial(_begin, charging_now=charging_now, expected=expected_amount(form))
+    try:
+        settled = await charging.charge(desk, lock, begin, card, actor)
+    except AmountChanged as err:
+        return Changed(err.amount)
+    except (ProcessorUnavailable, ChargeInDoubt):
+        return Confirming()
+    if settled is None:
+        return AlreadyPaid()
+    if settled.charge["status"] == "declined":
+        code = settled.charge["decline_code"] or "card_declined"
+        if code not in NOT_THE_CARDS_FAULT:
+            attempts.failed(key)
+        return Declined(code)
+    return Captured(settled.charge)
+
+
+def _begin(tx: Tx, charging_now: Callable[[Tx], Charging | None], expected: int | None) -> CardAttempt | None:
+    """Under the job's payment line, in one transaction: what is due now, checked against what the
+    page showed, reserved as a charge in flight."""
+    now = charging_now(tx)
+    if now is None:
+        return None
+    if expected is not None and expected != now.amount.amount:
+        raise AmountChanged(now.amount)
+    return payments.reserve_card(tx, now.actor, now.target, now.amount.amount, now.collecting)
