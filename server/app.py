@@ -22,6 +22,7 @@ from server.customers.routes import router as customers_router
 from server.dispatch import pages as dispatch_pages
 from server.dispatch.events import TrailFeed
 from server.dispatch.routes import router as dispatch_router
+from server.events.routes import router as events_router
 from server.invoices import reminders
 from server.invoices.pages import router as invoice_pages
 from server.invoices.routes import router as invoices_router
@@ -40,6 +41,7 @@ from server.payments.sandbox import SandboxProcessor
 from server.payments.sandbox import file_beside as sandbox_file
 from server.plans import routes as plans_routes
 from server.plans import service as plans
+from server.publishing import publisher
 from server.replication.routes import router as sync_router
 from server.scheduler import Scheduler
 from server.store import Database
@@ -63,6 +65,10 @@ from server.web.session import (
 from server.web.state import STATE_KEY, WebState
 from server.web.static import asset_url, static_router
 from server.web.too_large import MAX_BODY, refuse_announced, too_large
+from server.webhooks import service as webhooks_service
+from server.webhooks.routes import router as webhooks_router
+from server.webhooks.runtime import Webhooks, webhooks
+from server.webhooks.sending import Resolver, system_resolver
 from server.wire import Actor
 from sms.sandbox.app import MOUNT_PATH, MOUNTED_API_PREFIX
 
@@ -73,6 +79,7 @@ SANDBOX_WARNING = (
     " Read them at %s/phone/<number> with the office key."
 )
 STOPPING = "stopping"
+WEBHOOKS = "webhooks"  # app.state key of the running `Webhooks` (its worker), for tests
 TEMPLATES = Path(__file__).parent / "templates"
 RECOVERY = Actor(kind="system", id="recovery")
 
@@ -108,8 +115,11 @@ def on_stop(app: Litestar) -> Callable[[], None]:
     return stopping
 
 
-def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
+def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Resolver = system_resolver) -> Litestar:
+    """`resolver` is the DNS webhook URLs are checked against (tests give one of their own)."""
     db = Database(settings.db_path, clock)
+    db.finishing.append(publisher(settings.public_url).finish)
+    hooks: Webhooks = webhooks(settings, db, resolver)
     desk = PaymentDesk(
         db,
         processor=SandboxProcessor(sandbox_file(settings.db_path)),
@@ -137,12 +147,16 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
             log.warning(SANDBOX_WARNING, settings.public_url + MOUNT_PATH)
         await settle_payments()
         await worker.recover()
+        await hooks.worker.recover()
         db.listeners.add(outbox.TOPIC, worker.kick)
+        db.listeners.add(webhooks_service.TOPIC, hooks.worker.kick)
         db.listeners.add(trail.TOPIC, feed.wake)
         scheduler = Scheduler(db)
         if settings.scheduler:
             worker.wake_at = lambda when: scheduler.at(when, "sms_next_due", worker.run_due)
             scheduler.every(15, "sms_sweep", worker.run_due)
+            hooks.worker.wake_at = lambda when: scheduler.at(when, "webhooks_next_due", hooks.worker.run_due)
+            scheduler.every(15, "webhooks_sweep", hooks.worker.run_due)
             scheduler.every(settings.settle_every, "settle_payments", settle_payments)
             # Billing and reminders read what is due from the store by the app's clock; a
             # start-up run catches up on what was missed while the server was down.
@@ -153,12 +167,14 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
             scheduler.every(every, "invoice_reminders", lambda: reminders.run(db, public_url, business), at_start=True)
             scheduler.start()
         worker.kick()
+        hooks.worker.kick()
         try:
             yield
         finally:
             feed.close()
             scheduler.shutdown()
             await worker.close()
+            await hooks.worker.close()
             if texts.sandbox is not None:
                 await texts.sandbox.state.close()
             await db.close()
@@ -175,6 +191,8 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         plans_routes.billing,
         messages_routes.office,
         dispatch_router,
+        events_router,
+        webhooks_router,
     ]
     public: list[Router | ASGIRouteHandler] = [
         pay_pages,
@@ -199,6 +217,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
             "desk": Provide(lambda: desk, use_cache=True, sync_to_thread=False),
             "texting": Provide(lambda: texts, use_cache=True, sync_to_thread=False),
             "feed": Provide(lambda: feed, use_cache=True, sync_to_thread=False),
+            "webhooks": Provide(lambda: hooks, use_cache=True, sync_to_thread=False),
         },
         lifespan=[lifespan],
         plugins=[problem_plugin()],
@@ -219,6 +238,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
                     login_attempts=login_attempts(clock),
                 ),
                 STOPPING: feed.close,
+                WEBHOOKS: hooks,
             }
         ),
     )

@@ -108,6 +108,7 @@ CREATED_AT = {
     "ref_": "/v1/refunds/",
     "inv_": "/v1/invoices/",
     "plan_": "/v1/service-plans/",
+    "we_": "/v1/webhook-endpoints/",
 }
 
 # Answers a stored idempotent outcome can have (a 400, 401, 403 or 413 is never stored).
