@@ -9,6 +9,7 @@ from datetime import timedelta
 from server.clock import parse_time
 from server.webhooks import rules
 from tests.conftest import OFFICE
+from tests.dispatch.conftest import log_in
 from tests.helpers import cash, get, item, job, order, post, usd
 from tests.webhooks.conftest import Hooks, api
 from tests.webhooks.receiver import Receiver
@@ -134,6 +135,9 @@ async def test_three_days_of_failures_disable_the_endpoint_and_the_board_says_so
     board = await get(hooks.client, "/v1/dispatch/board")
     [off] = board["disabledWebhookEndpoints"]
     assert off["id"] == endpoint["id"] and off["disabledReason"] == "failing"
+    await log_in(hooks.client)
+    page = await hooks.client.get("/dispatch")
+    assert "Webhooks switched off" in page.text and f'href="/dispatch/webhooks/{endpoint["id"]}"' in page.text
 
 
 async def test_a_success_in_between_keeps_the_endpoint(hooks: Hooks, receiver: Receiver) -> None:
