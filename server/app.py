@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from litestar import Litestar, Router, asgi, get
 from litestar.datastructures import State
@@ -53,7 +54,8 @@ from server.web.attempts import card_attempts, login_attempts
 from server.web.auth import office_guard
 from server.web.context import provide_ctx
 from server.web.customer_pages import customer_page_headers
-from server.web.openapi import created_location, openapi_config
+from server.web.openapi import created_location, finish, openapi_config
+from server.web.params import refuse_null_filters
 from server.web.problems import document_errors, fallback_handlers, problem_plugin
 from server.web.session import (
     LoginRequired,
@@ -66,6 +68,7 @@ from server.web.session import (
 from server.web.state import STATE_KEY, WebState
 from server.web.static import asset_url, static_router
 from server.web.too_large import MAX_BODY, refuse_announced, too_large
+from server.webhooks import reference
 from server.webhooks import service as webhooks_service
 from server.webhooks.routes import router as webhooks_router
 from server.webhooks.runtime import Webhooks, webhooks
@@ -107,6 +110,11 @@ def _mount(sandbox: Sandbox, settings: Settings) -> ASGIRouteHandler:
         await sandbox.app(scope, receive, send)
 
     return sandbox_app
+
+
+def api_document(app: Litestar) -> dict[str, Any]:
+    """The finished OpenAPI document the app serves at `/schema/openapi.json`."""
+    return finish(app.openapi_schema.to_schema(), reference.document)
 
 
 def on_stop(app: Litestar) -> Callable[[], None]:
@@ -211,7 +219,13 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
     app = Litestar(
         route_handlers=[
             healthz,
-            Router("/", route_handlers=office, guards=[office_guard], after_request=created_location),
+            Router(
+                "/",
+                route_handlers=office,
+                guards=[office_guard],
+                before_request=refuse_null_filters,
+                after_request=created_location,
+            ),
             *public,
         ],
         dependencies={
@@ -229,7 +243,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
         middleware=[refuse_announced, session_config(settings).middleware],
         request_max_body_size=MAX_BODY,
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_filters),
-        openapi_config=openapi_config(),
+        openapi_config=openapi_config(reference.document),
         state=State(
             {
                 STATE_KEY: WebState(

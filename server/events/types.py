@@ -28,7 +28,7 @@ class Event(msgspec.Struct, rename="camel", omit_defaults=True):
     shows it after the change (the reference's `webhooks` section has each shape)."""
 
     id: str
-    type: str
+    type: EventType
     created_at: Timestamp
     data: msgspec.Raw
     job_id: str | None = None

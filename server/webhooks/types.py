@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from server.events.types import EventType
 from server.wire import Request, Text, Timestamp
 
 Url = Annotated[
@@ -68,7 +69,7 @@ class WebhookDelivery(msgspec.Struct, rename="camel"):
     id: str
     endpoint_id: str
     event_id: str
-    type: str
+    type: EventType
     job_id: str | None
     attempts: int
     status: DeliveryStatus
