@@ -72,7 +72,7 @@ def test_the_docs_receiver_verifies_and_acts_once(tmp_path: Path) -> None:
                         "webhook-id": "evt_forged",
                         "webhook-timestamp": str(int(time.time())),
                         "webhook-signature": "v1,bm90IGEgc2lnbmF0dXJl",
-                    },  # fmt: skip
+                    },
                 )
                 assert forged.status_code == 400
             finally:

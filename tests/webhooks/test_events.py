@@ -20,6 +20,7 @@ from server.events.types import EventType
 from server.scheduler import PURGE_EVENTS, Scheduler
 from tests.conftest import OFFICE, FakeClock
 from tests.helpers import GOOD_CARD, cash, customer, get, item, job, link, order, pay_path, post, usd
+from tests.process import doctor
 from tests.sync.conftest import add_line, phone_for
 from tests.webhooks.conftest import Hooks, api
 from tests.webhooks.receiver import Receiver
@@ -258,3 +259,21 @@ def test_the_catalogue_names_every_event_the_server_writes() -> None:
                 written.add(node.value)
     written -= {"invoice.html"}  # a template's name, not an event
     assert written and written <= set(rules.TYPES), written - set(rules.TYPES)
+
+
+async def test_doctor_names_a_delivery_or_event_that_points_at_nothing(
+    hooks: Hooks, receiver: Receiver, db_path: Path
+) -> None:
+    await hooks.endpoint(receiver, ["job.created"])
+    await job(hooks.client)
+    await hooks.settle()
+    assert doctor(db_path).returncode == 0
+    [event] = await hooks.events()
+    conn = sqlite3.connect(db_path)
+    with conn:  # this connection does not enforce foreign keys, as a damaged store would not have
+        conn.execute("DELETE FROM event_objects")
+        conn.execute("DELETE FROM events")
+    conn.close()
+    checked = doctor(db_path)
+    assert checked.returncode == 1
+    assert f"sends event {event['id']}, which does not exist" in checked.stdout
