@@ -191,7 +191,7 @@ def due(tx: Tx) -> list[Row]:
 
 
 def next_due_at(tx: Tx) -> str | None:
-    return store.next_due_at(tx)
+    return store.next_due_at(tx, tx.now)
 
 
 @dataclass(frozen=True, slots=True)

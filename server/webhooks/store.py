@@ -139,9 +139,13 @@ def due(tx: Tx, now: str, per_endpoint: int) -> list[Row]:
     )
 
 
-def next_due_at(tx: Tx) -> str | None:
+def next_due_at(tx: Tx, now: str) -> str | None:
+    """The next retry time still ahead. What is due already and not sent waits for a lane's
+    attempt, or for an earlier event of its job, to end: each of those wakes the worker itself."""
     row = tx.one(
-        "SELECT min(next_attempt_at) AS at FROM webhook_deliveries WHERE status = 'pending' AND sending_since IS NULL"
+        "SELECT min(next_attempt_at) AS at FROM webhook_deliveries"
+        " WHERE status = 'pending' AND sending_since IS NULL AND next_attempt_at > ?",
+        (now,),
     )
     return None if row is None else row["at"]
 

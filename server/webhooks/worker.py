@@ -59,9 +59,8 @@ class WebhookWorker:
                     self._start(row)
                 if not self._again:
                     break
-            when, now = await self.db.read(lambda tx: (service.next_due_at(tx), tx.now))
-        # Something due now that did not start waits for a lane's attempt to end, which kicks.
-        if when is not None and when > now and self.wake_at is not None:
+            when = await self.db.read(service.next_due_at)
+        if when is not None and self.wake_at is not None:
             self.wake_at(when)
 
     def _start(self, row: Row) -> None:

@@ -253,3 +253,18 @@ async def test_money_shown_to_a_receiver_is_the_apis(hooks: Hooks, receiver: Rec
     [added] = receiver.received
     assert added.payload["data"] == await get(hooks.client, f"/v1/orders/{made['id']}")
     assert added.payload["data"]["totalMoney"] == usd(13400)
+
+
+async def test_the_worker_wakes_for_the_next_retry_while_a_jobs_later_event_waits(
+    hooks: Hooks, receiver: Receiver
+) -> None:
+    woken: list[str] = []
+    hooks.running.worker.wake_at = woken.append
+    receiver.answers.append(500)
+    endpoint = await hooks.endpoint(receiver, ["job.created", "job.status_changed"])
+    work = await job(hooks.client)
+    await api(hooks.client, "PATCH", f"/v1/jobs/{work['id']}", {"version": 1, "status": "dispatched"})
+    await hooks.settle()
+    waiting = {d["type"]: d for d in await hooks.deliveries(endpoint["id"])}
+    assert waiting["job.status_changed"]["attempts"] == 0  # due, but behind the job's first event
+    assert woken[-1] == waiting["job.created"]["nextAttemptAt"]  # so the wake is for the retry
