@@ -62,6 +62,9 @@ Payments for field-service jobs: one payment trail per job.
 - **Retries**: every `POST` takes an `Idempotency-Key`; the same key and body within 7 days answer
   the first response again, with `Idempotent-Replayed: true`.
 - **Money** is `{"amount": <int, minor units>, "currency": "USD"}`.
+- **Events**: everything that happens is an event whose `data` is the object it changed
+  (`GET /v1/events`); webhook endpoints get them pushed, signed as Standard Webhooks 1.0 says.
+  The `webhooks` section lists each event type and the shape of its `data`.
 """
 
 IDEMPOTENCY_KEY: dict[str, Any] = {
