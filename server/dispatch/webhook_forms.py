@@ -24,11 +24,25 @@ class EventChoice:
     what: str
 
 
+GROUPS = {
+    "job": "Jobs",
+    "order": "Orders",
+    "payment": "Payments",
+    "refund": "Refunds",
+    "payment_link": "Payment links",
+    "sms": "Texts",
+    "invoice": "Invoices",
+    "plan": "Service plans",
+    "mutation": "Device changes refused",
+}
+
+
 def event_choices() -> list[tuple[str, list[EventChoice]]]:
     """The event types, grouped by what they are about, for the form's checkboxes."""
     groups: dict[str, list[EventChoice]] = {}
     for name, what in event_rules.TYPES.items():
-        groups.setdefault(name.split(".")[0], []).append(EventChoice(name, what))
+        prefix = name.split(".")[0]
+        groups.setdefault(GROUPS.get(prefix, prefix), []).append(EventChoice(name, what))
     return list(groups.items())
 
 
