@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from litestar import Litestar, Router, asgi, get
 from litestar.datastructures import State
@@ -21,8 +22,10 @@ from server.clock import Clock, system_clock
 from server.config import Settings
 from server.customers.routes import router as customers_router
 from server.dispatch import pages as dispatch_pages
+from server.dispatch import webhook_pages
 from server.dispatch.events import TrailFeed
 from server.dispatch.routes import router as dispatch_router
+from server.events.routes import router as events_router
 from server.invoices import reminders
 from server.invoices.pages import router as invoice_pages
 from server.invoices.routes import router as invoices_router
@@ -41,6 +44,7 @@ from server.payments.sandbox import SandboxProcessor
 from server.payments.sandbox import file_beside as sandbox_file
 from server.plans import routes as plans_routes
 from server.plans import service as plans
+from server.publishing import publisher
 from server.replication.routes import router as sync_router
 from server.scheduler import Scheduler
 from server.store import Database
@@ -51,7 +55,8 @@ from server.web.attempts import card_attempts, login_attempts
 from server.web.auth import office_guard
 from server.web.context import provide_ctx
 from server.web.customer_pages import customer_page_headers
-from server.web.openapi import created_location, openapi_config
+from server.web.openapi import created_location, finish, openapi_config
+from server.web.params import refuse_null_filters
 from server.web.problems import document_errors, fallback_handlers, problem_plugin
 from server.web.session import (
     SESSION_HOURS,
@@ -66,6 +71,11 @@ from server.web.session_store import SessionStore
 from server.web.state import STATE_KEY, WebState
 from server.web.static import asset_url, static_router
 from server.web.too_large import MAX_BODY, refuse_announced, too_large
+from server.webhooks import reference
+from server.webhooks import service as webhooks_service
+from server.webhooks.routes import router as webhooks_router
+from server.webhooks.runtime import Webhooks, webhooks
+from server.webhooks.sending import Resolver, system_resolver
 from server.wire import Actor
 from sms.sandbox.app import MOUNT_PATH, MOUNTED_API_PREFIX
 
@@ -76,6 +86,7 @@ SANDBOX_WARNING = (
     " Read them at %s/phone/<number> with the office key."
 )
 STOPPING = "stopping"
+WEBHOOKS = "webhooks"  # app.state key of the running `Webhooks` (its worker), for tests
 TEMPLATES = Path(__file__).parent / "templates"
 RECOVERY = Actor(kind="system", id="recovery")
 
@@ -104,6 +115,11 @@ def _mount(sandbox: Sandbox, settings: Settings) -> ASGIRouteHandler:
     return sandbox_app
 
 
+def api_document(app: Litestar) -> dict[str, Any]:
+    """The finished OpenAPI document the app serves at `/schema/openapi.json`."""
+    return finish(app.openapi_schema.to_schema(), reference.document)
+
+
 def on_stop(app: Litestar) -> Callable[[], None]:
     """What the server calls the moment it is asked to stop, before it waits for open requests:
     the live event streams end (a browser reconnects to the next server and resumes)."""
@@ -111,8 +127,11 @@ def on_stop(app: Litestar) -> Callable[[], None]:
     return stopping
 
 
-def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
+def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Resolver = system_resolver) -> Litestar:
+    """`resolver` is the DNS webhook URLs are checked against (tests give one of their own)."""
     db = Database(settings.db_path, clock)
+    db.finishing.append(publisher(settings.public_url).finish)
+    hooks: Webhooks = webhooks(settings, db, resolver)
     desk = PaymentDesk(
         db,
         processor=SandboxProcessor(sandbox_file(settings.db_path)),
@@ -140,12 +159,16 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
             log.warning(SANDBOX_WARNING, settings.public_url + MOUNT_PATH)
         await settle_payments()
         await worker.recover()
+        await hooks.worker.recover()
         db.listeners.add(outbox.TOPIC, worker.kick)
+        db.listeners.add(webhooks_service.TOPIC, hooks.worker.kick)
         db.listeners.add(trail.TOPIC, feed.wake)
         scheduler = Scheduler(db)
         if settings.scheduler:
             worker.wake_at = lambda when: scheduler.at(when, "sms_next_due", worker.run_due)
             scheduler.every(15, "sms_sweep", worker.run_due)
+            hooks.worker.wake_at = lambda when: scheduler.at(when, "webhooks_next_due", hooks.worker.run_due)
+            scheduler.every(15, "webhooks_sweep", hooks.worker.run_due)
             scheduler.every(settings.settle_every, "settle_payments", settle_payments)
             # Billing and reminders read what is due from the store by the app's clock; a
             # start-up run catches up on what was missed while the server was down.
@@ -156,12 +179,14 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
             scheduler.every(every, "invoice_reminders", lambda: reminders.run(db, public_url, business), at_start=True)
             scheduler.start()
         worker.kick()
+        hooks.worker.kick()
         try:
             yield
         finally:
             feed.close()
             scheduler.shutdown()
             await worker.close()
+            await hooks.worker.close()
             if texts.sandbox is not None:
                 await texts.sandbox.state.close()
             await db.close()
@@ -178,6 +203,8 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         plans_routes.billing,
         messages_routes.office,
         dispatch_router,
+        events_router,
+        webhooks_router,
     ]
     public: list[Router | ASGIRouteHandler] = [
         pay_pages,
@@ -187,6 +214,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         login_router,
         dispatch_pages.pages,
         dispatch_pages.live,
+        webhook_pages.pages,
         static_router(),
     ]
     if texts.sandbox is not None:
@@ -194,7 +222,13 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
     app = Litestar(
         route_handlers=[
             healthz,
-            Router("/", route_handlers=office, guards=[office_guard], after_request=created_location),
+            Router(
+                "/",
+                route_handlers=office,
+                guards=[office_guard],
+                before_request=refuse_null_filters,
+                after_request=created_location,
+            ),
             *public,
         ],
         dependencies={
@@ -202,6 +236,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
             "desk": Provide(lambda: desk, use_cache=True, sync_to_thread=False),
             "texting": Provide(lambda: texts, use_cache=True, sync_to_thread=False),
             "feed": Provide(lambda: feed, use_cache=True, sync_to_thread=False),
+            "webhooks": Provide(lambda: hooks, use_cache=True, sync_to_thread=False),
         },
         lifespan=[lifespan],
         plugins=[problem_plugin()],
@@ -212,7 +247,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         middleware=[refuse_announced, session_config(settings).middleware],
         request_max_body_size=MAX_BODY,
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_filters),
-        openapi_config=openapi_config(),
+        openapi_config=openapi_config(reference.document),
         state=State(
             {
                 STATE_KEY: WebState(
@@ -223,6 +258,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
                     login_attempts=login_attempts(clock),
                 ),
                 STOPPING: feed.close,
+                WEBHOOKS: hooks,
             }
         ),
     )

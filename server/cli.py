@@ -39,6 +39,9 @@ environment:
   FLINT_PROCESSOR     the card processor: sandbox (the only one so far)
   FLINT_BILLING_INTERVAL
                       seconds between billing runs and between reminder runs (default 60)
+  FLINT_WEBHOOK_ALLOW_PRIVATE
+                      1: webhook endpoints may be http:// and on loopback or private
+                      addresses (for tests; --demo allows it too)
 """
 
 

@@ -51,6 +51,7 @@ class Settings:
         return self.processor == "sandbox"
 
     billing_interval: float = 60.0  # seconds between billing runs and between reminder runs
+    webhook_allow_private: bool = False  # FLINT_WEBHOOK_ALLOW_PRIVATE=1: webhooks to http and private addresses (tests)
 
     @classmethod
     def from_env(
@@ -95,6 +96,7 @@ class Settings:
             business_name=env.get("FLINT_BUSINESS_NAME") or DEFAULT_BUSINESS_NAME,
             processor=processor,
             billing_interval=_seconds(env, "FLINT_BILLING_INTERVAL", 60.0),
+            webhook_allow_private=env.get("FLINT_WEBHOOK_ALLOW_PRIVATE") == "1",
         )
 
 

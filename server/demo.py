@@ -27,6 +27,7 @@ from server.payments.processor import Charge
 from server.payments.service import Collecting, Target
 from server.plans import service as plans
 from server.plans.types import Billing, CreateServicePlan, Interval
+from server.publishing import publisher
 from server.store import Tx
 from server.store.db import connect, write_sync
 from server.store.migrations import migrate
@@ -171,7 +172,7 @@ def seed(
 
     conn = connect(db_path)
     try:
-        seeded = write_sync(conn, format_time(now), unit)
+        seeded = write_sync(conn, format_time(now), unit, finishing=[publisher(public_url).finish])
     finally:
         conn.close()
     return DemoInfo(device_token=data.device_token, first_phone=data.customers[0].phone, seeded=seeded)

@@ -1,6 +1,6 @@
-"""No secret in a log line (contract §1): the token of a pay or invoice link, a device token and
-the office key are the credentials of whoever holds them, and a log is read by more people than
-should pay or sync as someone else.
+"""No secret in a log line (contract §1): the token of a pay or invoice link, a device token, a
+webhook signing secret and the office key are the credentials of whoever holds them, and a log
+is read by more people than should pay, sync or sign as someone else.
 
 `flint serve` puts `Redact` on every handler once logging is set up (uvicorn's access log
 included), so a line is cleaned whoever wrote it: a request line (`GET /pay/<token>`), an error
@@ -17,6 +17,7 @@ from collections.abc import Iterable
 # A token is URL-safe base64; the match stops at what cannot be part of one.
 _LINK = re.compile(r"(?<!/v1)/(pay|invoices)/[^\s/?#\"'<>;,.]+")
 _DEVICE_TOKEN = re.compile(r"\bfdt_[A-Za-z0-9_-]{6,}")
+_WEBHOOK_SECRET = re.compile(r"\bwhsec_[A-Za-z0-9+/=]{6,}")
 MASK = "…"
 MIN_SECRET = 8  # a literal secret shorter than this would mask ordinary words
 
@@ -24,6 +25,7 @@ MIN_SECRET = 8  # a literal secret shorter than this would mask ordinary words
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     text = _LINK.sub(lambda m: f"/{m.group(1)}/{MASK}", text)
     text = _DEVICE_TOKEN.sub(f"fdt_{MASK}", text)
+    text = _WEBHOOK_SECRET.sub(f"whsec_{MASK}", text)
     for secret in secrets:
         if len(secret) >= MIN_SECRET and secret in text:
             text = text.replace(secret, MASK)

@@ -14,6 +14,7 @@ from server.messages import service as outbox
 from server.store import Database, changelog
 from server.web import session_store
 from server.web.idempotency import purge_expired
+from server.webhooks import service as webhooks
 
 log = logging.getLogger("flint.scheduler")
 # Each tick would log twice at INFO; a tick is not news. Its failures still are (WARNING and up).
@@ -22,6 +23,7 @@ logging.getLogger("apscheduler").setLevel(logging.WARNING)
 # A tick that comes late (a busy loop, a suspended laptop) still runs, once.
 JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
 PURGE_EARLY_CALLBACKS = "purge_early_callbacks"
+PURGE_EVENTS = "purge_events"  # events after 30 days, with their deliveries; secrets rotated out
 
 
 class Scheduler:
@@ -61,6 +63,7 @@ class Scheduler:
         self.every(3600, "purge_change_log", lambda: self.db.write(changelog.purge_old))
         self.every(3600, "purge_web_sessions", lambda: self.db.write(session_store.purge))
         self.every(3600, PURGE_EARLY_CALLBACKS, lambda: self.db.write(outbox.purge_early_callbacks))
+        self.every(3600, PURGE_EVENTS, lambda: self.db.write(webhooks.purge_old))
         self._scheduler.start()
 
     async def run_now(self, name: str) -> None:

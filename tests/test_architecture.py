@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Bottom to top, as docs/architecture.md draws them.
 DOMAINS = [
     "trail",
+    "events",
+    "webhooks",
     "customers",
     "technicians",
     "messages",

@@ -33,6 +33,8 @@ from server.store import Row, Tx
 from server.technicians import store as technicians_store
 from server.trail import service as trail
 from server.trail import store as trail_store
+from server.webhooks import service as webhooks
+from server.webhooks.types import WebhookEndpoint
 
 SANDBOX_PHONE = "/sandbox/phone/"
 
@@ -68,6 +70,7 @@ class BoardView:
     as_of: str
     technician: str | None
     status: str | None
+    disabled_webhooks: list[WebhookEndpoint]  # switched off after 3 days of failed deliveries
 
 
 def _now(tx: Tx) -> datetime:
@@ -75,9 +78,9 @@ def _now(tx: Tx) -> datetime:
 
 
 def board(tx: Tx, technician_id: str | None = None, status: str | None = None) -> BoardView:
-    """The same ten queries however many jobs: the jobs; their orders, lines, payments and
+    """The same eleven queries however many jobs: the jobs; their orders, lines, payments and
     refunds (the jobs domain's views); customers; technicians and their open jobs; each job's
-    last event; the trail's last `seq`."""
+    last event; the trail's last `seq`; webhook endpoints switched off for failing."""
     now = _now(tx)
     rows = store.board_jobs(tx, technician_id, status)
     views = jobs.views(tx, rows)
@@ -123,6 +126,7 @@ def board(tx: Tx, technician_id: str | None = None, status: str | None = None) -
         as_of=rules.when(tx.now),
         technician=technician_id,
         status=status,
+        disabled_webhooks=webhooks.disabled_for_failing(tx),
     )
 
 
@@ -153,6 +157,7 @@ def wire(view: BoardView) -> Board:
             )
             for line in view.jobs
         ],
+        disabled_webhook_endpoints=view.disabled_webhooks,
     )
 
 

@@ -6,6 +6,7 @@ import msgspec
 
 from server.jobs.types import JobStatus
 from server.money import Money
+from server.webhooks.types import WebhookEndpoint
 from server.wire import Actor, Timestamp
 
 
@@ -29,8 +30,12 @@ class BoardJob(msgspec.Struct, rename="camel"):
 
 
 class Board(msgspec.Struct, rename="camel"):
+    """`disabledWebhookEndpoints`: endpoints Flint switched off after 3 days of failed deliveries
+    (enable one again with `PATCH /v1/webhook-endpoints/{id}`)."""
+
     technicians: list[BoardTechnician]
     jobs: list[BoardJob]
+    disabled_webhook_endpoints: list[WebhookEndpoint]
 
 
 class TrailNotice(msgspec.Struct, rename="camel"):

@@ -207,6 +207,13 @@ def _cycle(row: Row) -> Cycle:
     )
 
 
+def cycle(tx: Tx, plan_id: str, period_start: str) -> Cycle:
+    row = store.cycle_of(tx, plan_id, period_start)
+    if row is None:
+        raise NotFound(f"service plan {plan_id} has no cycle from {period_start}")
+    return _cycle(row)
+
+
 def cycles_page(tx: Tx, plan_id: str, after: int, limit: int) -> Page[Cycle]:
     load(tx, plan_id)
     return paginate(store.cycles_page(tx, plan_id, after, limit), limit, each(_cycle))

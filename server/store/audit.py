@@ -125,6 +125,15 @@ DANGLING = [
     ("text", "carries payment link {target}, which does not exist",
      "SELECT m.id, m.payment_link_id AS target FROM sms_messages m LEFT JOIN payment_links l"
      " ON l.id = m.payment_link_id WHERE m.payment_link_id IS NOT NULL AND l.id IS NULL"),
+    ("event", "carries object {target}, which does not exist",
+     "SELECT e.id, e.object_n AS target FROM events e LEFT JOIN event_objects o ON o.n = e.object_n"
+     " WHERE o.n IS NULL"),
+    ("webhook delivery", "is for endpoint {target}, which does not exist",
+     "SELECT d.id, d.endpoint_id AS target FROM webhook_deliveries d LEFT JOIN webhook_endpoints w"
+     " ON w.id = d.endpoint_id WHERE w.id IS NULL"),
+    ("webhook delivery", "sends event {target}, which does not exist",
+     "SELECT d.id, d.event_id AS target FROM webhook_deliveries d LEFT JOIN events e ON e.id = d.event_id"
+     " WHERE e.id IS NULL"),
 ]  # fmt: skip
 
 

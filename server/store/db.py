@@ -6,6 +6,10 @@ of 500 mutations, costs one hop to that thread instead of one per statement, and
 unit can interleave with it. Readers run units inside a read transaction, so a page they build
 is one consistent snapshot.
 
+`Database.finishing` holds the steps every write unit ends with, in its own transaction just
+before `COMMIT` (the account events of what the unit changed, rendered once per object). The
+wiring adds them; the store only runs them.
+
 aiosqlite gives each connection its own thread and a queue of calls; `Connection._execute`
 queues a function to run there with the connection to hand. It is the one private call this
 module makes, kept here and pinned by the lock file.
@@ -45,6 +49,9 @@ class Tx:
     listeners: Listeners | None = None
     txn: int | None = None  # the change-log group of this transaction, once it has one
     memo: dict[Any, Any] = field(default_factory=dict)  # worked out in this transaction; see Savepoint
+    # What this transaction wrote that a finishing step looks at (e.g. "trail"). A savepoint that
+    # rolls back leaves its marks: a step reads the store, which has the truth, and finds less.
+    marks: set[str] = field(default_factory=set)
 
     def notify(self, topic: str) -> None:
         """Tell whoever listens to `topic` (see `Database.listeners`) once this commits."""
@@ -132,13 +139,22 @@ def _configure(conn: sqlite3.Connection, *, readonly: bool) -> sqlite3.Connectio
     return conn
 
 
+Finish = Callable[[Tx], None]
+
+
 def _in_write_tx(
-    conn: sqlite3.Connection, now: str, unit: Callable[[Tx], T], listeners: Listeners | None = None
+    conn: sqlite3.Connection,
+    now: str,
+    unit: Callable[[Tx], T],
+    listeners: Listeners | None = None,
+    finishing: Sequence[Finish] = (),
 ) -> tuple[T, Tx]:
     tx = Tx(conn, now, writable=True, listeners=listeners)
     conn.execute("BEGIN IMMEDIATE")
     try:
         result = unit(tx)
+        for finish in finishing:
+            finish(tx)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -166,9 +182,15 @@ def connect(path: str | Path) -> sqlite3.Connection:
     return _configure(sqlite3.connect(path), readonly=False)
 
 
-def write_sync(conn: sqlite3.Connection, now: str, unit: Callable[[Tx], T], listeners: Listeners | None = None) -> T:
-    """`Database.write` without the thread: the unit, its transaction, its hooks."""
-    result, tx = _in_write_tx(conn, now, unit, listeners)
+def write_sync(
+    conn: sqlite3.Connection,
+    now: str,
+    unit: Callable[[Tx], T],
+    listeners: Listeners | None = None,
+    finishing: Sequence[Finish] = (),
+) -> T:
+    """`Database.write` without the thread: the unit, its finishing steps, its transaction, its hooks."""
+    result, tx = _in_write_tx(conn, now, unit, listeners, finishing)
     for hook in tx.after_commit:
         hook()
     return result
@@ -182,6 +204,7 @@ class Database:
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._all_readers: list[aiosqlite.Connection] = []
         self.listeners = Listeners()
+        self.finishing: list[Finish] = []  # run at the end of every write unit, before COMMIT
 
     def now(self) -> str:
         return format_time(self.clock())
@@ -210,7 +233,9 @@ class Database:
         writer = self._writer
         if writer is None:
             raise RuntimeError("database is not open")
-        done: tuple[T, Tx] = await _on_thread(writer, _in_write_tx, self.now(), unit, self.listeners)
+        done: tuple[T, Tx] = await _on_thread(
+            writer, _in_write_tx, self.now(), unit, self.listeners, tuple(self.finishing)
+        )
         result, tx = done
         for hook in tx.after_commit:
             hook()

@@ -543,6 +543,93 @@ def web_sessions(db: SqliteUtilsDatabase) -> None:
     )
 
 
+@migrations(name="0011_events_and_webhooks")
+def events_and_webhooks(db: SqliteUtilsDatabase) -> None:
+    """Account events (contract §11): each trail event as the platform sees it, its `data` the
+    object it changed, rendered once per object per transaction (`event_objects`); the trail's
+    last event made into account events (`events_published`: a store that had a trail before
+    starts its feed here). Webhook endpoints, their signing secrets, and the delivery outbox."""
+    _statements(
+        db,
+        """
+        CREATE TABLE event_objects (
+            n INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            object_id TEXT NOT NULL,
+            data TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX event_objects_created ON event_objects(created_at);
+
+        CREATE TABLE events (
+            n INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            trail_seq INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            job_id TEXT,
+            object_n INTEGER NOT NULL REFERENCES event_objects(n),
+            created_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX events_type ON events(type, n);
+        CREATE INDEX events_job ON events(job_id, n);
+        CREATE INDEX events_object ON events(object_n);
+        CREATE INDEX events_created ON events(created_at);
+
+        CREATE TABLE events_published (
+            one INTEGER PRIMARY KEY CHECK (one = 1),
+            trail_seq INTEGER NOT NULL
+        ) STRICT;
+        INSERT INTO events_published (one, trail_seq) SELECT 1, coalesce(max(seq), 0) FROM trail_events;
+
+        CREATE TABLE webhook_endpoints (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            url TEXT NOT NULL,
+            events TEXT NOT NULL,
+            description TEXT,
+            status TEXT NOT NULL,
+            disabled_reason TEXT,
+            failing_since TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE webhook_secrets (
+            n INTEGER PRIMARY KEY,
+            endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints(id),
+            secret TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT
+        ) STRICT;
+        CREATE INDEX webhook_secrets_endpoint ON webhook_secrets(endpoint_id);
+
+        CREATE TABLE webhook_deliveries (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints(id),
+            event_id TEXT NOT NULL REFERENCES events(id),
+            type TEXT NOT NULL,
+            job_id TEXT,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            sending_since TEXT,
+            last_attempt_at TEXT,
+            last_status_code INTEGER,
+            last_error TEXT,
+            delivered_at TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (endpoint_id, event_id)
+        ) STRICT;
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status = 'pending';
+        CREATE INDEX webhook_deliveries_order ON webhook_deliveries(endpoint_id, job_id, n) WHERE status = 'pending';
+        CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries(endpoint_id, n);
+        CREATE INDEX webhook_deliveries_event ON webhook_deliveries(event_id);
+        CREATE INDEX webhook_deliveries_created ON webhook_deliveries(created_at);
+        """,
+    )
+
+
 def names() -> list[str]:
     """Every migration this version of Flint knows, in order (sqlite-utils keeps the list)."""
     return [migration.name for migration in migrations._migrations]

@@ -21,8 +21,10 @@ def record(
     client_at: str | None = None,
 ) -> int:
     """Append one event; call it inside the transaction that makes the change it describes.
-    Whoever listens to `TOPIC` (the dispatch event stream) is told once it is on disk."""
+    Whoever listens to `TOPIC` (the dispatch event stream) is told once it is on disk; the
+    transaction's finishing steps (the account events, `server.events`) see it by its mark."""
     seq = store.append(tx, job_id=job_id, order_id=order_id, type=type, actor=actor, data=data, client_at=client_at)
+    tx.marks.add(TOPIC)
     tx.notify(TOPIC)
     return seq
 

@@ -49,6 +49,15 @@ def after(tx: Tx, seq: int, limit: int) -> list[Row]:
     return tx.all(f"SELECT {_STREAMED} FROM trail_events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
 
 
+def since(tx: Tx, seq: int) -> list[Row]:
+    """Whole events past `seq`, oldest first: what a transaction wrote, read before it commits."""
+    return tx.all(
+        "SELECT seq, job_id, order_id, at, type, actor_kind, actor_id, client_at, data FROM trail_events"
+        " WHERE seq > ? ORDER BY seq",
+        (seq,),
+    )
+
+
 def last_seq(tx: Tx) -> int:
     row = tx.one("SELECT coalesce(max(seq), 0) AS seq FROM trail_events")
     return int(row["seq"]) if row else 0

@@ -1,8 +1,10 @@
 """The OpenAPI document (`/schema/openapi.json`) and the docs UI (`/schema`).
 
 Litestar builds the document from the routes and the wire types; `finish` adds what those cannot
-say: who may call each operation, the `Idempotency-Key` and the headers an answer carries,
-examples with real codes, and schema names without module paths. The docs UI is Swagger UI,
+say: each operation's summary and description (`operations.py`), who may call it, the
+`Idempotency-Key` and the headers an answer carries, examples with real codes and realistic
+values (`examples.py`), filters without a `null` choice, schema names without module paths, and
+what the wiring adds (the events' shapes and the `webhooks` section). The docs UI is Swagger UI,
 served from the pinned copy in `server/static/swagger-ui` with a start-up script of our own: the
 page loads nothing from another origin and runs no inline script.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import copy
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -25,6 +27,8 @@ from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
+from server.web.examples import add_examples
+from server.web.operations import OPERATIONS
 from server.web.problems import PROBLEM_MEDIA_TYPE, example
 
 STATIC = Path(__file__).parent.parent / "static"
@@ -58,6 +62,9 @@ Payments for field-service jobs: one payment trail per job.
 - **Retries**: every `POST` takes an `Idempotency-Key`; the same key and body within 7 days answer
   the first response again, with `Idempotent-Replayed: true`.
 - **Money** is `{"amount": <int, minor units>, "currency": "USD"}`.
+- **Events**: everything that happens is an event whose `data` is the object it changed
+  (`GET /v1/events`); webhook endpoints get them pushed, signed as Standard Webhooks 1.0 says.
+  The `webhooks` section lists each event type and the shape of its `data`.
 """
 
 IDEMPOTENCY_KEY: dict[str, Any] = {
@@ -108,6 +115,7 @@ CREATED_AT = {
     "ref_": "/v1/refunds/",
     "inv_": "/v1/invoices/",
     "plan_": "/v1/service-plans/",
+    "we_": "/v1/webhook-endpoints/",
 }
 
 # Answers a stored idempotent outcome can have (a 400, 401, 403 or 413 is never stored).
@@ -240,18 +248,21 @@ RULE_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
-def openapi_config() -> OpenAPIConfig:
+Extend = Callable[[dict[str, Any]], None]  # adds to a finished document what the wiring knows
+
+
+def openapi_config(extend: Extend | None = None) -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Flint",
         version="1.0.0",
         description=DESCRIPTION,
         path="/schema",
         components=Components(security_schemes=dict(SECURITY_SCHEMES)),
-        render_plugins=[SwaggerDocs(), Document()],
+        render_plugins=[SwaggerDocs(), Document(extend)],
     )
 
 
-def finish(generated: Mapping[str, Any]) -> dict[str, Any]:
+def finish(generated: Mapping[str, Any], extend: Extend | None = None) -> dict[str, Any]:
     """The document Litestar generated, completed; `generated` is left as it was."""
     doc = copy.deepcopy(dict(generated))
     doc = _rename_schemas(doc)
@@ -260,15 +271,40 @@ def finish(generated: Mapping[str, Any]) -> dict[str, Any]:
         for method, operation in item.items():
             if method in _METHODS:
                 _finish_operation(path, method, operation)
-    return doc
+    if extend is not None:
+        extend(doc)
+    add_examples(doc.get("components", {}).get("schemas", {}))
+    finished: dict[str, Any] = _ecma_patterns(doc)
+    return finished
+
+
+def _ecma_patterns(node: Any) -> Any:
+    """The wire types' patterns end in Python's `\\Z` (so `$` cannot let a final newline through);
+    a document's patterns are ECMA-262, where that end is `$` and `\\Z` would mean a letter Z."""
+    if isinstance(node, dict):
+        return {
+            key: value[:-2] + "$"
+            if key == "pattern" and isinstance(value, str) and value.endswith("\\Z")
+            else _ecma_patterns(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_ecma_patterns(value) for value in node]
+    return node
 
 
 def _finish_operation(path: str, method: str, operation: dict[str, Any]) -> None:
     operation["security"] = security_for(path)
+    words = OPERATIONS.get((method, path))
+    if words is not None:
+        operation["summary"], operation["description"] = words
     summary = operation.get("summary")
     if isinstance(summary, str) and _CAMEL.match(summary):
         # `CreateOrder`, named after the handler, reads `Create order`.
         operation["summary"] = re.sub(r"(?<!^)([A-Z])", r" \1", summary).capitalize()
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") in ("query", "header") and isinstance(parameter.get("schema"), dict):
+            parameter["schema"] = without_null(parameter["schema"])
     responses: dict[str, Any] = operation.setdefault("responses", {})
     body = operation.get("requestBody")
     if body is not None:
@@ -289,6 +325,27 @@ def _finish_operation(path: str, method: str, operation: dict[str, Any]) -> None
         media = responses["422"].setdefault("content", {}).setdefault(PROBLEM_MEDIA_TYPE, {})
         # The route's own rule first, then the one every route shares.
         media["examples"] = {rule["code"]: {"summary": rule["code"], "value": rule}, **media.get("examples", {})}
+
+
+def without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A filter left out is not the same as `null`, so the docs UI offers no `null` choice: the
+    `null` branch, type and enum value go."""
+    schema = dict(schema)
+    branches = schema.get("oneOf")
+    if isinstance(branches, list) and {"type": "null"} in branches:
+        rest = [b for b in branches if b != {"type": "null"}]
+        del schema["oneOf"]
+        if len(rest) == 1:
+            schema = {**rest[0], **schema}
+        else:
+            schema["oneOf"] = rest
+    kind = schema.get("type")
+    if isinstance(kind, list) and "null" in kind:
+        others = [t for t in kind if t != "null"]
+        schema["type"] = others[0] if len(others) == 1 else others
+    if isinstance(schema.get("enum"), list):
+        schema["enum"] = [value for value in schema["enum"] if value is not None]
+    return schema
 
 
 def security_for(path: str) -> list[dict[str, list[str]]]:
@@ -393,13 +450,14 @@ def _replace_refs(node: Any, refs: Mapping[str, str]) -> Any:
 class Document(JsonRenderPlugin):
     """`/schema/openapi.json`: the generated document, finished once per app."""
 
-    def __init__(self) -> None:
+    def __init__(self, extend: Extend | None = None) -> None:
         super().__init__(path="/openapi.json")
+        self._extend = extend
         self._rendered: bytes | None = None
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         if self._rendered is None:
-            self._rendered = self.render_json(request, finish(openapi_schema))
+            self._rendered = self.render_json(request, finish(openapi_schema, self._extend))
         return self._rendered
 
 

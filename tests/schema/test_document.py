@@ -161,7 +161,7 @@ async def test_office_bodies_take_no_unknown_fields(client: AsyncTestClient[Any]
     # Sync bodies stay open: an older app may send fields this server no longer knows.
     for name in ("PushRequest", "PullRequest"):
         assert "additionalProperties" not in schemas[name], name
-    assert doc["paths"]["/v1/orders"]["post"]["summary"] == "Create order"
+    assert doc["paths"]["/v1/orders"]["post"]["summary"] == "Create an order"
 
 
 def test_plain_names() -> None:

@@ -26,6 +26,7 @@ def big_chunks() -> Iterator[bytes]:
 def test_a_real_servers_output_holds_no_secret(tmp_path: Path) -> None:
     office = {"Authorization": f"Bearer {KEY}"}
     env = {"FLINT_API_KEY": KEY, "TWILIO_ACCOUNT_SID": "", "FLINT_SMS_RETRY_BASE": "0.05"}
+    env["FLINT_WEBHOOK_ALLOW_PRIVATE"] = "1"
     with ServerProcess(tmp_path / "flint.db", env) as server, httpx.Client(base_url=server.url) as http:
         customer = http.post(
             "/v1/customers", headers=office, json={"name": "Ana", "phone": "+15555550123", "kind": "residential"}
@@ -40,6 +41,13 @@ def test_a_real_servers_output_holds_no_secret(tmp_path: Path) -> None:
         ).json()
         token = link["url"].rsplit("/pay/", 1)[1]
         assert http.post(f"/v1/payment-links/{link['id']}/send-sms", headers=office).status_code == 202
+
+        # A webhook endpoint nobody answers at, its secret rotated: every event fails to reach it.
+        hook = http.post(
+            "/v1/webhook-endpoints", headers=office, json={"url": "http://127.0.0.1:9/hooks", "events": ["*"]}
+        ).json()
+        rotated = http.post(f"/v1/webhook-endpoints/{hook['id']}/rotate-secret", headers=office).json()
+        hook_secrets = [hook["secret"], rotated["secret"]]
 
         # The customer opens the page, mistypes, is declined, pays; and some odd addresses.
         card = {"cardNumber": "4242424242424242", "expMonth": "12", "expYear": "2034", "cvc": "123"}
@@ -76,7 +84,8 @@ def test_a_real_servers_output_holds_no_secret(tmp_path: Path) -> None:
     assert '"GET /pay/… HTTP/1.1" 200' in output  # the access log is there, cleaned
     assert '"POST /pay/… HTTP/1.1" 402' in output
     assert "/invoices/…" in output
-    for secret in (token, invoice_token, device_token, KEY):
+    assert "could not connect" in output  # the failed deliveries are logged, without their signatures
+    for secret in (token, invoice_token, device_token, KEY, *hook_secrets, *(s[6:] for s in hook_secrets)):
         assert secret not in output, secret
 
 
@@ -85,6 +94,7 @@ def test_redact_keeps_what_is_not_a_secret() -> None:
     assert redact(line, ["office-key-1"]) == (
         '127.0.0.1:5 - "GET /pay/…?x=1 HTTP/1.1" 200; /v1/invoices/inv_1/publish; /invoices/…; fdt_…'
     )
+    assert redact("secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw+/5= for we_1") == "secret whsec_… for we_1"
     assert redact("the key office-key-1 and short", ["office-key-1", "short"]) == "the key … and short"
 
 

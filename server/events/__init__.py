@@ -1,0 +1,1 @@
+"""Account events (contract §11): the trail, as the platform sees it, and the feed that lists it."""
