@@ -39,7 +39,7 @@ def renderers(public_url: str) -> dict[str, Renderer]:
 
     return {
         rules.JOB: jobs.get,
-        rules.ORDER: orders.get,
+        rules.ORDER: orders.rendered,
         rules.PAYMENT: payments.get,
         rules.REFUND: refunds.get_refund,
         rules.LINK: link,

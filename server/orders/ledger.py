@@ -20,6 +20,7 @@ from typing import Any
 
 from server.money import DEFAULT_CURRENCY, Currency, Money
 from server.orders import store
+from server.orders.lines import shown
 from server.store import Row, Tx
 from server.store.changelog import touch
 from server.trail import service as trail
@@ -28,11 +29,12 @@ from sync import ledger
 
 SYSTEM = Actor(kind="system", id="deposits")
 BY = "deposits"  # the `added_by` id of Flint's own lines
+Kept = dict[str, Any]  # an order's row as the ledger keeps it in a transaction
 APPLIED_UID, APPLIED_NAME = "deposit-applied", "Deposit applied"
 REFUNDED_UID, REFUNDED_NAME = "deposit-refunded", "Deposit refunded"
 
 
-def money_of(row: Row, **changed: Any) -> ledger.OrderMoney:
+def money_of(row: Row | Kept, **changed: Any) -> ledger.OrderMoney:
     """An order's row as the rule takes it (`changed`: what a change would make of it)."""
     money = ledger.OrderMoney(
         id=row["id"],
@@ -50,7 +52,7 @@ def money_of(row: Row, **changed: Any) -> ledger.OrderMoney:
 class Standing:
     """A job's orders (oldest first) and what the rule says of them; an order on no job stands alone."""
 
-    rows: list[Row]
+    rows: list[Kept]
     figures: ledger.JobFigures
 
     @property
@@ -60,7 +62,7 @@ class Standing:
     def monies(self) -> list[ledger.OrderMoney]:
         return [money_of(row) for row in self.rows]
 
-    def parts(self, amount: int | None = None) -> list[tuple[Row, int]]:
+    def parts(self, amount: int | None = None) -> list[tuple[Kept, int]]:
         """`amount` (None: the whole balance) over the orders that owe, oldest first."""
         by_id = {row["id"]: row for row in self.rows}
         return [(by_id[order_id], part) for order_id, part in ledger.allocate(self.monies(), amount)]
@@ -70,28 +72,42 @@ class Standing:
         return sum(row["pending"] for row in self.rows)
 
 
-def rows_of(tx: Tx, job_id: str | None, order: Row | None = None) -> list[Row]:
-    """The job's orders oldest first, as this transaction sees them; an order on no job alone."""
-    if job_id is not None:
-        return store.for_job(tx, job_id)
-    assert order is not None
-    fresh = store.get(tx, order["id"])
-    return [fresh] if fresh is not None else []
+def _kept(row: Row) -> Kept:
+    return {key: row[key] for key in row.keys()}  # noqa: SIM118 (a Row is no mapping)
 
 
-def standing(tx: Tx, job_id: str | None, order: Row | None = None) -> Standing:
+def rows_of(tx: Tx, job_id: str | None, order: Row | Kept | None = None) -> list[Kept]:
+    """The job's orders oldest first, as this transaction sees them (read once a transaction, then
+    kept current as the ledger writes them); an order on no job alone."""
+    if job_id is None:
+        assert order is not None
+        fresh = store.get(tx, order["id"])
+        return [_kept(fresh)] if fresh is not None else []
+    key = (store.JOB_ORDERS, job_id)
+    if key not in tx.memo:
+        tx.memo[key] = [_kept(row) for row in store.for_job(tx, job_id)]
+    rows: list[Kept] = tx.memo[key]
+    return rows
+
+
+def _cached(tx: Tx, job_id: str | None, order_id: str) -> Kept | None:
+    rows = tx.memo.get((store.JOB_ORDERS, job_id))
+    return next((r for r in rows if r["id"] == order_id), None) if rows is not None else None
+
+
+def standing(tx: Tx, job_id: str | None, order: Row | Kept | None = None) -> Standing:
     """The job's orders and figures as this transaction sees them (read, not written)."""
     rows = rows_of(tx, job_id, order)
     return Standing(rows, ledger.figure([money_of(r) for r in rows]))
 
 
-def preview(tx: Tx, row: Row, **changed: Any) -> ledger.JobFigures:
+def preview(tx: Tx, row: Row | Kept, **changed: Any) -> ledger.JobFigures:
     """The figures of the order's job were the order changed so (its `base`, `state`, ...)."""
     rows = rows_of(tx, row["job_id"], row)
     return ledger.figure([money_of(r, **changed) if r["id"] == row["id"] else money_of(r) for r in rows])
 
 
-def refigure(tx: Tx, job_id: str | None, order: Row | None = None) -> ledger.JobFigures:
+def refigure(tx: Tx, job_id: str | None, order: Row | Kept | None = None) -> ledger.JobFigures:
     """Work the job (or the order on no job) out again and keep what moved."""
     rows = rows_of(tx, job_id, order)
     figures = ledger.figure([money_of(r) for r in rows])
@@ -102,15 +118,19 @@ def refigure(tx: Tx, job_id: str | None, order: Row | None = None) -> ledger.Job
     return figures
 
 
-def _keep_order(tx: Tx, row: Row, now: ledger.OrderFigures) -> None:
+def _keep_order(tx: Tx, row: Kept, now: ledger.OrderFigures) -> None:
     was = (row["applied"], row["refunded_deposit"], row["total"], row["balance"])
     if was == (now.applied, now.refunded_deposit, now.total, now.balance):
         return
     order_id, job_id, currency = row["id"], row["job_id"], row["currency"]
     store.set_outputs(tx, order_id, now.applied, now.refunded_deposit, now.total, now.balance)
+    applied_was, refunded_was = was[0], was[1]
+    row.update(applied=now.applied, refunded_deposit=now.refunded_deposit, total=now.total, balance=now.balance)
     lines_moved = False
-    if now.applied != row["applied"]:
-        store.set_system_line(tx, order_id, APPLIED_UID, APPLIED_NAME, ledger.DEPOSIT_APPLIED, now.applied, BY)
+    if now.applied != applied_was:
+        store.set_system_line(
+            tx, order_id, _system(APPLIED_UID, APPLIED_NAME, ledger.DEPOSIT_APPLIED, now.applied, currency), APPLIED_UID
+        )
         trail.record(
             tx,
             "order.deposit_applied",
@@ -118,17 +138,16 @@ def _keep_order(tx: Tx, row: Row, now: ledger.OrderFigures) -> None:
             {
                 "orderId": order_id,
                 "amountMoney": Money(now.applied, currency),
-                "previousMoney": Money(row["applied"], currency),
+                "previousMoney": Money(applied_was, currency),
                 "orderTotalMoney": Money(now.total, currency),
             },
             job_id=job_id,
             order_id=order_id,
         )
         lines_moved = True
-    if now.refunded_deposit != row["refunded_deposit"]:
-        store.set_system_line(
-            tx, order_id, REFUNDED_UID, REFUNDED_NAME, ledger.DEPOSIT_REFUNDED, now.refunded_deposit, BY
-        )
+    if now.refunded_deposit != refunded_was:
+        line = _system(REFUNDED_UID, REFUNDED_NAME, ledger.DEPOSIT_REFUNDED, now.refunded_deposit, currency)
+        store.set_system_line(tx, order_id, line, REFUNDED_UID)
         lines_moved = True
     if lines_moved:
         store.update_order(tx, order_id, job_id)  # its lines changed: a new version
@@ -136,8 +155,28 @@ def _keep_order(tx: Tx, row: Row, now: ledger.OrderFigures) -> None:
         store.touch_order(tx, order_id, job_id)
 
 
+def _system(uid: str, name: str, kind: str, amount: int, currency: Currency) -> dict[str, Any] | None:
+    """One of Flint's lines (`1 x amount`) with its JSON; None at 0 (the line goes)."""
+    if amount == 0:
+        return None
+    line = {
+        "uid": uid,
+        "name": name,
+        "quantity": 1,
+        "unit_amount": amount,
+        "kind": kind,
+        "added_by_kind": SYSTEM.kind,
+        "added_by_id": BY,
+    }
+    return {**line, "shown": shown(line, currency)}
+
+
 def _keep_job(tx: Tx, job_id: str, figures: ledger.JobFigures, currency: str | None) -> None:
-    row = store.job_figures(tx, [job_id]).get(job_id)
+    key = (store.JOB_FIGURES, job_id)
+    if key not in tx.memo:
+        found = store.job_figures(tx, [job_id]).get(job_id)
+        tx.memo[key] = _kept(found) if found is not None else None
+    row: Kept | None = tx.memo[key]
     if row is None:
         return
     currency = currency or row["currency"]
@@ -154,20 +193,34 @@ def _keep_job(tx: Tx, job_id: str, figures: ledger.JobFigures, currency: str | N
         unapplied=figures.unapplied,
         currency=currency,
     )
+    row.update(
+        total=figures.total,
+        paid=figures.paid,
+        refunded=figures.refunded,
+        balance=figures.balance,
+        unapplied=figures.unapplied,
+        currency=currency,
+    )
     touch(tx, "job", job_id, job_id)
 
 
 # What moves the figures. Each caller then works the job out again (`refigure`), once for all its moves.
 
 
-def lines_changed(tx: Tx, row: Row, base_change: int) -> None:
+def lines_changed(tx: Tx, row: Row | Kept, base_change: int) -> None:
     store.add_inputs(tx, row["id"], base=base_change)
+    if (kept := _cached(tx, row["job_id"], row["id"])) is not None:
+        kept["base"] += base_change
 
 
 def money_moved(
     tx: Tx, order_id: str, job_id: str | None, *, paid: int = 0, pending: int = 0, refunded: int = 0
 ) -> None:
     store.add_inputs(tx, order_id, paid=paid, pending=pending, refunded=refunded)
+    if (kept := _cached(tx, job_id, order_id)) is not None:
+        kept["paid"] += paid
+        kept["pending"] += pending
+        kept["refunded"] += refunded
     store.touch_order(tx, order_id, job_id)
 
 

@@ -18,6 +18,16 @@ _ORDER = (
 _LINE = "n, order_id, uid, name, quantity, unit_amount, kind, approval, added_by_kind, added_by_id, created_at"
 _JOB_FIGURES = "id, total, paid, refunded, balance, unapplied, currency"
 
+# What the ledger keeps of a transaction's reads (`Tx.memo`): a job's orders, a job's figures. The
+# store writes through and drops a job's orders whenever an order joins, leaves or changes state.
+JOB_ORDERS, JOB_FIGURES = "ledger:orders", "ledger:job"
+
+
+def forget_job(tx: Tx, *job_ids: str | None) -> None:
+    for job_id in job_ids:
+        tx.memo.pop((JOB_ORDERS, job_id), None)
+
+
 _encode = msgspec.json.Encoder(order="sorted").encode
 _decode = msgspec.json.Decoder(dict[str, str]).decode
 
@@ -45,6 +55,7 @@ def insert_order(
         " updated_at) VALUES (?, 1, 'open', ?, ?, ?, ?, ?, ?, ?)",
         (order_id, customer_id, job_id, encode_metadata(metadata), currency, int(deposit), tx.now, tx.now),
     )
+    forget_job(tx, job_id)
     touch(tx, "order", order_id, job_id)
 
 
@@ -56,12 +67,20 @@ def insert_lines(tx: Tx, order_id: str, lines: Sequence[dict[str, Any]]) -> None
 
 
 def _insert_lines(tx: Tx, order_id: str, lines: Sequence[dict[str, Any]]) -> None:
+    if len(lines) == 1:
+        tx.run(_INSERT_LINE, {"approval": "none", **lines[0], "order_id": order_id, "created_at": tx.now})
+        return
     tx.many(
-        "INSERT INTO line_items (order_id, uid, name, quantity, unit_amount, kind, approval, added_by_kind,"
-        " added_by_id, created_at) VALUES (:order_id, :uid, :name, :quantity, :unit_amount, :kind, :approval,"
-        " :added_by_kind, :added_by_id, :created_at)",
+        _INSERT_LINE,
         [{"approval": "none", **line, "order_id": order_id, "created_at": tx.now} for line in lines],
     )
+
+
+_INSERT_LINE = (
+    "INSERT INTO line_items (order_id, uid, name, quantity, unit_amount, kind, approval, added_by_kind,"
+    " added_by_id, created_at, shown) VALUES (:order_id, :uid, :name, :quantity, :unit_amount, :kind, :approval,"
+    " :added_by_kind, :added_by_id, :created_at, :shown)"
+)
 
 
 def line(tx: Tx, order_id: str, uid: str) -> Row | None:
@@ -80,6 +99,8 @@ def update_order(tx: Tx, order_id: str, job: str | None, *, moved_from: str | No
         f"UPDATE orders SET version = version + 1, updated_at = :now{assignments} WHERE id = :id",
         {**fields, "now": tx.now, "id": order_id},
     )
+    if fields:  # its state, job or stage may have changed: the jobs' orders are read again
+        forget_job(tx, job, moved_from)
     touch(tx, "order", order_id, job, moved_from)
 
 
@@ -107,10 +128,6 @@ def set_outputs(tx: Tx, order_id: str, applied: int, refunded_deposit: int, tota
     )
 
 
-def set_deposit(tx: Tx, order_id: str, deposit: bool) -> None:
-    tx.run("UPDATE orders SET deposit = ? WHERE id = ?", (int(deposit), order_id))
-
-
 def job_figures(tx: Tx, job_ids: Sequence[str]) -> dict[str, Row]:
     return {r["id"]: r for r in tx.all_in(f"SELECT {_JOB_FIGURES} FROM jobs WHERE id IN ({{in}})", job_ids)}
 
@@ -124,17 +141,28 @@ def set_job_figures(
     )
 
 
-def set_system_line(tx: Tx, order_id: str, uid: str, name: str, kind: str, amount: int, by: str) -> None:
-    """Flint's own line on an order (`Deposit applied`, `Deposit refunded`): `1 x amount`, or gone at 0."""
-    if amount == 0:
+def set_system_line(tx: Tx, order_id: str, line: dict[str, Any] | None, uid: str) -> None:
+    """Flint's own line on an order (`Deposit applied`, `Deposit refunded`), or gone (None)."""
+    if line is None:
         delete_line(tx, order_id, uid)
         return
     tx.run(
         "INSERT INTO line_items (order_id, uid, name, quantity, unit_amount, kind, approval, added_by_kind,"
-        " added_by_id, created_at) VALUES (?, ?, ?, 1, ?, ?, 'none', 'system', ?, ?)"
-        " ON CONFLICT (order_id, uid) DO UPDATE SET quantity = 1, unit_amount = excluded.unit_amount",
-        (order_id, uid, name, amount, kind, by, tx.now),
+        " added_by_id, created_at, shown) VALUES (:order_id, :uid, :name, :quantity, :unit_amount, :kind, 'none',"
+        " :added_by_kind, :added_by_id, :created_at, :shown) ON CONFLICT (order_id, uid) DO UPDATE SET"
+        " quantity = excluded.quantity, unit_amount = excluded.unit_amount, shown = excluded.shown",
+        {**line, "order_id": order_id, "uid": uid, "created_at": tx.now},
     )
+
+
+def lines_json(tx: Tx, order_id: str) -> str:
+    """The order's lines as one JSON array, joined from what each line says (`shown`)."""
+    row = tx.one(
+        "SELECT '[' || coalesce(group_concat(shown, ','), '') || ']' AS lines"
+        " FROM (SELECT shown FROM line_items WHERE order_id = ? ORDER BY n)",
+        (order_id,),
+    )
+    return str(row["lines"]) if row is not None else "[]"
 
 
 def money_from_payments(tx: Tx, order_ids: Sequence[str]) -> dict[str, tuple[int, int, int]]:

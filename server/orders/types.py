@@ -72,3 +72,21 @@ class Order(msgspec.Struct, rename="camel"):
     balance_money: Money
     created_at: Timestamp
     updated_at: Timestamp
+
+
+class OrderHead(msgspec.Struct, rename="camel"):
+    """`Order` with its lines already JSON (`server.orders.service.rendered`)."""
+
+    id: str
+    version: int
+    state: OrderState
+    customer_id: str | None
+    job_id: str | None
+    metadata: dict[str, str]
+    line_items: msgspec.Raw
+    total_money: Money
+    paid_money: Money
+    refunded_money: Money
+    balance_money: Money
+    created_at: Timestamp
+    updated_at: Timestamp

@@ -90,7 +90,7 @@ class Owed:
     standing: ledger.Standing
     order: Row | None  # the target, when it is one order
 
-    def parts(self, amount: int | None = None) -> list[tuple[Row, int]]:
+    def parts(self, amount: int | None = None) -> Sequence[tuple[Row | ledger.Kept, int]]:
         """`amount` (None: all that is due) over the orders that owe money, oldest first."""
         if self.order is not None:
             return [(self.order, self.due if amount is None else amount)]
@@ -123,7 +123,7 @@ def _charge(
     tx: Tx,
     actor: Actor,
     target: Target,
-    parts: list[tuple[Row, int]],
+    parts: Sequence[tuple[Row | ledger.Kept, int]],
     currency: str,
     *,
     status: str,
@@ -264,7 +264,7 @@ def record_offline(
     return views(tx, store.parts_of(tx, charge_id)[:1])[0]
 
 
-def customer_phone(tx: Tx, order: Row) -> str | None:
+def customer_phone(tx: Tx, order: Row | ledger.Kept) -> str | None:
     customer = customers_store.get(tx, order["customer_id"]) if order["customer_id"] else None
     return customer["phone"] if customer else None
 

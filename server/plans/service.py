@@ -34,7 +34,7 @@ from server.links import service as links
 from server.money import Money
 from server.orders import rules as order_rules
 from server.orders import service as orders
-from server.orders.service import line_of
+from server.orders.lines import line_of
 from server.orders.types import CreateOrder, LineItemIn
 from server.payments.service import Target
 from server.plans import rules, store

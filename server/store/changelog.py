@@ -20,17 +20,25 @@ _CHANGE = "seq, entity, entity_id, job_id, moved_from, txn"
 
 
 def touch(tx: Tx, entity: str, entity_id: str, job_id: str | None, moved_from: str | None = None) -> int:
-    """Append a change; returns its sequence number."""
+    """Append a change; returns its sequence number. The same entity changed again in the same
+    transaction adds nothing (a pull shows each entity as it is once the transaction commits),
+    unless the change moves it between scopes."""
+    said = ("changed", entity, entity_id, job_id)
+    if moved_from is None and said in tx.memo:
+        seq: int = tx.memo[said]
+        return seq
     cursor = tx.run(
         "INSERT INTO changes (entity, entity_id, job_id, at, moved_from, txn) VALUES (?, ?, ?, ?, ?, ?)",
         (entity, entity_id, job_id, tx.now, moved_from, tx.txn),
     )
-    seq = cursor.lastrowid
-    assert seq is not None
+    made = cursor.lastrowid
+    assert made is not None
     if tx.txn is None:
-        tx.txn = seq
-        tx.run("UPDATE changes SET txn = seq WHERE seq = ?", (seq,))
-    return seq
+        tx.txn = made
+        tx.run("UPDATE changes SET txn = seq WHERE seq = ?", (made,))
+    if moved_from is None:
+        tx.memo[said] = made
+    return made
 
 
 def after(tx: Tx, seq: int, limit: int) -> list[Row]:

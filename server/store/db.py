@@ -35,6 +35,7 @@ T = TypeVar("T")
 Row = sqlite3.Row
 
 READERS = 2
+GROUP = 64  # at most this many queued write units share one transaction
 
 
 @dataclass
@@ -163,6 +164,48 @@ def _in_write_tx(
     return result, tx
 
 
+Outcome = tuple[Any, Tx] | BaseException
+
+
+def _in_group_tx(
+    conn: sqlite3.Connection,
+    units: Sequence[tuple[str, Callable[[Tx], Any]]],
+    listeners: Listeners | None,
+    finishing: Sequence[Finish],
+) -> list[Outcome]:
+    """Several units in one transaction, each in a savepoint of its own (group commit): a unit
+    that raises is undone alone; one `COMMIT` (one fsync) makes them all durable at once. If the
+    transaction itself fails (SQLite rolls a whole transaction back on a full disk or an I/O
+    error), every unit of the group fails with it: none is acknowledged that is not on disk."""
+    outcomes: list[Outcome] = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for now, unit in units:
+            tx = Tx(conn, now, writable=True, listeners=listeners)
+            conn.execute("SAVEPOINT unit")
+            try:
+                result = unit(tx)
+                for finish in finishing:
+                    finish(tx)
+            except Exception as exc:
+                if not conn.in_transaction:
+                    raise  # the whole transaction is gone, the units before this one with it
+                conn.execute("ROLLBACK TO unit")
+                conn.execute("RELEASE unit")
+                outcomes.append(exc)
+                continue
+            conn.execute("RELEASE unit")
+            outcomes.append((result, tx))
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if not isinstance(exc, Exception):
+            raise
+        return [exc] * len(units)
+    return outcomes
+
+
 def _in_read_tx(conn: sqlite3.Connection, now: str, unit: Callable[[Tx], T]) -> T:
     conn.execute("BEGIN")
     try:
@@ -205,6 +248,8 @@ class Database:
         self._all_readers: list[aiosqlite.Connection] = []
         self.listeners = Listeners()
         self.finishing: list[Finish] = []  # run at the end of every write unit, before COMMIT
+        self._queued: list[tuple[str, Callable[[Tx], Any], asyncio.Future[tuple[Any, Tx]]]] = []
+        self._draining = False
 
     def now(self) -> str:
         return format_time(self.clock())
@@ -229,17 +274,43 @@ class Database:
                 await conn.close()
 
     async def write(self, unit: Callable[[Tx], T]) -> T:
-        """Run `unit` in one `BEGIN IMMEDIATE` transaction; its after-commit hooks run once it is on disk."""
-        writer = self._writer
-        if writer is None:
+        """Run `unit` as one atomic unit of work under `BEGIN IMMEDIATE`; its after-commit hooks run
+        once it is on disk. Units that arrive while the writer is busy are committed together
+        (group commit): each in a savepoint of its own, one fsync for all of them."""
+        if self._writer is None:
             raise RuntimeError("database is not open")
-        done: tuple[T, Tx] = await _on_thread(
-            writer, _in_write_tx, self.now(), unit, self.listeners, tuple(self.finishing)
-        )
-        result, tx = done
+        done: asyncio.Future[tuple[Any, Tx]] = asyncio.get_running_loop().create_future()
+        self._queued.append((self.now(), unit, done))
+        if not self._draining:
+            self._draining = True
+            asyncio.get_running_loop().create_task(self._drain())
+        result, tx = await done
         for hook in tx.after_commit:
             hook()
-        return result
+        return result  # type: ignore[no-any-return]
+
+    async def _drain(self) -> None:
+        try:
+            while self._queued:
+                group, self._queued = self._queued[:GROUP], self._queued[GROUP:]
+                writer = self._writer
+                if writer is None:
+                    outcomes: list[Outcome] = [RuntimeError("database is not open")] * len(group)
+                else:
+                    units = [(now, unit) for now, unit, _ in group]
+                    try:
+                        outcomes = await _on_thread(writer, _in_group_tx, units, self.listeners, tuple(self.finishing))
+                    except Exception as exc:  # the writer thread itself failed
+                        outcomes = [exc] * len(group)
+                for (_, _, done), outcome in zip(group, outcomes, strict=True):
+                    if done.done():
+                        continue  # its caller went away (cancelled)
+                    if isinstance(outcome, BaseException):
+                        done.set_exception(outcome)
+                    else:
+                        done.set_result(outcome)
+        finally:
+            self._draining = False
 
     def read_blocking(self, unit: Callable[[Tx], T]) -> T:
         """`read` on a short-lived connection of the caller's own thread, for the rare code that

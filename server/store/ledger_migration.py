@@ -28,6 +28,7 @@ REFUNDED_UID = "deposit-refunded"
 
 COLUMNS = """
 ALTER TABLE line_items ADD COLUMN approval TEXT NOT NULL DEFAULT 'none';
+ALTER TABLE line_items ADD COLUMN shown TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE orders ADD COLUMN deposit INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE orders ADD COLUMN base INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE orders ADD COLUMN paid INTEGER NOT NULL DEFAULT 0;
@@ -44,7 +45,8 @@ ALTER TABLE jobs ADD COLUMN balance INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN unapplied INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN currency TEXT NOT NULL DEFAULT 'USD';
 ALTER TABLE refunds ADD COLUMN request_hash TEXT;
-CREATE INDEX sms_link ON sms_messages(payment_link_id)
+CREATE INDEX sms_link ON sms_messages(payment_link_id);
+CREATE INDEX line_items_order ON line_items(order_id, n)
 """
 
 
@@ -72,6 +74,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
     _move_added_lines(conn, [o for o in orders if deposit[o["id"]]], now)
     conn.execute("DELETE FROM line_items WHERE kind IN (?, ?)", tuple(ledger.SYSTEM_KINDS))
     refigure_all(conn, now)
+    _show_lines(conn)
     _tell_devices(conn, now)
 
 
@@ -199,6 +202,17 @@ def _system_line(
             " created_at) VALUES (?, ?, ?, 1, ?, ?, 'system', 'ledger', ?)",
             (order_id, uid, name, amount, kind, now),
         )
+
+
+def _show_lines(conn: sqlite3.Connection) -> None:
+    """Each line's JSON as the API shows it (what `server.orders.lines.shown` writes for new ones)."""
+    conn.execute(
+        "UPDATE line_items SET shown = (SELECT json_object('uid', l.uid, 'name', l.name, 'quantity', l.quantity,"
+        " 'unitPriceMoney', json_object('amount', l.unit_amount, 'currency', o.currency), 'kind', l.kind,"
+        " 'totalMoney', json_object('amount', l.quantity * l.unit_amount, 'currency', o.currency),"
+        " 'addedBy', json_object('kind', l.added_by_kind, 'id', l.added_by_id))"
+        " FROM line_items l JOIN orders o ON o.id = l.order_id WHERE l.n = line_items.n)"
+    )
 
 
 def _tell_devices(conn: sqlite3.Connection, now: str) -> None:
