@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from server.errors import ConfigError
 
 DEMO_API_KEY = "flint_demo_office_key"
+MIN_API_KEY = 32  # characters: an office key anyone could guess in a day is no key (contract §1)
 DEFAULT_BUSINESS_NAME = "Flint Field Services"
 
 
@@ -67,6 +68,8 @@ class Settings:
             if not demo:
                 raise ConfigError("FLINT_API_KEY is required (or run with --demo)")
             api_key = DEMO_API_KEY
+        elif not demo:
+            check_api_key(api_key)
         local_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a comparison
         local_url = f"http://{local_host}:{port}"
         public_url = env.get("FLINT_PUBLIC_URL") or f"http://{host}:{port}"
@@ -96,6 +99,18 @@ class Settings:
             processor=processor,
             billing_interval=_seconds(env, "FLINT_BILLING_INTERVAL", 60.0),
         )
+
+
+def check_api_key(key: str) -> None:
+    """Outside the demo the office key must be long enough that guessing it is hopeless even
+    without the attempt limit, and sendable as a bearer header as it is."""
+    if len(key) < MIN_API_KEY:
+        raise ConfigError(
+            f"FLINT_API_KEY has {len(key)} characters; it needs at least {MIN_API_KEY}."
+            " Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    if any(c.isspace() or not c.isprintable() for c in key):
+        raise ConfigError("FLINT_API_KEY must not contain spaces or control characters")
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:

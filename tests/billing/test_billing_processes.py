@@ -18,7 +18,7 @@ from tests.helpers import item
 from tests.process import ServerProcess
 from tests.sms.conftest import wait_for
 
-KEY = "billing-key"
+KEY = "billing-key-0123456789abcdefghij"
 OFFICE = {"Authorization": f"Bearer {KEY}"}
 # The scheduler's own runs (one at start-up, then hourly) stay out of the way of the runs under test.
 ENV = {"FLINT_API_KEY": KEY, "FLINT_BILLING_INTERVAL": "3600", "FLINT_SMS_RETRY_BASE": "0.05"}

@@ -24,7 +24,7 @@ from tests.conftest import OFFICE
 from tests.helpers import item
 from tests.process import ServerProcess
 
-KEY = "events-office-key"
+KEY = "events-office-key-0123456789abcdefghij"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
 

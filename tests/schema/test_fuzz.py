@@ -32,7 +32,7 @@ from server.web.openapi import finish
 from tests.helpers import item
 from tests.process import ServerProcess
 
-OFFICE_KEY = "schema_office_key"
+OFFICE_KEY = "schema_office_key-0123456789abcdefghij"
 # Generated requests per operation and mode; raise it for a deeper run (`FLINT_SCHEMA_EXAMPLES=500`).
 EXAMPLES_PER_OPERATION = int(os.environ.get("FLINT_SCHEMA_EXAMPLES", "20"))
 PROBLEM_FIELDS = ("type", "title", "status", "detail", "code")

@@ -19,7 +19,7 @@ from server.payments.sandbox import SandboxProcessor, file_beside
 from tests.helpers import GOOD_CARD, item, usd
 from tests.process import ServerProcess, doctor
 
-KEY = "processor-faults-key"
+KEY = "processor-faults-key-0123456789abcdefghij"
 
 
 class Shop:

@@ -14,7 +14,7 @@ from server.config import DEMO_API_KEY
 from tests.process import ServerProcess
 from tests.sms.conftest import wait_for, when
 
-KEY = "closed-sandbox-office-key"
+KEY = "closed-sandbox-office-key-0123456789abcdefghij"
 PHONE = "+15555550199"
 DEPOSIT = {"name": "Deposit", "quantity": 1, "unitPriceMoney": {"amount": 5000, "currency": "USD"}}
 CONTROL = [
