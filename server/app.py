@@ -46,8 +46,8 @@ from server.store import Database
 from server.technicians import service as technicians
 from server.technicians.routes import router as technicians_router
 from server.trail import service as trail
-from server.web.attempts import card_attempts, login_attempts
-from server.web.auth import office_guard
+from server.web.attempts import card_attempts, key_attempts
+from server.web.auth import authenticate, identify_unrouted, office_guard
 from server.web.context import provide_ctx
 from server.web.customer_pages import customer_page_headers
 from server.web.openapi import created_location, openapi_config
@@ -203,9 +203,10 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         lifespan=[lifespan],
         plugins=[problem_plugin()],
         before_send=[customer_page_headers],
+        after_exception=[identify_unrouted],
         exception_handlers={**fallback_handlers(), LoginRequired: to_login, 413: too_large},
         csrf_config=csrf_config(settings),
-        middleware=[refuse_announced, session_config(settings).middleware],
+        middleware=[refuse_announced, authenticate, session_config(settings).middleware],
         request_max_body_size=MAX_BODY,
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_filters),
         openapi_config=openapi_config(),
@@ -216,7 +217,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
                     db=db,
                     find_device=technicians.device_for_token,
                     card_attempts=card_attempts(clock),
-                    login_attempts=login_attempts(clock),
+                    key_attempts=key_attempts(clock),
                 ),
                 STOPPING: feed.close,
             }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,6 +53,9 @@ class Settings:
         return self.processor == "sandbox"
 
     billing_interval: float = 60.0  # seconds between billing runs and between reminder runs
+    # Proxies whose `X-Forwarded-For` names the client (addresses or networks); none by default,
+    # so a client's address is the connection's peer and no header can choose it.
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(
@@ -98,6 +102,7 @@ class Settings:
             business_name=env.get("FLINT_BUSINESS_NAME") or DEFAULT_BUSINESS_NAME,
             processor=processor,
             billing_interval=_seconds(env, "FLINT_BILLING_INTERVAL", 60.0),
+            trusted_proxies=trusted_proxies(env.get("FLINT_TRUSTED_PROXIES", "")),
         )
 
 
@@ -111,6 +116,24 @@ def check_api_key(key: str) -> None:
         )
     if any(c.isspace() or not c.isprintable() for c in key):
         raise ConfigError("FLINT_API_KEY must not contain spaces or control characters")
+
+
+def trusted_proxies(text: str) -> tuple[str, ...]:
+    """`FLINT_TRUSTED_PROXIES`: addresses or CIDR networks, separated by commas or spaces."""
+    found: list[str] = []
+    for item in text.replace(",", " ").split():
+        try:
+            network = ipaddress.ip_network(item, strict=False) if "/" in item else ipaddress.ip_address(item)
+        except ValueError:
+            raise ConfigError(
+                f"FLINT_TRUSTED_PROXIES takes addresses or networks such as 10.0.0.5 or 10.0.0.0/24, not {item[:40]!r}"
+            ) from None
+        if isinstance(network, ipaddress.IPv4Network | ipaddress.IPv6Network) and network.prefixlen == 0:
+            raise ConfigError(
+                f"FLINT_TRUSTED_PROXIES must not trust every address ({item}): anyone could then choose their own"
+            )
+        found.append(str(network))
+    return tuple(found)
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:

@@ -216,15 +216,6 @@ class Database:
             hook()
         return result
 
-    def read_blocking(self, unit: Callable[[Tx], T]) -> T:
-        """`read` on a short-lived connection of the caller's own thread, for the rare code that
-        cannot await (an exception handler). It blocks: keep the unit to a lookup by key."""
-        conn = _configure(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True), readonly=True)
-        try:
-            return _in_read_tx(conn, self.now(), unit)
-        finally:
-            conn.close()
-
     async def read(self, unit: Callable[[Tx], T]) -> T:
         """Run `unit` on a reader, inside one read transaction (one snapshot)."""
         reader = await self._readers.get()

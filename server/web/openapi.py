@@ -90,6 +90,12 @@ LOCATION: dict[str, Any] = {
     "schema": {"type": "string"},
     "example": "/v1/orders/ord_5d2c8a1e9b7f4a3c6e0d1b2a",
 }
+RETRY_AFTER: dict[str, Any] = {
+    "description": "Seconds to wait before trying again.",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    "example": "540",
+}
 WWW_AUTHENTICATE: dict[str, Any] = {
     "description": "The auth scheme to use.",
     "required": True,
@@ -279,6 +285,8 @@ def _finish_operation(path: str, method: str, operation: dict[str, Any]) -> None
         _headers(responses["201"])["Location"] = copy.deepcopy(LOCATION)
     if "401" in responses:
         _headers(responses["401"])["WWW-Authenticate"] = copy.deepcopy(WWW_AUTHENTICATE)
+    if "429" in responses:
+        _headers(responses["429"])["Retry-After"] = copy.deepcopy(RETRY_AFTER)
     rule = RULE_EXAMPLES.get((method, path))
     if rule is not None and "422" in responses:
         media = responses["422"].setdefault("content", {}).setdefault(PROBLEM_MEDIA_TYPE, {})

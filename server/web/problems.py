@@ -18,7 +18,7 @@ from litestar.plugins.problem_details import (
 from litestar.types import ExceptionHandlersMap
 
 from server.errors import FieldError, FlintError, InvalidRequest, RateLimited, Unauthorized
-from server.web.auth import holds_a_key
+from server.web.auth import holds_a_key, limited
 
 log = logging.getLogger("flint")
 
@@ -104,6 +104,10 @@ ERROR_RESPONSES: dict[int, ResponseSpec] = {
     413: _spec(
         "Request too large (`too_large`)",
         example(413, "too_large", "Request too large", "Request Entity Too Large"),
+    ),
+    429: _spec(
+        "Too many wrong keys from this address (`rate_limited`): wait `Retry-After` seconds",
+        example(429, "rate_limited", "Too many requests", "too many wrong keys; try again later"),
     ),
     422: _spec(
         "A business rule (its `code` names it)",
@@ -237,6 +241,9 @@ def _unrouted(request: Request[Any, Any, Any], exc: HTTPException) -> Response[A
     learns nothing about which paths exist."""
     path = request.url.path
     err = from_http_exception(exc)
+    waiting = limited(request)
+    if waiting is not None:
+        return _to_problem_exception(waiting).to_response(request)
     if path.startswith("/v1/") and not path.startswith("/v1/webhooks/") and not holds_a_key(request):
         unauthorized = Unauthorized("send `Authorization: Bearer <key>` with the office key or a device token")
         return _to_problem_exception(unauthorized).to_response(request)

@@ -35,7 +35,7 @@ from litestar.types import Empty, Message, ScopeSession
 
 from server.config import Settings
 from server.errors import RateLimited, Unauthorized
-from server.web.auth import OFFICE, bearer_token, office_key_matches
+from server.web.auth import OFFICE, client_address, office_by_bearer, office_key_matches
 from server.web.state import web_state
 
 SESSION_COOKIE = "flint_session"
@@ -158,7 +158,7 @@ def office_or_login(
         inner = connection.scope["path"]  # routing leaves the path inside the mount here
         if inner.startswith(open_prefix):
             return
-        if has_office_session(connection) or _bearer_is_office(connection):
+        if has_office_session(connection) or office_by_bearer(connection):
             connection.state.caller = OFFICE
             return
         page = _mounted_page(inner)
@@ -167,14 +167,6 @@ def office_or_login(
         raise Unauthorized("send the office key as `Authorization: Bearer <key>`, or log in at /login")
 
     return guard
-
-
-def _bearer_is_office(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
-    try:
-        token = bearer_token(connection)
-    except Unauthorized:
-        return False
-    return office_key_matches(web_state(connection).settings, token)
 
 
 def _mounted_page(inner: str) -> str | None:
@@ -244,15 +236,15 @@ async def login_form(
 async def log_in(request: Request[Any, Any, Any]) -> Response[Any] | Template:
     form = await request.form()
     key, then = form.get("key"), safe_next(form.get("next"))
-    state, client = web_state(request), request.client.host if request.client else "unknown"
+    state, client = web_state(request), client_address(request.scope)
     try:
-        state.login_attempts.allow(client)  # guessing the key: a few wrong ones per address, then wait
+        state.key_attempts.allow(client)  # guessing the key: a few wrong ones per address, then wait
     except RateLimited as err:
         minutes = max(1, math.ceil(err.retry_after / 60))
         error = f"Too many wrong keys. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
         return _login_page(request, then, 429, {"Retry-After": str(err.retry_after)}, error=error)
     if not isinstance(key, str) or not office_key_matches(state.settings, key.strip()):
-        state.login_attempts.failed(client)
+        state.key_attempts.failed(client)
         return _login_page(request, then, 401, error="That is not the office key.")
     old = request.cookies.get(SESSION_COOKIE)
     if old:

@@ -12,7 +12,7 @@ from litestar.connection import ASGIConnection
 
 from server.config import Settings
 from server.store import Database, Tx
-from server.web.attempts import FailedAttempts, card_attempts, login_attempts
+from server.web.attempts import FailedAttempts, card_attempts, key_attempts
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,7 @@ class WebState:
     db: Database
     find_device: DeviceLookup
     card_attempts: FailedAttempts = field(default_factory=card_attempts)  # per link or invoice id
-    login_attempts: FailedAttempts = field(default_factory=login_attempts)  # per client address
+    key_attempts: FailedAttempts = field(default_factory=key_attempts)  # wrong office keys, per client address
 
 
 STATE_KEY = "web"

@@ -101,6 +101,7 @@ async def test_problem_examples_carry_real_codes(client: AsyncTestClient[Any]) -
         "409": {"version_conflict", "mutation_gap"},
         "413": {"too_large"},
         "426": {"update_required"},
+        "429": {"rate_limited"},
     }
     codes_422 = set()
     for where, status, value in _problem_examples(doc):
