@@ -51,6 +51,7 @@ from server.web.auth import authenticate, identify_unrouted, office_guard
 from server.web.context import provide_ctx
 from server.web.customer_pages import customer_page_headers
 from server.web.openapi import created_location, openapi_config
+from server.web.path_ids import IdTooLong, id_too_long, refuse_long_ids
 from server.web.problems import document_errors, fallback_handlers, problem_plugin
 from server.web.session import (
     LoginRequired,
@@ -204,9 +205,9 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         plugins=[problem_plugin()],
         before_send=[customer_page_headers],
         after_exception=[identify_unrouted],
-        exception_handlers={**fallback_handlers(), LoginRequired: to_login, 413: too_large},
+        exception_handlers={**fallback_handlers(), LoginRequired: to_login, 413: too_large, IdTooLong: id_too_long},
         csrf_config=csrf_config(settings),
-        middleware=[refuse_announced, authenticate, session_config(settings).middleware],
+        middleware=[refuse_announced, authenticate, refuse_long_ids, session_config(settings).middleware],
         request_max_body_size=MAX_BODY,
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_filters),
         openapi_config=openapi_config(),

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from server.clock import parse_time
 from server.errors import FieldError, FlintError, InvalidRequest
 from server.money import Currency, Money, display
+from server.web.problems import clip
 from sync import ledger
 
 STATUSES = ("scheduled", "dispatched", "en_route", "on_site", "completed", "cancelled")
@@ -81,7 +82,8 @@ def day(at: str) -> str:
     return f"{moment:%A}, {moment:%B} {moment.day}, {moment.year}"
 
 
-_AMOUNT = re.compile(r"^(?P<units>\d{1,12})(?:\.(?P<fraction>\d*))?$")
+# ASCII digits only (contract §1, v3): `\d` would also take full-width digits and other scripts'.
+_AMOUNT = re.compile(r"^(?P<units>[0-9]{1,12})(?:\.(?P<fraction>[0-9]*))?\Z")
 
 
 def parse_amount(text: str, currency: Currency, field: str = "amount") -> int:
@@ -118,4 +120,5 @@ def in_words(err: FlintError, currency: Currency) -> str:
         "link_not_active": "That payment link can no longer be paid.",
         "currency_mismatch": "That amount is in another currency than the order.",
     }
-    return words.get(err.code, err.detail[:1].upper() + err.detail[1:] + ("" if err.detail.endswith(".") else "."))
+    detail = clip(err.detail)
+    return words.get(err.code, detail[:1].upper() + detail[1:] + ("" if detail.endswith(".") else "."))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import msgspec
@@ -155,9 +156,20 @@ def document_errors(app: Litestar) -> None:
 
 
 MAX_DETAIL = 200  # a detail may quote what was sent; it never repeats more than this
+# Control characters (C0, DEL, C1), line and paragraph separators, and the bidirectional
+# overrides that could make a quoted id read as something else: never echoed as they are.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def clip(text: str, limit: int = MAX_DETAIL) -> str:
+    """What was sent, safe to repeat in a detail: unsafe characters written as escapes
+    (`\\x00`), and at most `limit` characters."""
+    text = _UNSAFE.sub(_escaped, text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
