@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from litestar import Litestar, Router, asgi, get
@@ -34,7 +35,7 @@ from server.messages.texting import Sandbox, Texting, texting
 from server.money import display
 from server.orders.routes import router as orders_router
 from server.payments import charging, refunding
-from server.payments.desk import PaymentDesk
+from server.payments.desk import PaymentDesk, settled_within
 from server.payments.routes import router as payments_router
 from server.payments.sandbox import SandboxProcessor
 from server.payments.sandbox import file_beside as sandbox_file
@@ -74,6 +75,7 @@ SANDBOX_WARNING = (
     " Read them at %s/phone/<number> with the office key."
 )
 STOPPING = "stopping"
+SETTLE_PROMISE = timedelta(minutes=1)  # contract §4: a charge in doubt is settled within a minute
 TEMPLATES = Path(__file__).parent / "templates"
 RECOVERY = Actor(kind="system", id="recovery")
 
@@ -127,6 +129,12 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         except Exception:
             log.exception("settling payments in doubt failed; trying again at the next run")
 
+    if settled_within(settings.processor_timeout, settings.settle_every) > SETTLE_PROMISE:
+        log.warning(
+            "FLINT_PROCESSOR_TIMEOUT and FLINT_SETTLE_EVERY let a charge in doubt wait past a minute"
+            " (%.0f s): customers are promised less",
+            settled_within(settings.processor_timeout, settings.settle_every).total_seconds(),
+        )
     texts: Texting = texting(settings, db)
     worker = texts.worker
     feed = TrailFeed()

@@ -44,7 +44,7 @@ class Settings:
     business_name: str = DEFAULT_BUSINESS_NAME
     local_url: str = ""
     processor_timeout: float = 20.0  # seconds a card processor call may take before it is in doubt
-    settle_every: float = 30.0  # how often charges and refunds in doubt are settled with the processor
+    settle_every: float = 10.0  # how often charges and refunds in doubt are settled with the processor
     processor: str = "sandbox"
 
     @property
@@ -98,7 +98,7 @@ class Settings:
             local_url=local_url,
             demo=demo,
             processor_timeout=_seconds(env, "FLINT_PROCESSOR_TIMEOUT", 20.0),
-            settle_every=_seconds(env, "FLINT_SETTLE_EVERY", 30.0),
+            settle_every=_seconds(env, "FLINT_SETTLE_EVERY", 10.0),
             business_name=env.get("FLINT_BUSINESS_NAME") or DEFAULT_BUSINESS_NAME,
             processor=processor,
             billing_interval=_seconds(env, "FLINT_BILLING_INTERVAL", 60.0),
