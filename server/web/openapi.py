@@ -313,8 +313,8 @@ def _finish_body(body: dict[str, Any], request_example: dict[str, Any] | None) -
 
 
 def _refuse_unknown_fields(doc: dict[str, Any]) -> None:
-    """An office request body with a field its route does not know is refused (400), so its objects
-    take no other properties. Sync bodies stay open: an older app may send fields this server dropped."""
+    """A request body with a field its route does not know is refused (400), so its objects take
+    no other properties; sync bodies too (contract §7, v3: a device's push is decoded strictly)."""
     schemas: dict[str, Any] = doc.get("components", {}).get("schemas", {})
     seen: set[str] = set()
 
@@ -340,9 +340,7 @@ def _refuse_unknown_fields(doc: dict[str, Any]) -> None:
             elif key in node:
                 close(node[key])
 
-    for path, item in doc.get("paths", {}).items():
-        if path.startswith("/v1/sync/"):
-            continue
+    for item in doc.get("paths", {}).values():
         for method, operation in item.items():
             if method in _METHODS:
                 for media in operation.get("requestBody", {}).get("content", {}).values():

@@ -159,9 +159,10 @@ async def test_office_bodies_take_no_unknown_fields(client: AsyncTestClient[Any]
     schemas = doc["components"]["schemas"]
     for name in ("CreateOrder", "LineItemIn", "MoneyIn", "CreateCustomer", "UpdateJob", "CreateRefund"):
         assert schemas[name]["additionalProperties"] is False, name
-    # Sync bodies stay open: an older app may send fields this server no longer knows.
+    # Sync bodies too (contract §7, v3): a push or pull with a field the server does not know is
+    # 400. A field is never dropped from the protocol, so an older app sends none it cannot read.
     for name in ("PushRequest", "PullRequest"):
-        assert "additionalProperties" not in schemas[name], name
+        assert schemas[name]["additionalProperties"] is False, name
     assert doc["paths"]["/v1/orders"]["post"]["summary"] == "Create order"
 
 
@@ -246,3 +247,4 @@ def test_make_run_takes_a_port() -> None:
 
     assert "flint serve --demo --port 8123" in dry_run("PORT=8123")
     assert "flint serve --demo --port 8000" in dry_run()
+
