@@ -12,6 +12,7 @@ from pathlib import Path
 from litestar import Litestar, Router, asgi, get
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import PermissionDeniedException
 from litestar.handlers import ASGIRouteHandler
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
@@ -51,7 +52,9 @@ from server.web.attempts import card_attempts, key_attempts
 from server.web.auth import authenticate, identify_unrouted, office_guard
 from server.web.context import provide_ctx
 from server.web.customer_pages import customer_page_headers
+from server.web.mounted_forms import csrf_protected
 from server.web.openapi import created_location, openapi_config
+from server.web.page_headers import page_headers
 from server.web.path_ids import IdTooLong, id_too_long, refuse_long_ids
 from server.web.problems import document_errors, fallback_handlers, problem_plugin
 from server.web.session import (
@@ -59,6 +62,7 @@ from server.web.session import (
     csrf_config,
     login_router,
     office_or_login,
+    refused,
     session_config,
     to_login,
 )
@@ -96,10 +100,18 @@ def _mount(sandbox: Sandbox, settings: Settings) -> ASGIRouteHandler:
     sandbox's own account credentials, which this server's Twilio client sends."""
 
     guards = [] if settings.demo else [office_or_login(MOUNT_PATH, MOUNTED_API_PREFIX + "/")]
+    pages = csrf_protected(sandbox.app, csrf_config(settings))  # the phone and its reply form
 
-    @asgi(MOUNT_PATH, is_mount=True, copy_scope=True, include_in_schema=False, guards=guards)
+    @asgi(
+        MOUNT_PATH,
+        is_mount=True,
+        copy_scope=True,
+        include_in_schema=False,
+        guards=guards,
+        exception_handlers={PermissionDeniedException: refused},
+    )
     async def sandbox_app(scope: Scope, receive: Receive, send: Send) -> None:
-        await sandbox.app(scope, receive, send)
+        await (pages if scope["path"].startswith("/phone/") else sandbox.app)(scope, receive, send)
 
     return sandbox_app
 
@@ -211,7 +223,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         },
         lifespan=[lifespan],
         plugins=[problem_plugin()],
-        before_send=[customer_page_headers],
+        before_send=[customer_page_headers, page_headers],
         after_exception=[identify_unrouted],
         exception_handlers={**fallback_handlers(), LoginRequired: to_login, 413: too_large, IdTooLong: id_too_long},
         csrf_config=csrf_config(settings),

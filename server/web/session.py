@@ -44,10 +44,14 @@ SESSION_HOURS = 12
 HOME = "/dispatch"
 
 # No CSRF check here: the API takes a bearer key, pay and invoice forms carry their link's
-# token, the sandbox stands in for Twilio and for a customer's phone.
+# token. The sandbox is an app mounted under this one, whose forms (the phone's reply form)
+# `server.web.mounted_forms` checks instead, since Litestar's middleware cannot read a mounted
+# app's form; its Messages API stands in for Twilio (Basic auth), and its control routes take
+# a change only with the office key as a bearer header (`office_or_login`).
 OPEN_PATHS = [r"^/v1/", r"^/pay/", r"^/invoices/", r"^/sandbox(/|$)", r"^/healthz$", r"^/schema", r"^/static/"]
 # No session either: those requests never read one. The sandbox keeps it, to guard its pages.
 SESSIONLESS_PATHS = [path for path in OPEN_PATHS if "sandbox" not in path]
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Every office page: scripts and styles from this site only (no inline script), never framed.
 PAGE_HEADERS = {
@@ -151,17 +155,20 @@ def office_or_login(
 ) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:
     """A guard for an app mounted under this one (the built-in Twilio sandbox): the office key as
     a bearer header or the browser session. Its pages send a browser to the login form (303);
-    its other routes answer 401. Paths under `open_prefix` (inside the mount, where the app
-    checks credentials of its own) pass."""
+    its other routes answer 401, and take a change only with the bearer key (they carry no CSRF
+    token: a session alone must not be enough). Paths under `open_prefix` (inside the mount,
+    where the app checks credentials of its own) pass."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         inner = connection.scope["path"]  # routing leaves the path inside the mount here
         if inner.startswith(open_prefix):
             return
-        if has_office_session(connection) or office_by_bearer(connection):
+        page = _mounted_page(inner)
+        reading = connection.scope.get("method") in SAFE_METHODS
+        by_session = has_office_session(connection) and (page is not None or reading)
+        if by_session or office_by_bearer(connection):
             connection.state.caller = OFFICE
             return
-        page = _mounted_page(inner)
         if page is not None:
             raise LoginRequired(mounted_at + page)
         raise Unauthorized("send the office key as `Authorization: Bearer <key>`, or log in at /login")

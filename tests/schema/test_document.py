@@ -247,4 +247,3 @@ def test_make_run_takes_a_port() -> None:
 
     assert "flint serve --demo --port 8123" in dry_run("PORT=8123")
     assert "flint serve --demo --port 8000" in dry_run()
-
