@@ -124,7 +124,7 @@ def on_stop(app: Litestar) -> Callable[[], None]:
 
 
 def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
-    db = Database(settings.db_path, clock)
+    db = Database(settings.db_path, clock, readers=settings.db_readers)
     desk = PaymentDesk(
         db,
         processor=SandboxProcessor(sandbox_file(settings.db_path)),
@@ -160,6 +160,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         await worker.recover()
         db.listeners.add(outbox.TOPIC, worker.kick)
         db.listeners.add(trail.TOPIC, feed.wake)
+        await feed.start(db)  # the one reader of the trail for every event stream
         scheduler = Scheduler(db)
         if settings.scheduler:
             worker.wake_at = lambda when: scheduler.at(when, "sms_next_due", worker.run_due)
@@ -177,7 +178,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         try:
             yield
         finally:
-            feed.close()
+            await feed.close()
             scheduler.shutdown()
             await worker.close()
             if texts.sandbox is not None:
@@ -239,8 +240,9 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
                     find_device=technicians.device_for_token,
                     card_attempts=card_attempts(clock),
                     key_attempts=key_attempts(clock),
+                    session_ended=feed.end_session,
                 ),
-                STOPPING: feed.close,
+                STOPPING: feed.stop,
             }
         ),
     )

@@ -56,6 +56,7 @@ class Settings:
     # Proxies whose `X-Forwarded-For` names the client (addresses or networks); none by default,
     # so a client's address is the connection's peer and no header can choose it.
     trusted_proxies: tuple[str, ...] = ()
+    db_readers: int = 4  # SQLite reader connections the API's reads share
 
     @classmethod
     def from_env(
@@ -103,6 +104,7 @@ class Settings:
             processor=processor,
             billing_interval=_seconds(env, "FLINT_BILLING_INTERVAL", 60.0),
             trusted_proxies=trusted_proxies(env.get("FLINT_TRUSTED_PROXIES", "")),
+            db_readers=_count(env, "FLINT_DB_READERS", 4, most=32),
         )
 
 
@@ -134,6 +136,15 @@ def trusted_proxies(text: str) -> tuple[str, ...]:
             )
         found.append(str(network))
     return tuple(found)
+
+
+def _count(env: Mapping[str, str], name: str, default: int, most: int) -> int:
+    text = env.get(name)
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= most:
+        raise ConfigError(f"{name} must be a whole number from 1 to {most}, not {text[:20]!r}")
+    return int(text)
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:

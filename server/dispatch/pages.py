@@ -27,7 +27,14 @@ from server.errors import FlintError, InvalidRequest, NotFound
 from server.messages.texting import Texting
 from server.payments.desk import PaymentDesk
 from server.web.context import Ctx
-from server.web.session import PAGE_HEADERS, office_page_guard, office_session_guard, refused
+from server.web.session import (
+    PAGE_HEADERS,
+    office_page_guard,
+    office_session_guard,
+    refused,
+    session_alive,
+    session_id,
+)
 
 FORMS = ("text", "cash", "refund")
 Technician = Annotated[str | None, QueryParameter(description="A technician's id, or `none`.")]
@@ -74,11 +81,16 @@ async def board_rows(ctx: NamedDependency[Ctx], technician: Technician = None, s
 
 @get("/events")
 async def board_events(
-    ctx: NamedDependency[Ctx], feed: NamedDependency[TrailFeed], last_event_id: LastEventId = None, after: After = None
+    request: Request[Any, Any, Any],
+    feed: NamedDependency[TrailFeed],
+    last_event_id: LastEventId = None,
+    after: After = None,
 ) -> ServerSentEvent:
     """The same stream as `/v1/dispatch/events`, for a browser session (EventSource sends no
-    bearer header)."""
-    return events.response(ctx.db, feed, events.start_after(last_event_id, after))
+    bearer header). It ends with the session: at once on logout, within 15 s on expiry."""
+    session = session_id(request)
+    alive = partial(session_alive, request, session) if session is not None else None
+    return events.response(feed, events.start_after(last_event_id, after), session=session, still_valid=alive)
 
 
 # The trail page and its forms.

@@ -41,12 +41,14 @@ async def dispatch_board(
 
 @get("/events", media_type="text/event-stream")
 async def dispatch_events(
-    ctx: NamedDependency[Ctx], feed: NamedDependency[TrailFeed], last_event_id: LastEventId = None, after: After = None
+    feed: NamedDependency[TrailFeed], last_event_id: LastEventId = None, after: After = None
 ) -> ServerSentEvent:
     """Server-sent events: each new trail event as `event: trail`, `id: <seq>`, and
     `data: {jobId, seq, type, at, actor}`, within a second of its commit; a comment now and
-    then keeps the connection open."""
-    return events.response(ctx.db, feed, events.start_after(last_event_id, after))
+    then keeps the connection open. A reconnect (`Last-Event-ID` or `after`) gets what it
+    missed, at most 1,000 events: further behind, the stream starts with `event: reset` (id and
+    `data: {seq}` the trail's last event), after which the client reads the board again."""
+    return events.response(feed, events.start_after(last_event_id, after))
 
 
 router = Router("/v1/dispatch", route_handlers=[dispatch_board, dispatch_events], tags=["dispatch"])

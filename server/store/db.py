@@ -30,7 +30,7 @@ from server.store.migrations import migrate
 T = TypeVar("T")
 Row = sqlite3.Row
 
-READERS = 2
+READERS = 4  # reader connections: the API's reads share them (the event streams read through one)
 
 
 @dataclass
@@ -175,9 +175,10 @@ def write_sync(conn: sqlite3.Connection, now: str, unit: Callable[[Tx], T], list
 
 
 class Database:
-    def __init__(self, path: str | Path, clock: Clock = system_clock) -> None:
+    def __init__(self, path: str | Path, clock: Clock = system_clock, readers: int = READERS) -> None:
         self.path = str(path)
         self.clock = clock
+        self.readers = readers
         self._writer: aiosqlite.Connection | None = None
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._all_readers: list[aiosqlite.Connection] = []
@@ -191,7 +192,7 @@ class Database:
         await asyncio.to_thread(migrate, self.path)
         self._writer = await aiosqlite.connect(self.path)
         await _on_thread(self._writer, partial(_configure, readonly=False))
-        for _ in range(READERS):
+        for _ in range(self.readers):
             reader = await aiosqlite.connect(self.path)
             await _on_thread(reader, partial(_configure, readonly=True))
             self._all_readers.append(reader)

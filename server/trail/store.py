@@ -49,6 +49,13 @@ def after(tx: Tx, seq: int, limit: int) -> list[Row]:
     return tx.all(f"SELECT {_STREAMED} FROM trail_events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
 
 
+def last_events(tx: Tx, limit: int) -> list[Row]:
+    """The last `limit` events, oldest first."""
+    rows = tx.all(f"SELECT {_STREAMED} FROM trail_events ORDER BY seq DESC LIMIT ?", (limit,))
+    rows.reverse()
+    return rows
+
+
 def last_seq(tx: Tx) -> int:
     row = tx.one("SELECT coalesce(max(seq), 0) AS seq FROM trail_events")
     return int(row["seq"]) if row else 0

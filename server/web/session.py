@@ -263,8 +263,22 @@ async def log_in(request: Request[Any, Any, Any]) -> Response[Any] | Template:
 
 @post("/logout", include_in_schema=False, status_code=303)
 async def log_out(request: Request[Any, Any, Any]) -> Response[Any]:
+    session = session_id(request)
     request.clear_session()
+    if session is not None:
+        web_state(request).session_ended(session)  # its open event streams end now (contract §6)
     return Redirect("/login?out=1", status_code=303)
+
+
+def session_id(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The id of the browser session the request brought (the cookie holds only that)."""
+    found = connection.get_session_id() or connection.cookies.get(SESSION_COOKIE)
+    return found if found and found != "null" else None
+
+
+async def session_alive(connection: ASGIConnection[Any, Any, Any, Any], session: str) -> bool:
+    """Whether `session` is still logged in (not logged out, not expired)."""
+    return await connection.app.stores.get("sessions").exists(session)
 
 
 login_router = Router(

@@ -25,6 +25,10 @@ class DeviceIdentity:
 DeviceLookup = Callable[[Tx, str], DeviceIdentity | None]
 
 
+def _nothing(_: str) -> None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class WebState:
     settings: Settings
@@ -32,6 +36,7 @@ class WebState:
     find_device: DeviceLookup
     card_attempts: FailedAttempts = field(default_factory=card_attempts)  # per link or invoice id
     key_attempts: FailedAttempts = field(default_factory=key_attempts)  # wrong office keys, per client address
+    session_ended: Callable[[str], None] = _nothing  # a browser session logged out: end what it holds open
 
 
 STATE_KEY = "web"

@@ -191,7 +191,8 @@ async def test_the_stream_replays_follows_keeps_alive_and_ends(tmp_path: Path) -
 
     try:
         before = await db.write(partial(event, kind="a.before"))
-        messages = stream(db, feed, after=0, keep_alive=0.05)
+        await feed.start(db)
+        messages = stream(feed, after=0, keep_alive=0.05)
         assert (await anext(messages)).comment == "connected"
         replayed = await anext(messages)
         assert (replayed.event, replayed.id) == ("trail", before)
@@ -201,9 +202,10 @@ async def test_the_stream_replays_follows_keeps_alive_and_ends(tmp_path: Path) -
         live = await waiting
         assert (live.id, json.loads(str(live.data))["type"]) == (after, "b.after")
         assert feed.listeners == 1
-        feed.close()
+        feed.stop()
         rest = [m async for m in messages]
         assert all(m.event is None for m in rest)
         assert feed.listeners == 0
     finally:
+        await feed.close()
         await db.close()
