@@ -15,6 +15,7 @@ from server.dispatch.events import TrailFeed
 from server.dispatch.types import Board
 from server.jobs.types import JobStatus
 from server.web.context import Ctx
+from server.web.params import Cursor, Limit
 
 LastEventId = Annotated[
     str | None,
@@ -34,9 +35,15 @@ async def dispatch_board(
     ctx: NamedDependency[Ctx],
     technician_id: Annotated[str | None, QueryParameter(name="technicianId", max_length=64)] = None,
     status: Annotated[JobStatus | None, QueryParameter()] = None,
+    limit: Limit = service.PAGE,
+    cursor: Cursor = None,
 ) -> Board:
-    """Every job with its money and last event, and every technician with their last sync."""
-    return await ctx.read(partial(service.api_board, technician_id=technician_id, status=status))
+    """A page of jobs (`limit`, `cursor`) with their money and last event, by when they are
+    due, and every technician with their last sync. Follow `GET /v1/dispatch/events` to keep a
+    copy current: each event names its job, whose row `GET /v1/jobs/{job_id}` gives anew."""
+    return await ctx.read(
+        partial(service.api_board, technician_id=technician_id, status=status, cursor=cursor, limit=limit)
+    )
 
 
 @get("/events", media_type="text/event-stream")

@@ -3,6 +3,8 @@ person, and how an amount typed by one becomes minor units."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,6 +12,8 @@ from datetime import datetime, timedelta
 from server.clock import parse_time
 from server.errors import FieldError, FlintError, InvalidRequest
 from server.money import Currency, Money, display
+from server.store import Row
+from server.store.paging import position
 from server.web.problems import clip
 from sync import ledger
 
@@ -23,6 +27,42 @@ STATUS_LABELS = {
     "cancelled": "Cancelled",
 }
 STALE_AFTER = timedelta(minutes=15)  # a device that syncs at all does so every few minutes
+
+
+@dataclass(frozen=True, slots=True)
+class BoardKey:
+    """Where a row sits in the board's order: unscheduled ones last, then by when it is due,
+    then by when it was made. A page's cursor is the key of its last row."""
+
+    unscheduled: int
+    due: str
+    n: int
+
+    def encode(self) -> str:
+        text = f"b:{self.unscheduled}:{self.n}:{self.due}"
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def of(cls, row: Row) -> BoardKey:
+        return cls(int(row["unscheduled"]), row["due"], int(row["n"]))
+
+    @classmethod
+    def decode(cls, cursor: str | None) -> BoardKey | None:
+        """None for the first page; a cursor this board did not give is 400."""
+        if not cursor:
+            return None
+        try:
+            text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            prefix, unscheduled, n, due = text.split(":", 3)
+            if prefix != "b" or unscheduled not in ("0", "1") or len(due) > 40:
+                raise ValueError(text)
+            return cls(int(unscheduled), due, position(n))
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            problem = FieldError("cursor", "is not a cursor this API gave")
+            raise InvalidRequest("cursor is not valid", [problem]) from None
+
+    def row(self) -> tuple[int, str, int]:
+        return (self.unscheduled, self.due, self.n)
 
 
 def status_label(status: str) -> str:

@@ -29,8 +29,12 @@ class BoardJob(msgspec.Struct, rename="camel"):
 
 
 class Board(msgspec.Struct, rename="camel"):
+    """One page of the board: `jobs` in its order (by when they are due, unscheduled last),
+    `nextCursor` for the next page (null on the last); every technician on each page."""
+
     technicians: list[BoardTechnician]
     jobs: list[BoardJob]
+    next_cursor: str | None = None
 
 
 class TrailNotice(msgspec.Struct, rename="camel"):
