@@ -4,8 +4,9 @@ commit, at a cost to the API that does not grow with the streams open (contract 
 One `TrailFeed` per server process reads the trail for every stream: `trail.service.record`
 asks, inside the transaction that writes an event, to notify `trail.service.TOPIC`; once the
 commit is on disk the feed's one reader task reads what is new (one query, however many streams
-are open), keeps the last `REPLAY` events in memory as messages ready to send, and wakes every
-stream, which sends from memory. A stream never reads the store.
+are open), encodes each event once, keeps the last `REPLAY` of them in memory, and wakes every
+stream, which sends from memory. A stream never reads the store. The feed wakes the streams at
+most every `FLUSH` seconds, so a burst of events costs each stream one write, not one per event.
 
 A reconnect (`Last-Event-ID`, or `?after=`) replays from memory what it missed, at most `REPLAY`
 events; one further behind (or naming an event this store never had) gets `event: reset`, with
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 import msgspec
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import ServerSentEventMessage, Stream
 
 from server.dispatch.types import TrailNotice
 from server.errors import FieldError, InvalidRequest
@@ -47,6 +48,7 @@ KEEP_ALIVE = 15.0  # seconds of quiet before a comment line, so proxies keep the
 RETRY_MS = 2000  # how soon a browser reconnects after the connection drops
 REPLAY = 1000  # events a reconnect may replay; further behind, it is reset
 BATCH = 500  # events the feed reads at a time
+FLUSH = 0.2  # seconds at least between two wakings of the streams: a burst is sent as one write
 MAX_SEQ_DIGITS = 18
 CATCH_UP = 5.0  # seconds a stream waits for the feed to read what a page just saw
 
@@ -71,7 +73,7 @@ class TrailFeed:
         self.replay = replay
         self._listeners: set[Listener] = set()
         self._seqs: list[int] = []
-        self._messages: list[ServerSentEventMessage] = []
+        self._chunks: list[bytes] = []  # each event encoded once, for every stream
         self._complete_after = 0  # every event past this seq is in memory
         self.last_seq = 0
         self.closed = False
@@ -112,40 +114,45 @@ class TrailFeed:
                 while True:
                     rows = await self._db.read(partial(trail_store.after, seq=self.last_seq, limit=BATCH))
                     self._append(rows)
-                    self._notify()
                     if len(rows) < BATCH:
                         break
+                self._notify()
             except Exception:
                 # The streams wait for the next commit's read; nothing is lost, since each
                 # read starts after the last event taken.
                 log.exception("reading the trail for the event streams failed")
             if not self._pending.is_set():
                 self._idle.set()
-
+            if not self.closed:
+                await asyncio.sleep(FLUSH)  # commits meanwhile are read together
     def _append(self, rows: list[Row]) -> None:
         for row in rows:
             seq = row["seq"]
             self._seqs.append(seq)
-            self._messages.append(ServerSentEventMessage(event="trail", id=seq, data=_encode(notice(row)).decode()))
+            message = ServerSentEventMessage(event="trail", id=seq, data=_encode(notice(row)).decode())
+            self._chunks.append(message.encode())
             self.last_seq = max(self.last_seq, seq)
         if len(self._seqs) > 2 * self.replay:  # trimmed now and then: amortised O(1) per event
             cut = len(self._seqs) - self.replay
             self._complete_after = self._seqs[cut - 1]
-            del self._seqs[:cut], self._messages[:cut]
+            del self._seqs[:cut], self._chunks[:cut]
 
     def _notify(self) -> None:
         for listener in self._listeners:
             listener.woken.set()
 
-    def since(self, seq: int) -> list[ServerSentEventMessage] | None:
-        """The events after `seq`, from memory; None when that is more than `REPLAY` of them,
-        or reaches back past what memory holds, or names an event not yet made: a reset."""
+    def since(self, seq: int) -> tuple[bytes, int] | None:
+        """The events after `seq` as one chunk to send, and the last one's seq (`b""` and `seq`
+        when there is none); None when that is more than `REPLAY` events, or reaches back past
+        what memory holds, or names an event not yet made: a reset."""
         if seq > self.last_seq or seq < self._complete_after:
             return None
         start = bisect_right(self._seqs, seq)
         if len(self._seqs) - start > self.replay:
             return None
-        return self._messages[start:]
+        if start == len(self._seqs):
+            return b"", seq
+        return b"".join(self._chunks[start:]), self._seqs[-1]
 
     def end_session(self, session: str) -> None:
         """A browser session logged out: its streams end now."""
@@ -205,8 +212,13 @@ def notice(row: Row) -> TrailNotice:
     )
 
 
-def reset(seq: int) -> ServerSentEventMessage:
-    return ServerSentEventMessage(event="reset", id=seq, data=_encode({"seq": seq}).decode())
+def reset(seq: int) -> bytes:
+    return ServerSentEventMessage(event="reset", id=seq, data=_encode({"seq": seq}).decode()).encode()
+
+
+CONNECTED = ServerSentEventMessage(comment="connected", data=None, retry=RETRY_MS).encode()
+KEPT_ALIVE = ServerSentEventMessage(comment="keep-alive", data=None).encode()
+STREAM_HEADERS = {"Cache-Control": "no-store", "Connection": "keep-alive", "X-Accel-Buffering": "no"}
 
 
 async def stream(
@@ -215,12 +227,15 @@ async def stream(
     keep_alive: float = KEEP_ALIVE,
     session: str | None = None,
     still_valid: StillValid | None = None,
-) -> AsyncIterator[ServerSentEventMessage]:
+) -> AsyncIterator[bytes]:
+    """The stream's bytes: a comment when connected, then each waking's events as one chunk
+    (encoded once by the feed for every stream), `event: reset` when too far behind, and a
+    comment after `keep_alive` seconds of quiet."""
     with feed.listen(session) as listener:  # before the first look, so nothing after it goes unheard
         if after is not None and after > feed.last_seq:
             await feed.caught_up()
         seq = feed.last_seq if after is None else after
-        yield ServerSentEventMessage(comment="connected", data=None, retry=RETRY_MS)
+        yield CONNECTED
         while not feed.closed and not listener.ended:
             listener.woken.clear()
             backlog = feed.since(seq)
@@ -228,23 +243,26 @@ async def stream(
                 seq = feed.last_seq
                 yield reset(seq)
                 continue
-            for message in backlog:
-                yield message
-                seq = int(str(message.id))
-            if backlog:
-                continue  # more may have come while these were sent
+            chunk, seq = backlog
+            if chunk:
+                yield chunk
+                continue  # more may have come while it was sent
             try:
                 async with asyncio.timeout(keep_alive):
                     await listener.woken.wait()
             except TimeoutError:
                 if still_valid is not None and not await still_valid():
                     break  # the session expired or was ended elsewhere
-                yield ServerSentEventMessage(comment="keep-alive", data=None)
+                yield KEPT_ALIVE
 
 
 def response(
     feed: TrailFeed, after: int | None, session: str | None = None, still_valid: StillValid | None = None
-) -> ServerSentEvent:
-    return ServerSentEvent(
-        stream(feed, after, session=session, still_valid=still_valid), headers={"Cache-Control": "no-store"}
+) -> Stream:
+    """`text/event-stream`, written as Litestar's `ServerSentEvent` would, from chunks the feed
+    encoded once."""
+    return Stream(
+        stream(feed, after, session=session, still_valid=still_valid),
+        media_type="text/event-stream",
+        headers=STREAM_HEADERS,
     )

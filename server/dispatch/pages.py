@@ -19,7 +19,7 @@ from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, QueryParameter
-from litestar.response import Redirect, ServerSentEvent, Template
+from litestar.response import Redirect, Stream, Template
 
 from server.dispatch import actions, events, rules, service, store
 from server.dispatch.events import TrailFeed
@@ -135,7 +135,7 @@ async def board_events(
     feed: NamedDependency[TrailFeed],
     last_event_id: LastEventId = None,
     after: After = None,
-) -> ServerSentEvent:
+) -> Stream:
     """The same stream as `/v1/dispatch/events`, for a browser session (EventSource sends no
     bearer header). It ends with the session: at once on logout, within 15 s on expiry."""
     session = session_id(request)

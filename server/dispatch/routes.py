@@ -8,7 +8,7 @@ from typing import Annotated
 from litestar import Router, get
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, QueryParameter
-from litestar.response import ServerSentEvent
+from litestar.response import Stream
 
 from server.dispatch import events, service
 from server.dispatch.events import TrailFeed
@@ -49,7 +49,7 @@ async def dispatch_board(
 @get("/events", media_type="text/event-stream")
 async def dispatch_events(
     feed: NamedDependency[TrailFeed], last_event_id: LastEventId = None, after: After = None
-) -> ServerSentEvent:
+) -> Stream:
     """Server-sent events: each new trail event as `event: trail`, `id: <seq>`, and
     `data: {jobId, seq, type, at, actor}`, within a second of its commit; a comment now and
     then keeps the connection open. A reconnect (`Last-Event-ID` or `after`) gets what it

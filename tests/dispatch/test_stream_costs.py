@@ -22,7 +22,7 @@ from server.dispatch.events import REPLAY, TrailFeed, stream
 from server.store import Database, Tx
 from server.trail import service as trail
 from server.wire import Actor
-from tests.dispatch.test_events import EventStream
+from tests.dispatch.test_events import EventStream, next_one, parse
 from tests.process import ServerProcess
 
 T = TypeVar("T")
@@ -64,26 +64,26 @@ async def test_one_read_feeds_every_open_stream(store: tuple[Database, TrailFeed
     db.read = counted  # type: ignore[method-assign]
     streams = [stream(feed, None, keep_alive=60) for _ in range(200)]
     for opened in streams:
-        assert (await anext(opened)).comment == "connected"
+        assert (await next_one(opened))["comment"] == "connected"
     waiting = [asyncio.ensure_future(anext(opened)) for opened in streams]
     await asyncio.sleep(0.01)
     seq = await db.write(partial(events, count=1))
     got = await asyncio.wait_for(asyncio.gather(*waiting), 5)
-    assert {(m.event, m.id) for m in got} == {("trail", seq)}
+    assert len({id(chunk) for chunk in got}) == 1  # encoded once, the same bytes for every stream
+    assert {(m["event"], int(m["id"])) for chunk in got for m in parse(chunk)} == {("trail", seq)}
     assert reads == 1  # the feed's one read, not one per stream
     for opened in streams:
         await opened.aclose()
     assert feed.listeners == 0
 
 
-async def first_events(opened: Any, count: int) -> list[Any]:
-    found = []
+async def first_events(opened: Any, count: int) -> list[dict[str, str]]:
+    found: list[dict[str, str]] = []
     async with asyncio.timeout(5):
-        async for message in opened:
-            if message.event is not None:
-                found.append(message)
-                if len(found) == count:
-                    return found
+        async for chunk in opened:
+            found += [message for message in parse(chunk) if "event" in message]
+            if len(found) >= count:
+                return found
     return found
 
 
@@ -94,17 +94,17 @@ async def test_a_reconnect_replays_at_most_a_thousand_events(store: tuple[Databa
 
     # Exactly a thousand behind: all of them, from memory, in order.
     within = await first_events(stream(feed, last - REPLAY), REPLAY)
-    assert [m.id for m in within] == list(range(last - REPLAY + 1, last + 1))
+    assert [int(m["id"]) for m in within] == list(range(last - REPLAY + 1, last + 1))
 
     # Further behind (a page left open overnight, a client from `after=0`): reset, then live.
     for after in (0, last - REPLAY - 1, last + 7):
         opened = stream(feed, after)
         [first] = await first_events(opened, 1)
-        assert (first.event, first.id, json.loads(str(first.data))) == ("reset", last, {"seq": last})
+        assert (first["event"], int(first["id"]), json.loads(first["data"])) == ("reset", last, {"seq": last})
         live = asyncio.ensure_future(first_events(opened, 1))
         await asyncio.sleep(0.01)
         newer = await db.write(partial(events, count=1))
-        assert [(m.event, m.id) for m in await live] == [("trail", newer)]
+        assert [(m["event"], int(m["id"])) for m in await live] == [("trail", newer)]
         last = newer
         await opened.aclose()
 
@@ -116,7 +116,7 @@ async def test_a_stream_that_falls_too_far_behind_is_reset(store: tuple[Database
     last = await db.write(partial(events, count=REPLAY + 1))  # while this client read nothing
     await feed.caught_up()
     [first] = await first_events(opened, 1)
-    assert (first.event, first.id) == ("reset", last)
+    assert (first["event"], int(first["id"])) == ("reset", last)
     await opened.aclose()
 
 
@@ -125,7 +125,7 @@ async def test_memory_stays_bounded(store: tuple[Database, TrailFeed]) -> None:
     for _ in range(5):
         await db.write(partial(events, count=REPLAY))
         await feed.caught_up()
-    assert len(feed._messages) <= 2 * REPLAY
+    assert len(feed._chunks) <= 2 * REPLAY
     assert feed.since(feed.last_seq - REPLAY) is not None
 
 
