@@ -238,6 +238,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
                     settings=settings,
                     db=db,
                     find_device=technicians.device_for_token,
+                    may_be_device=technicians.may_be_device_token,
                     card_attempts=card_attempts(clock),
                     key_attempts=key_attempts(clock),
                     session_ended=feed.end_session,

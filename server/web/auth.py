@@ -85,6 +85,8 @@ def office_key_matches(settings: Settings, key: str) -> bool:
 async def _identify(state: WebState, token: str) -> Caller | None:
     if office_key_matches(state.settings, token):
         return OFFICE
+    if not state.may_be_device(token):
+        return None  # a guess of no token's shape: no read
     digest = hash_token(token)
     found = await state.db.read(lambda tx: state.find_device(tx, digest))
     if found is None:

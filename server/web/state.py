@@ -29,11 +29,16 @@ def _nothing(_: str) -> None:
     return None
 
 
+def _any(_: str) -> bool:
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class WebState:
     settings: Settings
     db: Database
     find_device: DeviceLookup
+    may_be_device: Callable[[str], bool] = _any  # a bearer key worth looking up as a device token
     card_attempts: FailedAttempts = field(default_factory=card_attempts)  # per link or invoice id
     key_attempts: FailedAttempts = field(default_factory=key_attempts)  # wrong office keys, per client address
     session_ended: Callable[[str], None] = _nothing  # a browser session logged out: end what it holds open

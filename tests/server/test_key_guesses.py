@@ -181,3 +181,26 @@ def test_a_trusted_proxy_names_each_client(tmp_path: Path) -> None:
         office = {"Authorization": f"Bearer {KEY}"}
         assert proxy.get("/v1/customers", headers={**office, **other}).status_code == 200
         assert proxy.get("/v1/customers", headers={**office, **one}).status_code == 429
+
+
+async def test_a_guess_not_shaped_like_a_device_token_reads_nothing(
+    client: AsyncTestClient[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flood of random keys must not queue reads ahead of the office's: only a key shaped
+    like a device token (`fdt_…`) is looked up."""
+    db = client.app.state["web"].db
+    reads: list[Any] = []
+    read = db.read
+
+    async def counted(unit: Any) -> Any:
+        if "_identify" in getattr(unit, "__qualname__", ""):  # the key's lookups, not the text worker's
+            reads.append(unit)
+        return await read(unit)
+
+    monkeypatch.setattr(db, "read", counted)
+    for _ in range(5):
+        assert (await client.get("/v1/no-such-thing", headers=_guess())).status_code == 401
+    assert reads == []
+    shaped = {"Authorization": f"Bearer fdt_{secrets.token_urlsafe(32)}"}
+    assert (await client.get("/v1/no-such-thing", headers=shaped)).status_code == 401
+    assert len(reads) == 1
