@@ -125,6 +125,7 @@ class TrailFeed:
                 self._idle.set()
             if not self.closed:
                 await asyncio.sleep(FLUSH)  # commits meanwhile are read together
+
     def _append(self, rows: list[Row]) -> None:
         for row in rows:
             seq = row["seq"]
