@@ -42,6 +42,7 @@ environment:
   FLINT_TRUSTED_PROXIES
                       addresses or networks of the proxies in front (e.g. 127.0.0.1 or
                       10.0.0.0/24): only their X-Forwarded-For names the client; none by default
+  FLINT_DB_READERS    SQLite reader connections the API's reads share (default 4)
 """
 
 
