@@ -31,22 +31,18 @@ from server.invoices.types import CreateInvoice, PaymentRequestIn, RecipientIn
 from server.jobs import service as jobs
 from server.jobs.types import CreateJob
 from server.links import service as links
-from server.links import store as links_store
-from server.messages import service as outbox
-from server.messages.types import SmsMessage
-from server.money import Money, display
+from server.money import Money
 from server.orders import rules as order_rules
 from server.orders import service as orders
 from server.orders.figures import line_of
 from server.orders.types import CreateOrder, LineItemIn
 from server.payments.service import Target
-from server.plans import rules, store
+from server.plans import rules, store, texts
 from server.plans.types import CreateServicePlan, Cycle, PlanLine, ServicePlan
 from server.store import Database, Row, Tx
 from server.store.paging import Page, each, paginate
 from server.trail import service as trail
 from server.wire import Actor
-from sms import bodies
 from sync import ledger
 
 log = logging.getLogger("flint.billing")
@@ -246,7 +242,7 @@ def bill_next(tx: Tx, plan_id: str, as_of: date, public_url: str, business: str)
     if rules.period_start(start, interval, after) > as_of:
         # The last period due now: one text for it and any billed before it in this catch-up
         # (each period is its own transaction, so a crash midway leaves them for this one).
-        _tell_customer(tx, row, public_url, business)
+        texts.tell_customer(tx, row, public_url, business)
     return "billed"
 
 
@@ -316,7 +312,7 @@ def _bill(tx: Tx, plan: Row, n: int, begins: date, ends: date, public_url: str, 
         order_id=order.id,
         invoice_id=invoice_id,
         payment_link_id=link_id,
-        sms_id=None,  # set by the text that tells the customer (`_tell_customer`)
+        sms_id=None,  # set by the text that tells the customer (`texts.tell_customer`)
     )
     trail.record(
         tx,
@@ -335,56 +331,6 @@ def _bill(tx: Tx, plan: Row, n: int, begins: date, ends: date, public_url: str, 
         },
         job_id=job.id,
         order_id=order.id,
-    )
-
-
-def _tell_customer(tx: Tx, plan: Row, public_url: str, business: str) -> None:
-    """Text the plan's customer about every cycle not texted yet: one period as its invoice or
-    link always was; several (a catch-up after a gap, or a backfill) in one text with their
-    total and the latest one's page, never a text per period."""
-    billed = store.untexted_cycles(tx, plan["id"])
-    if not billed:
-        return
-    latest = billed[-1]
-    if len(billed) == 1:
-        message = (
-            invoices.text_published(tx, SYSTEM, latest["invoice_id"], public_url, business)
-            if latest["invoice_id"]
-            else links.send_sms(tx, SYSTEM, latest["payment_link_id"], None, public_url, business)
-        )
-    else:
-        message = _catch_up_text(tx, plan, billed, public_url, business)
-    if message is not None:
-        store.mark_texted(tx, plan["id"], [c["period"] for c in billed], message.id)
-
-
-def _catch_up_text(tx: Tx, plan: Row, billed: Sequence[Row], public_url: str, business: str) -> SmsMessage | None:
-    customer = customers_store.get(tx, plan["customer_id"])
-    if customer is None or not customer["phone"]:
-        return None
-    latest = billed[-1]
-    each = orders.get(tx, latest["order_id"]).total_money
-    span = rules.period_label(date.fromisoformat(billed[0]["period_start"]), date.fromisoformat(latest["period_end"]))
-    if latest["invoice_id"]:
-        url = invoices.get(tx, latest["invoice_id"], public_url).public_url or ""
-    else:
-        link = links.load(tx, latest["payment_link_id"])
-        links_store.texted(tx, link, customer["phone"])
-        url = links.url_of(public_url, link["token"])
-    body = bodies.plan_catch_up(
-        business, plan["name"], len(billed), span, display(Money(each.amount * len(billed), each.currency)),
-        display(each), url,
-    )  # fmt: skip
-    return outbox.queue(
-        tx,
-        SYSTEM,
-        to=customer["phone"],
-        body=body,
-        job_id=latest["job_id"],
-        order_id=latest["order_id"],
-        invoice_id=latest["invoice_id"],
-        payment_link_id=latest["payment_link_id"],
-        dedupe_key=f"plan:{plan['id']}:catch-up:{latest['period']}",
     )
 
 
