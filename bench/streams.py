@@ -210,12 +210,13 @@ async def _held(url: str, streams: int, after: int | None, seconds: float) -> di
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(request.encode())
         await writer.drain()
-        opened += 1
-        if opened == streams:
-            all_open.set()
         try:
             while line := await reader.readline():
-                if line.startswith(b"event: trail"):
+                if line.startswith(b": connected"):  # the server has it open
+                    opened += 1
+                    if opened == streams:
+                        all_open.set()
+                elif line.startswith(b"event: trail"):
                     events += 1
                 elif line.startswith(b"event: reset"):
                     resets.append(time.perf_counter() - began)
