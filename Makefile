@@ -42,9 +42,11 @@ test: lint typecheck unit
 screenshots: $(STAMP) browser
 	FLINT_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest tests/pages
 
-# Figures, not assertions: push throughput against the storage floor, empty-pull latency.
+# Figures, not assertions: push throughput against the storage floor, empty-pull latency; the
+# API's latency under a key-guessing flood, with 1,000 event streams open, and under a reconnect storm.
 bench: $(STAMP)
 	$(BIN)/python -m bench.sync_push
+	$(BIN)/python -m bench.streams
 
 # Ten minutes of mixed traffic against a real server, SIGKILLed now and then; `flint doctor`
 # checks the store at the end. Not part of `make test` (a 30-second version is). SOAK_ARGS=--duration 60

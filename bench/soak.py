@@ -30,7 +30,7 @@ import httpx
 from bench.soak_traffic import Device, Tally, Traffic, World, act
 from tests.process import ServerProcess
 
-KEY = "soak-office-key"
+KEY = "soak-office-key-0123456789abcdefghij"
 AUTH_TOKEN = "soak-sandbox-auth-token"
 TECHNICIANS = 3
 SETTLE = 90.0  # seconds the store may take to settle after the traffic stops (charges: within a minute)

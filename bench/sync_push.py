@@ -26,7 +26,7 @@ import msgspec
 
 from sync import protocol as p
 
-KEY = "bench-office-key"
+KEY = "bench-office-key-0123456789abcdefghij"
 
 
 def free_port() -> int:

@@ -13,6 +13,7 @@ from typing import Any
 from litestar import Litestar, Router, asgi, get
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import PermissionDeniedException
 from litestar.handlers import ASGIRouteHandler
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
@@ -38,7 +39,7 @@ from server.messages.texting import Sandbox, Texting, texting
 from server.money import display
 from server.orders.routes import router as orders_router
 from server.payments import charging, refunding
-from server.payments.desk import PaymentDesk
+from server.payments.desk import PaymentDesk, settled_within
 from server.payments.routes import router as payments_router
 from server.payments.sandbox import SandboxProcessor
 from server.payments.sandbox import file_beside as sandbox_file
@@ -51,12 +52,15 @@ from server.store import Database
 from server.technicians import service as technicians
 from server.technicians.routes import router as technicians_router
 from server.trail import service as trail
-from server.web.attempts import card_attempts, login_attempts
-from server.web.auth import office_guard
+from server.web.attempts import card_attempts, key_attempts
+from server.web.auth import authenticate, identify_unrouted, office_guard
 from server.web.context import provide_ctx
 from server.web.customer_pages import customer_page_headers
+from server.web.mounted_forms import csrf_protected
 from server.web.openapi import created_location, finish, openapi_config
+from server.web.page_headers import page_headers
 from server.web.params import refuse_null_filters
+from server.web.path_ids import IdTooLong, id_too_long, refuse_long_ids
 from server.web.problems import document_errors, fallback_handlers, problem_plugin
 from server.web.session import (
     SESSION_HOURS,
@@ -64,6 +68,7 @@ from server.web.session import (
     csrf_config,
     login_router,
     office_or_login,
+    refused,
     session_config,
     to_login,
 )
@@ -87,6 +92,7 @@ SANDBOX_WARNING = (
 )
 STOPPING = "stopping"
 WEBHOOKS = "webhooks"  # app.state key of the running `Webhooks` (its worker), for tests
+SETTLE_PROMISE = timedelta(minutes=1)  # contract §4: a charge in doubt is settled within a minute
 TEMPLATES = Path(__file__).parent / "templates"
 RECOVERY = Actor(kind="system", id="recovery")
 
@@ -107,10 +113,18 @@ def _mount(sandbox: Sandbox, settings: Settings) -> ASGIRouteHandler:
     sandbox's own account credentials, which this server's Twilio client sends."""
 
     guards = [] if settings.demo else [office_or_login(MOUNT_PATH, MOUNTED_API_PREFIX + "/")]
+    pages = csrf_protected(sandbox.app, csrf_config(settings))  # the phone and its reply form
 
-    @asgi(MOUNT_PATH, is_mount=True, copy_scope=True, include_in_schema=False, guards=guards)
+    @asgi(
+        MOUNT_PATH,
+        is_mount=True,
+        copy_scope=True,
+        include_in_schema=False,
+        guards=guards,
+        exception_handlers={PermissionDeniedException: refused},
+    )
     async def sandbox_app(scope: Scope, receive: Receive, send: Send) -> None:
-        await sandbox.app(scope, receive, send)
+        await (pages if scope["path"].startswith("/phone/") else sandbox.app)(scope, receive, send)
 
     return sandbox_app
 
@@ -129,7 +143,7 @@ def on_stop(app: Litestar) -> Callable[[], None]:
 
 def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Resolver = system_resolver) -> Litestar:
     """`resolver` is the DNS webhook URLs are checked against (tests give one of their own)."""
-    db = Database(settings.db_path, clock)
+    db = Database(settings.db_path, clock, readers=settings.db_readers)
     db.finishing.append(publisher(settings.public_url).finish)
     hooks: Webhooks = webhooks(settings, db, resolver)
     desk = PaymentDesk(
@@ -148,6 +162,12 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
         except Exception:
             log.exception("settling payments in doubt failed; trying again at the next run")
 
+    if settled_within(settings.processor_timeout, settings.settle_every) > SETTLE_PROMISE:
+        log.warning(
+            "FLINT_PROCESSOR_TIMEOUT and FLINT_SETTLE_EVERY let a charge in doubt wait past a minute"
+            " (%.0f s): customers are promised less",
+            settled_within(settings.processor_timeout, settings.settle_every).total_seconds(),
+        )
     texts: Texting = texting(settings, db)
     worker = texts.worker
     feed = TrailFeed()
@@ -163,6 +183,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
         db.listeners.add(outbox.TOPIC, worker.kick)
         db.listeners.add(webhooks_service.TOPIC, hooks.worker.kick)
         db.listeners.add(trail.TOPIC, feed.wake)
+        await feed.start(db)  # the one reader of the trail for every event stream
         scheduler = Scheduler(db)
         if settings.scheduler:
             worker.wake_at = lambda when: scheduler.at(when, "sms_next_due", worker.run_due)
@@ -183,7 +204,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
         try:
             yield
         finally:
-            feed.close()
+            await feed.close()
             scheduler.shutdown()
             await worker.close()
             await hooks.worker.close()
@@ -240,11 +261,12 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
         },
         lifespan=[lifespan],
         plugins=[problem_plugin()],
-        before_send=[customer_page_headers],
-        exception_handlers={**fallback_handlers(), LoginRequired: to_login, 413: too_large},
+        before_send=[customer_page_headers, page_headers],
+        after_exception=[identify_unrouted],
+        exception_handlers={**fallback_handlers(), LoginRequired: to_login, 413: too_large, IdTooLong: id_too_long},
         csrf_config=csrf_config(settings),
         stores={"sessions": SessionStore(db, timedelta(hours=SESSION_HOURS))},
-        middleware=[refuse_announced, session_config(settings).middleware],
+        middleware=[refuse_announced, authenticate, refuse_long_ids, session_config(settings).middleware],
         request_max_body_size=MAX_BODY,
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_filters),
         openapi_config=openapi_config(reference.document),
@@ -254,10 +276,12 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
                     settings=settings,
                     db=db,
                     find_device=technicians.device_for_token,
+                    may_be_device=technicians.may_be_device_token,
                     card_attempts=card_attempts(clock),
-                    login_attempts=login_attempts(clock),
+                    key_attempts=key_attempts(clock),
+                    session_ended=feed.end_session,
                 ),
-                STOPPING: feed.close,
+                STOPPING: feed.stop,
                 WEBHOOKS: hooks,
             }
         ),

@@ -42,6 +42,10 @@ environment:
   FLINT_WEBHOOK_ALLOW_PRIVATE
                       1: webhook endpoints may be http:// and on loopback or private
                       addresses (for tests; --demo allows it too)
+  FLINT_TRUSTED_PROXIES
+                      addresses or networks of the proxies in front (e.g. 127.0.0.1 or
+                      10.0.0.0/24): only their X-Forwarded-For names the client; none by default
+  FLINT_DB_READERS    SQLite reader connections the API's reads share (default 4)
 """
 
 
@@ -126,7 +130,18 @@ def serve(args: argparse.Namespace) -> int:
             with contextlib.suppress(RuntimeError):  # no loop running yet: nothing to end
                 asyncio.get_running_loop().call_soon_threadsafe(stopping)
 
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info")  # sets up uvicorn's logging
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",  # sets up uvicorn's logging
+        # A client's address is the connection's peer; only a proxy named in
+        # FLINT_TRUSTED_PROXIES may say another in `X-Forwarded-For` (uvicorn would otherwise
+        # trust 127.0.0.1, or FORWARDED_ALLOW_IPS, by default).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies),
+        server_header=False,
+    )
     logs.install(secrets=[settings.api_key])
     server = Server(config)
     with contextlib.suppress(KeyboardInterrupt):  # the signal uvicorn handled, raised again on its way out

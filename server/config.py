@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from server.errors import ConfigError
 
 DEMO_API_KEY = "flint_demo_office_key"
+MIN_API_KEY = 32  # characters: an office key anyone could guess in a day is no key (contract §1)
 DEFAULT_BUSINESS_NAME = "Flint Field Services"
 
 
@@ -42,7 +44,7 @@ class Settings:
     business_name: str = DEFAULT_BUSINESS_NAME
     local_url: str = ""
     processor_timeout: float = 20.0  # seconds a card processor call may take before it is in doubt
-    settle_every: float = 30.0  # how often charges and refunds in doubt are settled with the processor
+    settle_every: float = 10.0  # how often charges and refunds in doubt are settled with the processor
     processor: str = "sandbox"
 
     @property
@@ -52,6 +54,10 @@ class Settings:
 
     billing_interval: float = 60.0  # seconds between billing runs and between reminder runs
     webhook_allow_private: bool = False  # FLINT_WEBHOOK_ALLOW_PRIVATE=1: webhooks to http and private addresses (tests)
+    # Proxies whose `X-Forwarded-For` names the client (addresses or networks); none by default,
+    # so a client's address is the connection's peer and no header can choose it.
+    trusted_proxies: tuple[str, ...] = ()
+    db_readers: int = 4  # SQLite reader connections the API's reads share
 
     @classmethod
     def from_env(
@@ -68,6 +74,8 @@ class Settings:
             if not demo:
                 raise ConfigError("FLINT_API_KEY is required (or run with --demo)")
             api_key = DEMO_API_KEY
+        elif not demo:
+            check_api_key(api_key)
         local_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a comparison
         local_url = f"http://{local_host}:{port}"
         public_url = env.get("FLINT_PUBLIC_URL") or f"http://{host}:{port}"
@@ -92,12 +100,53 @@ class Settings:
             local_url=local_url,
             demo=demo,
             processor_timeout=_seconds(env, "FLINT_PROCESSOR_TIMEOUT", 20.0),
-            settle_every=_seconds(env, "FLINT_SETTLE_EVERY", 30.0),
+            settle_every=_seconds(env, "FLINT_SETTLE_EVERY", 10.0),
             business_name=env.get("FLINT_BUSINESS_NAME") or DEFAULT_BUSINESS_NAME,
             processor=processor,
             billing_interval=_seconds(env, "FLINT_BILLING_INTERVAL", 60.0),
             webhook_allow_private=env.get("FLINT_WEBHOOK_ALLOW_PRIVATE") == "1",
+            trusted_proxies=trusted_proxies(env.get("FLINT_TRUSTED_PROXIES", "")),
+            db_readers=_count(env, "FLINT_DB_READERS", 4, most=32),
         )
+
+
+def check_api_key(key: str) -> None:
+    """Outside the demo the office key must be long enough that guessing it is hopeless even
+    without the attempt limit, and sendable as a bearer header as it is."""
+    if len(key) < MIN_API_KEY:
+        raise ConfigError(
+            f"FLINT_API_KEY has {len(key)} characters; it needs at least {MIN_API_KEY}."
+            " Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    if any(c.isspace() or not c.isprintable() for c in key):
+        raise ConfigError("FLINT_API_KEY must not contain spaces or control characters")
+
+
+def trusted_proxies(text: str) -> tuple[str, ...]:
+    """`FLINT_TRUSTED_PROXIES`: addresses or CIDR networks, separated by commas or spaces."""
+    found: list[str] = []
+    for item in text.replace(",", " ").split():
+        try:
+            network = ipaddress.ip_network(item, strict=False) if "/" in item else ipaddress.ip_address(item)
+        except ValueError:
+            raise ConfigError(
+                f"FLINT_TRUSTED_PROXIES takes addresses or networks such as 10.0.0.5 or 10.0.0.0/24, not {item[:40]!r}"
+            ) from None
+        if isinstance(network, ipaddress.IPv4Network | ipaddress.IPv6Network) and network.prefixlen == 0:
+            raise ConfigError(
+                f"FLINT_TRUSTED_PROXIES must not trust every address ({item}): anyone could then choose their own"
+            )
+        found.append(str(network))
+    return tuple(found)
+
+
+def _count(env: Mapping[str, str], name: str, default: int, most: int) -> int:
+    text = env.get(name)
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= most:
+        raise ConfigError(f"{name} must be a whole number from 1 to {most}, not {text[:20]!r}")
+    return int(text)
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:

@@ -54,6 +54,20 @@ def payment_request(business: str, what: str, amount: str, url: str) -> str:
         what = what[: max(8, len(what) - 10)].rstrip() + "..."
 
 
+def plan_catch_up(business: str, plan: str, count: int, span: str, total: str, each: str, url: str) -> str:
+    """Several periods of a plan billed at once, in one text:
+    `Flint Field Services: Monthly maintenance, 3 periods billed (Jan 1 - Mar 31, 2026), $297.00 in all
+    ($99.00 each). View and pay the latest: https://…`"""
+    business, plan, span = _plain(business), _plain(plan), _plain(span)
+    while True:
+        text = f"{business}: {plan}, {count} periods billed ({span}), {total} in all ({each} each). " + (
+            f"View and pay the latest: {url}"
+        )
+        if segments(text) <= MAX_SEGMENTS or len(plan) <= 8:
+            return text
+        plan = plan[: max(8, len(plan) - 10)].rstrip() + "..."
+
+
 def _fit(build: Callable[[str], str], what: str) -> str:
     """The text `build(what)` makes, with `what` shortened until it fits in two segments."""
     what = _plain(what)

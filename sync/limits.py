@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 import msgspec
 
 MAX_AMOUNT = 999_999_999_999
+MAX_ID = 64  # ids and tokens, also in a path
 
 # Names, ids and codes hold no control characters; free text may hold newlines and tabs.
 NO_CONTROL = r"^[^\x00-\x1f\x7f-\x9f]*\Z"
@@ -20,9 +21,9 @@ E164 = r"^\+[1-9][0-9]{6,14}\Z"
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_CONTROL)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=TEXT_CHARACTERS)]
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_CONTROL)]
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID, pattern=NO_CONTROL)]
 Uid = Annotated[
-    str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_CONTROL, description="A client-made id (UUID).")
+    str, msgspec.Meta(min_length=1, max_length=MAX_ID, pattern=NO_CONTROL, description="A client-made id (UUID).")
 ]
 Phone = Annotated[str, msgspec.Meta(pattern=E164, description="E.164, e.g. +15551234567.")]
 Amount = Annotated[int, msgspec.Meta(ge=0, le=MAX_AMOUNT, description="Minor units, e.g. cents.")]

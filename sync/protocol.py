@@ -1,8 +1,13 @@
 """The sync protocol's wire types, shared by the device and the server (contract §7).
 
 Schema evolution follows msgspec's rules: new fields get defaults, nothing is renamed or
-retyped, unknown fields are ignored, and `SCHEMA_VERSION` moves only when an old client could
-no longer be served.
+retyped, and `SCHEMA_VERSION` moves only when an old client could no longer be served.
+
+What a device sends is decoded strictly (contract §7, v3): a field the server does not know is
+refused, since a typo (`referance`) must never quietly drop data. So the types a device sends
+(`Sent`: the push and pull requests, each mutation, its arguments and their money) forbid
+unknown fields. What a device pulls (the answers) stays lenient: an old app ignores the fields a
+newer server adds, so the server can add them first.
 """
 
 from __future__ import annotations
@@ -29,12 +34,19 @@ LineItemKind = Literal[
 ]
 
 
-class Money(msgspec.Struct, frozen=True):
+class Sent(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    """Something a device sends: decoded strictly, a field the server does not know refused."""
+
+
+class Money(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Money as a device sends it inside arguments, and as the server writes it everywhere:
+    strict when decoded (a device reads pulled data as plain maps, never through this)."""
+
     amount: Amount
     currency: Currency
 
 
-class PositiveMoney(msgspec.Struct, frozen=True):
+class PositiveMoney(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     amount: PositiveAmount
     currency: Currency
 
@@ -42,18 +54,18 @@ class PositiveMoney(msgspec.Struct, frozen=True):
 # Mutation arguments, one struct per mutation.
 
 
-class SetJobStatusArgs(msgspec.Struct, rename="camel"):
+class SetJobStatusArgs(Sent):
     job_id: Id
     status: DeviceStatus
 
 
-class AddJobNoteArgs(msgspec.Struct, rename="camel"):
+class AddJobNoteArgs(Sent):
     uid: Uid
     job_id: Id
     text: Text
 
 
-class AddLineItemArgs(msgspec.Struct, rename="camel", kw_only=True):
+class AddLineItemArgs(Sent, kw_only=True):
     """Exactly one of `order_id` and `job_id` (the job's one open work order; the server makes one
     when the job has none)."""
 
@@ -66,12 +78,12 @@ class AddLineItemArgs(msgspec.Struct, rename="camel", kw_only=True):
     job_id: Id | None = None
 
 
-class RemoveLineItemArgs(msgspec.Struct, rename="camel"):
+class RemoveLineItemArgs(Sent):
     order_id: Id
     uid: Uid
 
 
-class TextToPayArgs(msgspec.Struct, rename="camel"):
+class TextToPayArgs(Sent):
     """Exactly one of `job_id` (the job's balance) and `order_id` (the order's)."""
 
     uid: Uid
@@ -81,7 +93,7 @@ class TextToPayArgs(msgspec.Struct, rename="camel"):
     job_id: Id | None = None
 
 
-class RecordOfflinePaymentArgs(msgspec.Struct, rename="camel", kw_only=True):
+class RecordOfflinePaymentArgs(Sent, kw_only=True):
     """Exactly one of `job_id` (applied oldest order first) and `order_id`."""
 
     uid: Uid
@@ -95,7 +107,7 @@ class RecordOfflinePaymentArgs(msgspec.Struct, rename="camel", kw_only=True):
 # Mutations: a union tagged by `name`. `id` counts 1, 2, 3, ... per `clientId`.
 
 
-class BaseMutation(msgspec.Struct, tag_field="name", kw_only=True, rename="camel"):
+class BaseMutation(Sent, tag_field="name", kw_only=True):
     id: MutationId
     client_at: str | None = None
 
@@ -131,15 +143,17 @@ MUTATIONS: dict[str, type[BaseMutation]] = {
 }
 
 
-class Envelope(msgspec.Struct, rename="camel"):
-    """What every mutation has, whatever its name: enough to answer for it on its own."""
+class Envelope(Sent):
+    """What every mutation has, whatever its name: enough to answer for it on its own. A field
+    beside these is a malformed push (400); what `args` holds is the mutation's to judge."""
 
     id: MutationId
     name: str
     client_at: str | None = None
+    args: msgspec.Raw = msgspec.Raw()
 
 
-class Push(msgspec.Struct, rename="camel"):
+class Push(Sent):
     """What a device sends."""
 
     client_id: ClientId
@@ -147,7 +161,7 @@ class Push(msgspec.Struct, rename="camel"):
     mutations: list[Mutation]
 
 
-class PushRequest(msgspec.Struct, rename="camel"):
+class PushRequest(Sent):
     """What the server reads: each mutation stays raw until it is answered for on its own, so
     one unknown or malformed mutation is rejected instead of failing the whole push."""
 
@@ -169,7 +183,7 @@ class PushResponse(msgspec.Struct, rename="camel"):
     results: list[MutationResult]
 
 
-class PullRequest(msgspec.Struct, rename="camel"):
+class PullRequest(Sent):
     client_id: ClientId
     schema_version: int
     cursor: str | None = None

@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 from server.app import create_app
 from server.config import Settings
 
-OFFICE_KEY = "test_office_key"
+OFFICE_KEY = "test_office_key-0123456789abcdefghij"
 OFFICE = {"Authorization": f"Bearer {OFFICE_KEY}"}
 
 

@@ -13,25 +13,35 @@ import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, QueryParameter
-from litestar.response import Redirect, ServerSentEvent, Template
+from litestar.response import Redirect, Stream, Template
 
 from server.dispatch import actions, events, rules, service, store
 from server.dispatch.events import TrailFeed
 from server.dispatch.routes import After, LastEventId
-from server.errors import FlintError, InvalidRequest, NotFound
+from server.errors import FieldError, FlintError, InvalidRequest, NotFound
 from server.messages.texting import Texting
 from server.payments.desk import PaymentDesk
 from server.web.context import Ctx
-from server.web.session import PAGE_HEADERS, office_page_guard, office_session_guard, refused
+from server.web.session import (
+    PAGE_HEADERS,
+    office_page_guard,
+    office_session_guard,
+    refused,
+    session_alive,
+    session_id,
+)
 
 FORMS = ("text", "cash", "refund")
 Technician = Annotated[str | None, QueryParameter(description="A technician's id, or `none`.")]
 Status = Annotated[str | None, QueryParameter()]
+PageCursor = Annotated[str | None, QueryParameter(max_length=200)]
+JobIds = Annotated[str, QueryParameter(max_length=4000)]
 
 
 def _filters(technician: str | None, status: str | None) -> tuple[str | None, str | None]:
@@ -50,35 +60,87 @@ def _template(ctx: Ctx, name: str, status: int = 200, **context: Any) -> Templat
 
 def _board_context(view: service.BoardView) -> dict[str, Any]:
     technician = "none" if view.technician == store.UNASSIGNED else (view.technician or "")
+    filters = {"technician": technician, "status": view.status or ""}
+    kept = {name: value for name, value in filters.items() if value}
     return {
         "view": view,
-        "filters": {"technician": technician, "status": view.status or ""},
+        "filters": filters,
         "statuses": [(s, rules.STATUS_LABELS[s]) for s in rules.STATUSES],
+        "pages": {
+            "first": "/dispatch" + (f"?{urlencode(kept)}" if kept else ""),
+            "next": "/dispatch?" + urlencode({**kept, "cursor": view.next_cursor or ""}),
+        },
     }
 
 
-@get("/", name="dispatch-board")
-async def board_page(ctx: NamedDependency[Ctx], technician: Technician = None, status: Status = None) -> Template:
+async def _board(ctx: Ctx, technician: str | None, status: str | None, cursor: str | None) -> service.BoardView:
     chosen, status = _filters(technician, status)
-    view = await ctx.read(partial(service.board, technician_id=chosen, status=status))
+    after = _page(cursor)
+    return await ctx.read(partial(service.board, technician_id=chosen, status=status, after=after))
+
+
+def _page(cursor: str | None) -> rules.BoardKey | None:
+    """A cursor that is not one this board gave shows the first page, as an unknown filter does."""
+    try:
+        return rules.BoardKey.decode(cursor)
+    except InvalidRequest:
+        return None
+
+
+@get("/", name="dispatch-board")
+async def board_page(
+    ctx: NamedDependency[Ctx], technician: Technician = None, status: Status = None, cursor: PageCursor = None
+) -> Template:
+    view = await _board(ctx, technician, status, cursor)
     return _template(ctx, "dispatch/board.html", **_board_context(view))
 
 
 @get("/board")
-async def board_rows(ctx: NamedDependency[Ctx], technician: Technician = None, status: Status = None) -> Template:
-    """The board's live part alone, for the script to swap in."""
-    chosen, status = _filters(technician, status)
-    view = await ctx.read(partial(service.board, technician_id=chosen, status=status))
+async def board_part(
+    ctx: NamedDependency[Ctx], technician: Technician = None, status: Status = None, cursor: PageCursor = None
+) -> Template:
+    """The board's live part for one page, for the script to swap in: after the stream was
+    reset, and once a minute (how long ago things happened, technicians' last syncs)."""
+    view = await _board(ctx, technician, status, cursor)
     return _template(ctx, "dispatch/_board.html", **_board_context(view))
+
+
+@get("/board/rows")
+async def board_rows(
+    ctx: NamedDependency[Ctx], ids: JobIds = "", technician: Technician = None, status: Status = None
+) -> Template:
+    """The rows of the jobs events named (`ids`, comma-separated), read by id: the script swaps
+    each in, or takes it out when it no longer matches the filters, instead of reading the board
+    again. Each row says whether it still matches (`data-match`)."""
+    wanted = [job_id for job_id in ids.split(",") if job_id]
+    if len(wanted) > service.MAX_ROWS or any(len(job_id) > 64 for job_id in wanted):
+        raise InvalidRequest(
+            f"ids: at most {service.MAX_ROWS} job ids", [FieldError("ids", f"at most {service.MAX_ROWS} job ids")]
+        )
+    chosen, status = _filters(technician, status)
+    updates = await ctx.read(partial(service.rows, job_ids=wanted, technician_id=chosen, status=status))
+    return _template(ctx, "dispatch/_rows.html", updates=updates)
+
+
+@get("/board/technicians")
+async def board_technicians(ctx: NamedDependency[Ctx]) -> Template:
+    """The technicians with their last sync: what changes when a device pushes."""
+    technicians = await ctx.read(service.technician_lines)
+    return _template(ctx, "dispatch/_technicians.html", technicians=technicians)
 
 
 @get("/events")
 async def board_events(
-    ctx: NamedDependency[Ctx], feed: NamedDependency[TrailFeed], last_event_id: LastEventId = None, after: After = None
-) -> ServerSentEvent:
+    request: Request[Any, Any, Any],
+    feed: NamedDependency[TrailFeed],
+    last_event_id: LastEventId = None,
+    after: After = None,
+) -> Stream:
     """The same stream as `/v1/dispatch/events`, for a browser session (EventSource sends no
-    bearer header)."""
-    return events.response(ctx.db, feed, events.start_after(last_event_id, after))
+    bearer header). It ends with the session: at once on logout, within 15 s on expiry."""
+    session = session_id(request)
+    alive = partial(session_alive, request, session) if session is not None else None
+    return events.response(feed, events.start_after(last_event_id, after), session=session, still_valid=alive)
 
 
 # The trail page and its forms.
@@ -200,7 +262,7 @@ pages = Router(
 )
 live = Router(
     "/dispatch",
-    route_handlers=[board_rows, board_events],
+    route_handlers=[board_part, board_rows, board_technicians, board_events],
     guards=[office_session_guard],
     response_headers=PAGE_HEADERS,
     include_in_schema=False,

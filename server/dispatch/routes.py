@@ -8,13 +8,14 @@ from typing import Annotated
 from litestar import Router, get
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, QueryParameter
-from litestar.response import ServerSentEvent
+from litestar.response import Stream
 
 from server.dispatch import events, service
 from server.dispatch.events import TrailFeed
 from server.dispatch.types import Board
 from server.jobs.types import JobStatus
 from server.web.context import Ctx
+from server.web.params import Cursor, Limit
 
 LastEventId = Annotated[
     str | None,
@@ -34,19 +35,27 @@ async def dispatch_board(
     ctx: NamedDependency[Ctx],
     technician_id: Annotated[str | None, QueryParameter(name="technicianId", max_length=64)] = None,
     status: Annotated[JobStatus | None, QueryParameter()] = None,
+    limit: Limit = service.PAGE,
+    cursor: Cursor = None,
 ) -> Board:
-    """Every job with its money and last event, and every technician with their last sync."""
-    return await ctx.read(partial(service.api_board, technician_id=technician_id, status=status))
+    """A page of jobs (`limit`, `cursor`) with their money and last event, by when they are
+    due, and every technician with their last sync. Follow `GET /v1/dispatch/events` to keep a
+    copy current: each event names its job, whose row `GET /v1/jobs/{job_id}` gives anew."""
+    return await ctx.read(
+        partial(service.api_board, technician_id=technician_id, status=status, cursor=cursor, limit=limit)
+    )
 
 
 @get("/events", media_type="text/event-stream")
 async def dispatch_events(
-    ctx: NamedDependency[Ctx], feed: NamedDependency[TrailFeed], last_event_id: LastEventId = None, after: After = None
-) -> ServerSentEvent:
+    feed: NamedDependency[TrailFeed], last_event_id: LastEventId = None, after: After = None
+) -> Stream:
     """Server-sent events: each new trail event as `event: trail`, `id: <seq>`, and
     `data: {jobId, seq, type, at, actor}`, within a second of its commit; a comment now and
-    then keeps the connection open."""
-    return events.response(ctx.db, feed, events.start_after(last_event_id, after))
+    then keeps the connection open. A reconnect (`Last-Event-ID` or `after`) gets what it
+    missed, at most 1,000 events: further behind, the stream starts with `event: reset` (id and
+    `data: {seq}` the trail's last event), after which the client reads the board again."""
+    return events.response(feed, events.start_after(last_event_id, after))
 
 
 router = Router("/v1/dispatch", route_handlers=[dispatch_board, dispatch_events], tags=["dispatch"])

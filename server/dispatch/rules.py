@@ -3,6 +3,8 @@ person, and how an amount typed by one becomes minor units."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,6 +12,9 @@ from datetime import datetime, timedelta
 from server.clock import parse_time
 from server.errors import FieldError, FlintError, InvalidRequest
 from server.money import Currency, Money, display
+from server.store import Row
+from server.store.paging import position
+from server.web.problems import clip
 from sync import ledger
 
 STATUSES = ("scheduled", "dispatched", "en_route", "on_site", "completed", "cancelled")
@@ -22,6 +27,42 @@ STATUS_LABELS = {
     "cancelled": "Cancelled",
 }
 STALE_AFTER = timedelta(minutes=15)  # a device that syncs at all does so every few minutes
+
+
+@dataclass(frozen=True, slots=True)
+class BoardKey:
+    """Where a row sits in the board's order: unscheduled ones last, then by when it is due,
+    then by when it was made. A page's cursor is the key of its last row."""
+
+    unscheduled: int
+    due: str
+    n: int
+
+    def encode(self) -> str:
+        text = f"b:{self.unscheduled}:{self.n}:{self.due}"
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def of(cls, row: Row) -> BoardKey:
+        return cls(int(row["unscheduled"]), row["due"], int(row["n"]))
+
+    @classmethod
+    def decode(cls, cursor: str | None) -> BoardKey | None:
+        """None for the first page; a cursor this board did not give is 400."""
+        if not cursor:
+            return None
+        try:
+            text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            prefix, unscheduled, n, due = text.split(":", 3)
+            if prefix != "b" or unscheduled not in ("0", "1") or len(due) > 40:
+                raise ValueError(text)
+            return cls(int(unscheduled), due, position(n))
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            problem = FieldError("cursor", "is not a cursor this API gave")
+            raise InvalidRequest("cursor is not valid", [problem]) from None
+
+    def row(self) -> tuple[int, str, int]:
+        return (self.unscheduled, self.due, self.n)
 
 
 def status_label(status: str) -> str:
@@ -81,7 +122,8 @@ def day(at: str) -> str:
     return f"{moment:%A}, {moment:%B} {moment.day}, {moment.year}"
 
 
-_AMOUNT = re.compile(r"^(?P<units>\d{1,12})(?:\.(?P<fraction>\d*))?$")
+# ASCII digits only (contract §1, v3): `\d` would also take full-width digits and other scripts'.
+_AMOUNT = re.compile(r"^(?P<units>[0-9]{1,12})(?:\.(?P<fraction>[0-9]*))?\Z")
 
 
 def parse_amount(text: str, currency: Currency, field: str = "amount") -> int:
@@ -118,7 +160,8 @@ def in_words(err: FlintError, currency: Currency) -> str:
         "link_not_active": "That payment link can no longer be paid.",
         "currency_mismatch": "That amount is in another currency than the order.",
     }
-    return words.get(err.code, err.detail[:1].upper() + err.detail[1:] + ("" if err.detail.endswith(".") else "."))
+    detail = clip(err.detail)
+    return words.get(err.code, detail[:1].upper() + detail[1:] + ("" if detail.endswith(".") else "."))
 
 
 # What a job's line on the board calls its last event: its last money or status event, never a

@@ -71,30 +71,80 @@ class BoardView:
     technician: str | None
     status: str | None
     disabled_webhooks: list[WebhookEndpoint]  # switched off after 3 days of failed deliveries
+    cursor: str | None = None  # where this page starts (None: the first page)
+    next_cursor: str | None = None  # where the next one does (None: this is the last)
+
+
+PAGE = 50  # jobs on a page of the office's board
+MAX_ROWS = 50  # jobs the live board may ask for at once
 
 
 def _now(tx: Tx) -> datetime:
     return parse_time(tx.now)
 
 
-def board(tx: Tx, technician_id: str | None = None, status: str | None = None) -> BoardView:
-    """The same eleven queries however many jobs: the jobs; their orders, lines, payments and
-    refunds (the jobs domain's views); customers; technicians and their open jobs; each job's
-    last event; the trail's last `seq`; webhook endpoints switched off for failing."""
-    now = _now(tx)
-    rows = store.board_jobs(tx, technician_id, status)
-    views = jobs.views(tx, rows)
-    customers = customers_store.get_many(tx, list({r["customer_id"] for r in rows}))
+def board(
+    tx: Tx,
+    technician_id: str | None = None,
+    status: str | None = None,
+    after: rules.BoardKey | None = None,
+    limit: int = PAGE,
+) -> BoardView:
+    """One page of the board, the same eleven queries however many jobs there are or which page
+    it is: the page's jobs; their orders, lines, payments and refunds (the jobs domain's
+    views); customers; technicians and their open jobs; each job's last event; the trail's
+    last `seq`; webhook endpoints switched off for failing."""
+    rows = store.board_jobs(tx, technician_id, status, after.row() if after else None, limit + 1)
+    shown = rows[:limit]
     technicians = store.technicians(tx)
     names = {t["id"]: t["name"] for t in technicians}
+    lines = job_lines(tx, shown, names)
+    owed: dict[Currency, int] = defaultdict(int)
+    for line in lines:
+        balance = line.job.payment.balance_money
+        owed[balance.currency] += balance.amount
+    return BoardView(
+        technicians=technician_lines(tx, technicians),
+        jobs=lines,
+        outstanding=[Money(amount, currency) for currency, amount in sorted(owed.items()) if amount],
+        seq=trail_store.last_seq(tx),
+        as_of=rules.when(tx.now),
+        technician=technician_id,
+        status=status,
+        cursor=after.encode() if after else None,
+        next_cursor=rules.BoardKey.of(shown[-1]).encode() if len(rows) > limit else None,
+        disabled_webhooks=webhooks.disabled_for_failing(tx),
+    )
+
+
+def technician_lines(tx: Tx, technicians: Sequence[Row] | None = None) -> list[TechnicianLine]:
+    now = _now(tx)
+    technicians = store.technicians(tx) if technicians is None else technicians
+    assigned = store.open_jobs_by_technician(tx)
+    return [
+        TechnicianLine(
+            id=t["id"],
+            name=t["name"],
+            last_sync_at=t["last_sync_at"],
+            sync=rules.sync_state(t["last_sync_at"], now),
+            open_jobs=assigned.get(t["id"], 0),
+        )
+        for t in technicians
+    ]
+
+
+def job_lines(tx: Tx, rows: Sequence[Row], names: dict[str, str]) -> list[JobLine]:
+    """The board's rows for these jobs: each with its money (the jobs domain's one answer),
+    customer and last event."""
+    now = _now(tx)
+    views = jobs.views(tx, rows)
+    customers = customers_store.get_many(tx, list({r["customer_id"] for r in rows}))
     last = trail_store.last_for_jobs(tx, [r["id"] for r in rows], rules.QUIET_ON_THE_BOARD)
     look = timeline.Lookup(technicians=names)
     lines = []
-    owed: dict[Currency, int] = defaultdict(int)
     for job in views:
         event = last.get(job.id)
         pay = job.payment
-        owed[pay.balance_money.currency] += pay.balance_money.amount
         lines.append(
             JobLine(
                 job=job,
@@ -108,26 +158,28 @@ def board(tx: Tx, technician_id: str | None = None, status: str | None = None) -
                 last_event_ago=rules.ago(event["at"], now) if event else None,
             )
         )
-    assigned = store.open_jobs_by_technician(tx)
-    return BoardView(
-        technicians=[
-            TechnicianLine(
-                id=t["id"],
-                name=t["name"],
-                last_sync_at=t["last_sync_at"],
-                sync=rules.sync_state(t["last_sync_at"], now),
-                open_jobs=assigned.get(t["id"], 0),
-            )
-            for t in technicians
-        ],
-        jobs=lines,
-        outstanding=[Money(amount, currency) for currency, amount in sorted(owed.items()) if amount],
-        seq=trail_store.last_seq(tx),
-        as_of=rules.when(tx.now),
-        technician=technician_id,
-        status=status,
-        disabled_webhooks=webhooks.disabled_for_failing(tx),
-    )
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class RowUpdate:
+    """A job's row as the live board should show it now, and whether it still belongs in the
+    board the office is looking at (its filters)."""
+
+    line: JobLine
+    matches: bool
+
+
+def rows(tx: Tx, job_ids: Sequence[str], technician_id: str | None, status: str | None) -> list[RowUpdate]:
+    """The rows of the jobs an event touched, read by id: what the live board swaps in, instead
+    of reading the whole board again."""
+    found = store.jobs_by_ids(tx, list(dict.fromkeys(job_ids)))
+    names = {t["id"]: t["name"] for t in store.technicians(tx)}
+    updates = []
+    for row, line in zip(found, job_lines(tx, found, names), strict=True):
+        wanted = technician_id is None or row["technician_id"] == (technician_id or None)
+        updates.append(RowUpdate(line, wanted and (status is None or row["status"] == status)))
+    return updates
 
 
 def _event_title(row: Row, look: timeline.Lookup) -> str:
@@ -158,11 +210,14 @@ def wire(view: BoardView) -> Board:
             for line in view.jobs
         ],
         disabled_webhook_endpoints=view.disabled_webhooks,
+        next_cursor=view.next_cursor,
     )
 
 
-def api_board(tx: Tx, technician_id: str | None = None, status: str | None = None) -> Board:
-    return wire(board(tx, technician_id, status))
+def api_board(
+    tx: Tx, technician_id: str | None = None, status: str | None = None, cursor: str | None = None, limit: int = PAGE
+) -> Board:
+    return wire(board(tx, technician_id, status, rules.BoardKey.decode(cursor), limit))
 
 
 # The trail page.

@@ -12,8 +12,21 @@ _JOB = "n, id, customer_id, technician_id, title, address, status, scheduled_at,
 UNASSIGNED = ""  # the technician filter that asks for jobs nobody has
 
 
-def board_jobs(tx: Tx, technician_id: str | None = None, status: str | None = None) -> list[Row]:
-    """Jobs by when they are due (unscheduled last), then by when they were made."""
+# The board's order: by when a job is due (unscheduled last), then by when it was made. A page
+# starts after the key of the last row of the one before (`rules.BoardKey`): keyset paging, so a
+# page costs the same wherever it is, and a job made meanwhile never shifts one.
+_ORDER = "scheduled_at IS NULL, coalesce(scheduled_at, ''), n"
+_KEY = "scheduled_at IS NULL AS unscheduled, coalesce(scheduled_at, '') AS due"
+
+
+def board_jobs(
+    tx: Tx,
+    technician_id: str | None = None,
+    status: str | None = None,
+    after: tuple[int, str, int] | None = None,
+    limit: int | None = None,
+) -> list[Row]:
+    """The board's jobs in its order, past `after` (unscheduled, due, n), at most `limit`."""
     where: list[str] = []
     params: list[Any] = []
     if technician_id == UNASSIGNED:
@@ -24,8 +37,18 @@ def board_jobs(tx: Tx, technician_id: str | None = None, status: str | None = No
     if status is not None:
         where.append("status = ?")
         params.append(status)
+    if after is not None:
+        where.append(f"({_ORDER}) > (?, ?, ?)")
+        params.extend(after)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    return tx.all(f"SELECT {_JOB} FROM jobs{clause} ORDER BY scheduled_at IS NULL, scheduled_at, n", params)
+    if limit is not None:
+        params.append(limit)
+    page = "" if limit is None else " LIMIT ?"
+    return tx.all(f"SELECT {_JOB}, {_KEY} FROM jobs{clause} ORDER BY {_ORDER}{page}", params)
+
+
+def jobs_by_ids(tx: Tx, job_ids: list[str]) -> list[Row]:
+    return tx.all_in(f"SELECT {_JOB}, {_KEY} FROM jobs WHERE id IN ({{in}}) ORDER BY {_ORDER}", job_ids)
 
 
 def technicians(tx: Tx) -> list[Row]:

@@ -30,12 +30,15 @@ class BoardJob(msgspec.Struct, rename="camel"):
 
 
 class Board(msgspec.Struct, rename="camel"):
-    """`disabledWebhookEndpoints`: endpoints Flint switched off after 3 days of failed deliveries
+    """One page of the board: `jobs` in its order (by when they are due, unscheduled last),
+    `nextCursor` for the next page (null on the last); every technician on each page.
+    `disabledWebhookEndpoints`: endpoints Flint switched off after 3 days of failed deliveries
     (enable one again with `PATCH /v1/webhook-endpoints/{id}`)."""
 
     technicians: list[BoardTechnician]
     jobs: list[BoardJob]
     disabled_webhook_endpoints: list[WebhookEndpoint]
+    next_cursor: str | None = None
 
 
 class TrailNotice(msgspec.Struct, rename="camel"):

@@ -308,8 +308,9 @@ def _event(row: Row, now: InvoiceNow) -> dict[str, Any]:
     return data
 
 
-def publish(tx: Tx, actor: Actor, invoice_id: str, public_url: str, business: str) -> Invoice:
-    """Draft to published: the invoice gets its page, and its recipient a text (same transaction)."""
+def publish(tx: Tx, actor: Actor, invoice_id: str, public_url: str, business: str, *, notify: bool = True) -> Invoice:
+    """Draft to published: the invoice gets its page, and its recipient a text (same transaction)
+    unless `notify` is false (a billing run that tells the customer of several at once)."""
     row = load(tx, invoice_id)
     if row["status"] == "cancelled":
         raise RuleViolation("invoice_cancelled", f"invoice {invoice_id} is cancelled")
@@ -323,9 +324,18 @@ def publish(tx: Tx, actor: Actor, invoice_id: str, public_url: str, business: st
     row = load(tx, invoice_id)
     now = standing(tx, row)
     trail.record(tx, "invoice.published", actor, _event(row, now), job_id=row["job_id"], order_id=row["order_id"])
-    if phone:
+    if phone and notify:
         text_invoice(tx, actor, row, now, phone, public_url, business)
     return view(row, now, public_url)
+
+
+def text_published(tx: Tx, actor: Actor, invoice_id: str, public_url: str, business: str) -> SmsMessage | None:
+    """The text `publish` would have sent, for one published without it; None without a phone."""
+    row = load(tx, invoice_id)
+    phone = row["recipient_phone"]
+    if not phone or row["token"] is None:
+        return None
+    return text_invoice(tx, actor, row, standing(tx, row), phone, public_url, business)
 
 
 def text_invoice(

@@ -8,7 +8,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath, QueryParameter
 
-from server.errors import Forbidden
+from server.errors import FieldError, Forbidden, InvalidRequest
 from server.messages import service as outbox
 from server.messages.texting import Texting
 from server.messages.types import SmsMessage
@@ -18,6 +18,7 @@ from server.web.context import Ctx
 from server.web.params import Cursor, Limit
 from sms import policy
 from sms.signature import is_valid
+from sync.limits import MAX_ID
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -84,8 +85,13 @@ async def inbound(
 ) -> Response[str]:
     form = await _signed_form(request, ctx, texting.auth_token)
     sender, word = form.get("From", "")[:64], policy.keyword(form.get("Body", ""))
-    sid = (form.get("MessageSid") or form.get("SmsSid") or "")[:64]
-    await ctx.write(partial(outbox.receive, sid=sid or None, sender=sender, keyword=word))
+    sid = form.get("MessageSid") or form.get("SmsSid") or ""
+    if not sid:
+        # Handled once per sid (contract §5): one without could be replayed and applied again.
+        raise InvalidRequest("MessageSid is required", [FieldError("MessageSid", "is required")])
+    if len(sid) > MAX_ID:
+        raise InvalidRequest("MessageSid is too long", [FieldError("MessageSid", f"has at most {MAX_ID} characters")])
+    await ctx.write(partial(outbox.receive, sid=sid, sender=sender, keyword=word))
     return Response(EMPTY_TWIML, media_type="text/xml")  # a replay answers as the first did
 
 

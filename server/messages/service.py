@@ -264,11 +264,11 @@ def set_opt_out(tx: Tx, phone: str, opted_out: bool) -> None:
     store.set_opt_out(tx, phone, opted_out)
 
 
-def receive(tx: Tx, sid: str | None, sender: str, keyword: Literal["opt_out", "opt_in"] | None) -> bool:
+def receive(tx: Tx, sid: str, sender: str, keyword: Literal["opt_out", "opt_in"] | None) -> bool:
     """A text from a customer (Twilio's inbound webhook), handled once per `MessageSid`: its
     sid is recorded in the transaction that acts on it, so a replay (Twilio retrying, or a
     signed request sent again) changes nothing. Returns whether it was acted on."""
-    if sid and not store.mark_inbound(tx, sid, sender, keyword):
+    if not store.mark_inbound(tx, sid, sender, keyword):
         return False
     if sender and keyword is not None:
         store.set_opt_out(tx, sender, keyword == "opt_out")

@@ -60,6 +60,21 @@ def next_period(start: date, interval: str, n: int, pauses: Sequence[Pause]) -> 
     return n
 
 
+def period_containing(start: date, interval: str, day: date) -> int:
+    """The number of the period that contains `day` (0 when `day` is before the start)."""
+    if day <= start:
+        return 0
+    if interval == "week":
+        return (day - start).days // 7
+    months = (day.year - start.year) * 12 + day.month - start.month
+    n = max(0, months // MONTHS[interval])
+    while n > 0 and period_start(start, interval, n) > day:
+        n -= 1
+    while period_start(start, interval, n + 1) <= day:
+        n += 1
+    return n
+
+
 DASH = "\u2013"  # an en dash, as a span of dates is written
 
 

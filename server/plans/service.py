@@ -37,7 +37,7 @@ from server.orders import service as orders
 from server.orders.lines import line_of
 from server.orders.types import CreateOrder, LineItemIn
 from server.payments.service import Target
-from server.plans import rules, store
+from server.plans import rules, store, texts
 from server.plans.types import CreateServicePlan, Cycle, PlanLine, ServicePlan
 from server.store import Database, Row, Tx
 from server.store.paging import Page, each, paginate
@@ -150,9 +150,11 @@ def create(tx: Tx, actor: Actor, data: CreateServicePlan) -> ServicePlan:
     if total == 0:
         raise RuleViolation("nothing_due", "the plan's line items total nothing; there would be nothing to bill")
     plan_id = new_id("plan")
+    first = 0 if data.backfill else rules.period_containing(start, data.interval, today(tx.now))
     store.insert(
         tx,
         id=plan_id,
+        next_period=first,
         customer_id=data.customer_id,
         name=data.name,
         address=data.address,
@@ -241,6 +243,11 @@ def bill_next(tx: Tx, plan_id: str, as_of: date, public_url: str, business: str)
     if store.cycle_of(tx, plan_id, begins.isoformat()) is not None:
         return "moved"
     _bill(tx, row, n, begins, rules.period_end(start, interval, n), public_url, business)
+    after = rules.next_period(start, interval, n + 1, _pauses(store.pauses(tx, [plan_id])[plan_id]))
+    if rules.period_start(start, interval, after) > as_of:
+        # The last period due now: one text for it and any billed before it in this catch-up
+        # (each period is its own transaction, so a crash midway leaves them for this one).
+        texts.tell_customer(tx, row, public_url, business)
     return "billed"
 
 
@@ -275,7 +282,7 @@ def _bill(tx: Tx, plan: Row, n: int, begins: date, ends: date, public_url: str, 
         SYSTEM,
         CreateOrder(line_items=_decode_lines(plan["line_items"]), metadata=metadata, customer_id=customer["id"]),
     )
-    invoice_id = link_id = sms_id = None
+    invoice_id = link_id = None
     if plan["billing"] == "invoice":
         due = max(begins, today(tx.now)) + timedelta(days=plan["due_in_days"])
         made = invoices.create(
@@ -288,7 +295,7 @@ def _bill(tx: Tx, plan: Row, n: int, begins: date, ends: date, public_url: str, 
             ),
             public_url,
         )
-        invoice_id = invoices.publish(tx, SYSTEM, made.id, public_url, business).id
+        invoice_id = invoices.publish(tx, SYSTEM, made.id, public_url, business, notify=False).id
     else:
         lifetime = max(LINK_LIFETIME, timedelta(days=plan["due_in_days"]))
         opened = links.open_link(
@@ -300,7 +307,6 @@ def _bill(tx: Tx, plan: Row, n: int, begins: date, ends: date, public_url: str, 
             expires_at=format_time(parse_time(tx.now) + lifetime),
         )
         link_id = opened.link["id"]
-        sms_id = links.text_link(tx, SYSTEM, opened.link, None, public_url, business).id
     store.insert_cycle(
         tx,
         plan_id=plan_id,
@@ -311,7 +317,7 @@ def _bill(tx: Tx, plan: Row, n: int, begins: date, ends: date, public_url: str, 
         order_id=order.id,
         invoice_id=invoice_id,
         payment_link_id=link_id,
-        sms_id=sms_id,
+        sms_id=None,  # set by the text that tells the customer (`texts.tell_customer`)
     )
     trail.record(
         tx,

@@ -92,3 +92,17 @@ def cycles_page(tx: Tx, plan_id: str, after: int, limit: int) -> list[Row]:
 
 def cycles_for_jobs(tx: Tx, job_ids: Sequence[str]) -> list[Row]:
     return tx.all_in(f"SELECT {_CYCLE} FROM service_plan_cycles WHERE job_id IN ({{in}}) ORDER BY n", job_ids)
+
+
+def untexted_cycles(tx: Tx, plan_id: str) -> list[Row]:
+    """The plan's cycles no text has told its customer about yet, in period order."""
+    return tx.all(
+        f"SELECT {_CYCLE} FROM service_plan_cycles WHERE plan_id = ? AND sms_id IS NULL ORDER BY period", (plan_id,)
+    )
+
+
+def mark_texted(tx: Tx, plan_id: str, periods: Sequence[int], sms_id: str) -> None:
+    tx.many(
+        "UPDATE service_plan_cycles SET sms_id = ? WHERE plan_id = ? AND period = ?",
+        [(sms_id, plan_id, period) for period in periods],
+    )

@@ -22,7 +22,11 @@ class CreateServicePlan(Request):
     """Each period from `startDate` (a week, a month, a quarter or a year) is billed once: an
     order of `lineItems` on a visit job, then a published invoice due in `dueInDays` (`invoice`)
     or the order's balance link texted to the customer (`text_to_pay`). `address` is where the
-    visits happen (without it, each visit job says "Address on file")."""
+    visits happen (without it, each visit job says "Address on file").
+
+    A `startDate` in the past sets the calendar; billing begins with the period that contains
+    the day the plan is made, unless `backfill` is true: then every period since `startDate` is
+    billed too. A run that bills several periods of one plan texts its customer once for all."""
 
     customer_id: Id
     name: Name
@@ -32,6 +36,7 @@ class CreateServicePlan(Request):
     billing: Billing
     due_in_days: DueInDays = 30
     address: Text | None = None
+    backfill: bool = False
 
 
 class PlanLine(msgspec.Struct, rename="camel"):

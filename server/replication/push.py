@@ -23,6 +23,7 @@ from server.store import Tx
 from server.store.changelog import touch
 from server.technicians import store as technicians_store
 from server.trail import service as trail
+from server.web.body import UNKNOWN_FIELD, field_error
 from server.web.problems import clip
 from sync import protocol as p
 
@@ -119,7 +120,9 @@ def _apply(tx: Tx, device: Device, envelope: p.Envelope, raw: msgspec.Raw, clien
             raise RuleViolation("invalid_args", "clientAt must be an RFC 3339 time such as 2026-05-01T14:30:00Z")
         try:
             mutation = _decode_mutation(raw)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        except msgspec.ValidationError as exc:
+            raise RuleViolation("invalid_args", _invalid_args(exc)) from None
+        except msgspec.DecodeError as exc:
             raise RuleViolation("invalid_args", str(exc).replace("`", "")) from None
         with tx.savepoint("mutation"):
             data = HANDLERS[type(mutation)](tx, device, mutation)
@@ -158,6 +161,14 @@ class Applied:
 
     result: p.MutationResult
     seq: int | None = None
+
+
+def _invalid_args(exc: msgspec.ValidationError) -> str:
+    """`args.referance: is not an argument of this mutation`: the field named as sent, so the
+    device's outbox says which one (an unknown one is never quietly dropped)."""
+    error = field_error(exc)
+    message = "is not an argument of this mutation" if error.message == UNKNOWN_FIELD else error.message
+    return f"{error.field}: {message}"
 
 
 def _client_time(text: str | None) -> str | None:

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import partial
+from typing import Any, TypeVar
 
+import msgspec
 from litestar import Router, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
@@ -17,6 +19,8 @@ from server.web.body import StrictBody
 from server.web.context import Ctx
 from sync import protocol as p
 
+T = TypeVar("T")
+
 # A pull records `lastSyncAt` for dispatch only when the one on file is older than this, so an
 # idle device polling does not cost a disk flush per poll.
 SYNC_MARK_EVERY = timedelta(seconds=15)
@@ -25,6 +29,25 @@ SYNC_MARK_EVERY = timedelta(seconds=15)
 def _check_version(version: int) -> None:
     if version != p.SCHEMA_VERSION:
         raise UpdateRequired(f"this server speaks sync schema {p.SCHEMA_VERSION}; update the app")
+
+
+class _Version(msgspec.Struct, rename="camel"):
+    schema_version: int | None = None
+
+
+class SyncBody(StrictBody[T]):
+    """Strict, like every body (an unknown field is 400), but the schema version is read first:
+    an app newer than this server may send fields it does not know, and must be told to wait
+    for the server (426), not that its request is malformed."""
+
+    def decode_bytes(self, value: bytes) -> Any:
+        try:
+            version = msgspec.json.decode(value, type=_Version).schema_version
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            version = None
+        if version is not None:
+            _check_version(version)
+        return super().decode_bytes(value)
 
 
 def _device(ctx: Ctx) -> tuple[Device, str]:
@@ -39,7 +62,7 @@ def _device(ctx: Ctx) -> tuple[Device, str]:
     return device, caller.device_id
 
 
-@post("/sync/push", dto=StrictBody, return_dto=None, status_code=200)
+@post("/sync/push", dto=SyncBody, return_dto=None, status_code=200)
 async def sync_push(data: JSONBody[p.PushRequest], ctx: NamedDependency[Ctx]) -> p.PushResponse:
     await ctx.idempotency_key()  # a key is checked, not stored: mutation ids already make a push safe to repeat
     _check_version(data.schema_version)
@@ -57,7 +80,7 @@ async def sync_push(data: JSONBody[p.PushRequest], ctx: NamedDependency[Ctx]) ->
     return p.PushResponse(last_mutation_id=outcome.last_mutation_id, results=outcome.results)
 
 
-@post("/sync/pull", dto=StrictBody, return_dto=None, status_code=200)
+@post("/sync/pull", dto=SyncBody, return_dto=None, status_code=200)
 async def sync_pull(data: JSONBody[p.PullRequest], ctx: NamedDependency[Ctx]) -> p.PullResponse:
     await ctx.idempotency_key()  # checked; a pull changes nothing to replay
     _check_version(data.schema_version)

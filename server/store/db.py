@@ -34,7 +34,7 @@ from server.store.migrations import migrate
 T = TypeVar("T")
 Row = sqlite3.Row
 
-READERS = 2
+READERS = 4  # reader connections: the API's reads share them (the event streams read through one)
 GROUP = 64  # at most this many queued write units share one transaction
 
 
@@ -240,9 +240,10 @@ def write_sync(
 
 
 class Database:
-    def __init__(self, path: str | Path, clock: Clock = system_clock) -> None:
+    def __init__(self, path: str | Path, clock: Clock = system_clock, readers: int = READERS) -> None:
         self.path = str(path)
         self.clock = clock
+        self.readers = readers
         self._writer: aiosqlite.Connection | None = None
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._all_readers: list[aiosqlite.Connection] = []
@@ -259,7 +260,7 @@ class Database:
         await asyncio.to_thread(migrate, self.path)
         self._writer = await aiosqlite.connect(self.path)
         await _on_thread(self._writer, partial(_configure, readonly=False))
-        for _ in range(READERS):
+        for _ in range(self.readers):
             reader = await aiosqlite.connect(self.path)
             await _on_thread(reader, partial(_configure, readonly=True))
             self._all_readers.append(reader)
@@ -311,15 +312,6 @@ class Database:
                         done.set_result(outcome)
         finally:
             self._draining = False
-
-    def read_blocking(self, unit: Callable[[Tx], T]) -> T:
-        """`read` on a short-lived connection of the caller's own thread, for the rare code that
-        cannot await (an exception handler). It blocks: keep the unit to a lookup by key."""
-        conn = _configure(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True), readonly=True)
-        try:
-            return _in_read_tx(conn, self.now(), unit)
-        finally:
-            conn.close()
 
     async def read(self, unit: Callable[[Tx], T]) -> T:
         """Run `unit` on a reader, inside one read transaction (one snapshot)."""

@@ -630,6 +630,23 @@ def events_and_webhooks(db: SqliteUtilsDatabase) -> None:
     )
 
 
+@migrations(name="0012_plan_texts")
+def plan_texts(db: SqliteUtilsDatabase) -> None:
+    """A cycle's `sms_id` is the text that told the customer about it, for either billing (a
+    catch-up's cycles share one). Invoice cycles billed before kept it empty, though their
+    invoice was texted on publishing: record that text."""
+    _statements(
+        db,
+        """
+        UPDATE service_plan_cycles SET sms_id = (
+            SELECT m.id FROM sms_messages m WHERE m.invoice_id = service_plan_cycles.invoice_id ORDER BY m.n LIMIT 1
+        ) WHERE sms_id IS NULL AND invoice_id IS NOT NULL;
+
+        CREATE INDEX service_plan_cycles_untexted ON service_plan_cycles(plan_id, period) WHERE sms_id IS NULL;
+        """,
+    )
+
+
 def names() -> list[str]:
     """Every migration this version of Flint knows, in order (sqlite-utils keeps the list)."""
     return [migration.name for migration in migrations._migrations]

@@ -13,6 +13,12 @@ from server.web.state import DeviceIdentity
 DEVICE_TOKEN_PREFIX = "fdt"  # noqa: S105 - a prefix, not a secret
 
 
+def may_be_device_token(token: str) -> bool:
+    """Whether `token` has a device token's shape, so worth looking up: a guess without it
+    costs no read of the store."""
+    return token.startswith(f"{DEVICE_TOKEN_PREFIX}_") and len(token) <= 200
+
+
 def to_technician(row: Row) -> Technician:
     return Technician(
         id=row["id"],

@@ -58,6 +58,13 @@ def since(tx: Tx, seq: int) -> list[Row]:
     )
 
 
+def last_events(tx: Tx, limit: int) -> list[Row]:
+    """The last `limit` events, oldest first."""
+    rows = tx.all(f"SELECT {_STREAMED} FROM trail_events ORDER BY seq DESC LIMIT ?", (limit,))
+    rows.reverse()
+    return rows
+
+
 def last_seq(tx: Tx) -> int:
     row = tx.one("SELECT coalesce(max(seq), 0) AS seq FROM trail_events")
     return int(row["seq"]) if row else 0

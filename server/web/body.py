@@ -37,6 +37,7 @@ PATTERN_HINTS = {
 _UNKNOWN = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`$", re.DOTALL)
 _ENUM = re.compile(r"^Invalid enum value .*$", re.DOTALL)
 ECHO = 64  # at most this much of what was sent is repeated back in an error
+UNKNOWN_FIELD = "is not a field of this request"
 MAX_LISTED = 12  # a closed set this small is named in its error
 CURRENCIES = frozenset(get_args(limits.Currency))
 
@@ -105,7 +106,7 @@ def field_error(exc: msgspec.ValidationError, root: Any = None) -> FieldError:
     unknown = _UNKNOWN.match(message)
     if unknown:
         path = f"{path}.{unknown.group('name')[:ECHO]}"
-        message = "is not a field of this request"
+        message = UNKNOWN_FIELD
     if _ENUM.match(message):
         message = _one_of(allowed_values(root, path) if root is not None else [])
     pattern = _PATTERN.match(message)

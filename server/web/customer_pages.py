@@ -23,6 +23,7 @@ from litestar.types import Message, Scope
 from server.config import Settings
 from server.errors import FlintError, Gone, NotFound
 from server.web.context import Ctx
+from server.web.problems import clip
 
 # Where customer pages live: `/pay/<token>` and `/invoices/<token>` (never the office's `/v1/invoices`).
 CUSTOMER_PATHS = re.compile(r"^/(pay|invoices)(/|$)")
@@ -85,7 +86,7 @@ def problem_page(ctx: Ctx, err: FlintError, what: str = "payment request") -> Te
         heading, hint = f"This {what} is no longer active", "Ask the business for a new link."
     else:
         heading, hint = "We couldn't take the payment", "Nothing was charged twice. Please try again in a minute."
-    return page("problem.html", ctx, err.status, heading=heading, message=err.detail, hint=hint)
+    return page("problem.html", ctx, err.status, heading=heading, message=clip(err.detail), hint=hint)
 
 
 def confirming_page(ctx: Ctx, amount: str) -> Template:

@@ -97,6 +97,12 @@ LOCATION: dict[str, Any] = {
     "schema": {"type": "string"},
     "example": "/v1/orders/ord_5d2c8a1e9b7f4a3c6e0d1b2a",
 }
+RETRY_AFTER: dict[str, Any] = {
+    "description": "Seconds to wait before trying again.",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    "example": "540",
+}
 WWW_AUTHENTICATE: dict[str, Any] = {
     "description": "The auth scheme to use.",
     "required": True,
@@ -320,6 +326,8 @@ def _finish_operation(path: str, method: str, operation: dict[str, Any]) -> None
         _headers(responses["201"])["Location"] = copy.deepcopy(LOCATION)
     if "401" in responses:
         _headers(responses["401"])["WWW-Authenticate"] = copy.deepcopy(WWW_AUTHENTICATE)
+    if "429" in responses:
+        _headers(responses["429"])["Retry-After"] = copy.deepcopy(RETRY_AFTER)
     rule = RULE_EXAMPLES.get((method, path))
     if rule is not None and "422" in responses:
         media = responses["422"].setdefault("content", {}).setdefault(PROBLEM_MEDIA_TYPE, {})
@@ -367,8 +375,8 @@ def _finish_body(body: dict[str, Any], request_example: dict[str, Any] | None) -
 
 
 def _refuse_unknown_fields(doc: dict[str, Any]) -> None:
-    """An office request body with a field its route does not know is refused (400), so its objects
-    take no other properties. Sync bodies stay open: an older app may send fields this server dropped."""
+    """A request body with a field its route does not know is refused (400), so its objects take
+    no other properties; sync bodies too (contract §7, v3: a device's push is decoded strictly)."""
     schemas: dict[str, Any] = doc.get("components", {}).get("schemas", {})
     seen: set[str] = set()
 
@@ -394,9 +402,7 @@ def _refuse_unknown_fields(doc: dict[str, Any]) -> None:
             elif key in node:
                 close(node[key])
 
-    for path, item in doc.get("paths", {}).items():
-        if path.startswith("/v1/sync/"):
-            continue
+    for item in doc.get("paths", {}).values():
         for method, operation in item.items():
             if method in _METHODS:
                 for media in operation.get("requestBody", {}).get("content", {}).values():

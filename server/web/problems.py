@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import msgspec
@@ -18,7 +19,7 @@ from litestar.plugins.problem_details import (
 from litestar.types import ExceptionHandlersMap
 
 from server.errors import FieldError, FlintError, InvalidRequest, RateLimited, Unauthorized
-from server.web.auth import holds_a_key
+from server.web.auth import holds_a_key, limited
 
 log = logging.getLogger("flint")
 
@@ -105,6 +106,10 @@ ERROR_RESPONSES: dict[int, ResponseSpec] = {
         "Request too large (`too_large`)",
         example(413, "too_large", "Request too large", "Request Entity Too Large"),
     ),
+    429: _spec(
+        "Too many wrong keys from this address (`rate_limited`): wait `Retry-After` seconds",
+        example(429, "rate_limited", "Too many requests", "too many wrong keys; try again later"),
+    ),
     422: _spec(
         "A business rule (its `code` names it)",
         example(
@@ -151,9 +156,20 @@ def document_errors(app: Litestar) -> None:
 
 
 MAX_DETAIL = 200  # a detail may quote what was sent; it never repeats more than this
+# Control characters (C0, DEL, C1), line and paragraph separators, and the bidirectional
+# overrides that could make a quoted id read as something else: never echoed as they are.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def clip(text: str, limit: int = MAX_DETAIL) -> str:
+    """What was sent, safe to repeat in a detail: unsafe characters written as escapes
+    (`\\x00`), and at most `limit` characters."""
+    text = _UNSAFE.sub(_escaped, text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -237,6 +253,9 @@ def _unrouted(request: Request[Any, Any, Any], exc: HTTPException) -> Response[A
     learns nothing about which paths exist."""
     path = request.url.path
     err = from_http_exception(exc)
+    waiting = limited(request)
+    if waiting is not None:
+        return _to_problem_exception(waiting).to_response(request)
     if path.startswith("/v1/") and not path.startswith("/v1/webhooks/") and not holds_a_key(request):
         unauthorized = Unauthorized("send `Authorization: Bearer <key>` with the office key or a device token")
         return _to_problem_exception(unauthorized).to_response(request)

@@ -34,7 +34,7 @@ from litestar.types import Empty, Message, ScopeSession
 
 from server.config import Settings
 from server.errors import RateLimited, Unauthorized
-from server.web.auth import OFFICE, bearer_token, office_key_matches
+from server.web.auth import OFFICE, client_address, office_by_bearer, office_key_matches
 from server.web.state import web_state
 
 SESSION_COOKIE = "flint_session"
@@ -43,10 +43,14 @@ SESSION_HOURS = 12
 HOME = "/dispatch"
 
 # No CSRF check here: the API takes a bearer key, pay and invoice forms carry their link's
-# token, the sandbox stands in for Twilio and for a customer's phone.
+# token. The sandbox is an app mounted under this one, whose forms (the phone's reply form)
+# `server.web.mounted_forms` checks instead, since Litestar's middleware cannot read a mounted
+# app's form; its Messages API stands in for Twilio (Basic auth), and its control routes take
+# a change only with the office key as a bearer header (`office_or_login`).
 OPEN_PATHS = [r"^/v1/", r"^/pay/", r"^/invoices/", r"^/sandbox(/|$)", r"^/healthz$", r"^/schema", r"^/static/"]
 # No session either: those requests never read one. The sandbox keeps it, to guard its pages.
 SESSIONLESS_PATHS = [path for path in OPEN_PATHS if "sandbox" not in path]
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Every office page: scripts and styles from this site only (no inline script), never framed.
 PAGE_HEADERS = {
@@ -150,30 +154,25 @@ def office_or_login(
 ) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:
     """A guard for an app mounted under this one (the built-in Twilio sandbox): the office key as
     a bearer header or the browser session. Its pages send a browser to the login form (303);
-    its other routes answer 401. Paths under `open_prefix` (inside the mount, where the app
-    checks credentials of its own) pass."""
+    its other routes answer 401, and take a change only with the bearer key (they carry no CSRF
+    token: a session alone must not be enough). Paths under `open_prefix` (inside the mount,
+    where the app checks credentials of its own) pass."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         inner = connection.scope["path"]  # routing leaves the path inside the mount here
         if inner.startswith(open_prefix):
             return
-        if has_office_session(connection) or _bearer_is_office(connection):
+        page = _mounted_page(inner)
+        reading = connection.scope.get("method") in SAFE_METHODS
+        by_session = has_office_session(connection) and (page is not None or reading)
+        if by_session or office_by_bearer(connection):
             connection.state.caller = OFFICE
             return
-        page = _mounted_page(inner)
         if page is not None:
             raise LoginRequired(mounted_at + page)
         raise Unauthorized("send the office key as `Authorization: Bearer <key>`, or log in at /login")
 
     return guard
-
-
-def _bearer_is_office(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
-    try:
-        token = bearer_token(connection)
-    except Unauthorized:
-        return False
-    return office_key_matches(web_state(connection).settings, token)
 
 
 def _mounted_page(inner: str) -> str | None:
@@ -243,15 +242,15 @@ async def login_form(
 async def log_in(request: Request[Any, Any, Any]) -> Response[Any] | Template:
     form = await request.form()
     key, then = form.get("key"), safe_next(form.get("next"))
-    state, client = web_state(request), request.client.host if request.client else "unknown"
+    state, client = web_state(request), client_address(request.scope)
     try:
-        state.login_attempts.allow(client)  # guessing the key: a few wrong ones per address, then wait
+        state.key_attempts.allow(client)  # guessing the key: a few wrong ones per address, then wait
     except RateLimited as err:
         minutes = max(1, math.ceil(err.retry_after / 60))
         error = f"Too many wrong keys. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
         return _login_page(request, then, 429, {"Retry-After": str(err.retry_after)}, error=error)
     if not isinstance(key, str) or not office_key_matches(state.settings, key.strip()):
-        state.login_attempts.failed(client)
+        state.key_attempts.failed(client)
         return _login_page(request, then, 401, error="That is not the office key.")
     old = request.cookies.get(SESSION_COOKIE)
     if old:
@@ -263,8 +262,22 @@ async def log_in(request: Request[Any, Any, Any]) -> Response[Any] | Template:
 
 @post("/logout", include_in_schema=False, status_code=303)
 async def log_out(request: Request[Any, Any, Any]) -> Response[Any]:
+    session = session_id(request)
     request.clear_session()
+    if session is not None:
+        web_state(request).session_ended(session)  # its open event streams end now (contract §6)
     return Redirect("/login?out=1", status_code=303)
+
+
+def session_id(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The id of the browser session the request brought (the cookie holds only that)."""
+    found = connection.get_session_id() or connection.cookies.get(SESSION_COOKIE)
+    return found if found and found != "null" else None
+
+
+async def session_alive(connection: ASGIConnection[Any, Any, Any, Any], session: str) -> bool:
+    """Whether `session` is still logged in (not logged out, not expired)."""
+    return await connection.app.stores.get("sessions").exists(session)
 
 
 login_router = Router(

@@ -12,7 +12,7 @@ from litestar.connection import ASGIConnection
 
 from server.config import Settings
 from server.store import Database, Tx
-from server.web.attempts import FailedAttempts, card_attempts, login_attempts
+from server.web.attempts import FailedAttempts, card_attempts, key_attempts
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,13 +25,23 @@ class DeviceIdentity:
 DeviceLookup = Callable[[Tx, str], DeviceIdentity | None]
 
 
+def _nothing(_: str) -> None:
+    return None
+
+
+def _any(_: str) -> bool:
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class WebState:
     settings: Settings
     db: Database
     find_device: DeviceLookup
+    may_be_device: Callable[[str], bool] = _any  # a bearer key worth looking up as a device token
     card_attempts: FailedAttempts = field(default_factory=card_attempts)  # per link or invoice id
-    login_attempts: FailedAttempts = field(default_factory=login_attempts)  # per client address
+    key_attempts: FailedAttempts = field(default_factory=key_attempts)  # wrong office keys, per client address
+    session_ended: Callable[[str], None] = _nothing  # a browser session logged out: end what it holds open
 
 
 STATE_KEY = "web"

@@ -19,6 +19,7 @@ from litestar.response import Redirect, Template
 from sms.sandbox.state import MAGIC_TO, FaultPlan, SandboxMessage, SandboxState
 
 TEMPLATES = Path(__file__).parent / "templates"
+STYLESHEET = (TEMPLATES / "phone.css").read_text()
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 LINK = re.compile(r"(https?://\S+)")
 
@@ -145,6 +146,10 @@ def phone(state: SandboxState, from_number: str, prefix: str = "/sandbox", base:
             context={"number": number, "texts": texts, "opted_out": number in state.opted_out, "base": base},
         )
 
+    @get("/phone.css", media_type="text/css")
+    async def stylesheet() -> str:
+        return STYLESHEET
+
     @post("/phone/{number:str}/reply", status_code=303)
     async def reply(number: FromPath[str], request: Request[Any, Any, Any]) -> Redirect:
         form = await request.form()
@@ -175,6 +180,6 @@ def phone(state: SandboxState, from_number: str, prefix: str = "/sandbox", base:
 
     return Router(
         prefix,
-        route_handlers=[phone_page, reply, messages, reset, faults, inbound],
+        route_handlers=[phone_page, stylesheet, reply, messages, reset, faults, inbound],
         include_in_schema=False,
     )

@@ -18,7 +18,7 @@ from tests.helpers import item
 from tests.process import ServerProcess
 from tests.sms.conftest import wait_for
 
-KEY = "billing-key"
+KEY = "billing-key-0123456789abcdefghij"
 OFFICE = {"Authorization": f"Bearer {KEY}"}
 # The scheduler's own runs (one at start-up, then hourly) stay out of the way of the runs under test.
 ENV = {"FLINT_API_KEY": KEY, "FLINT_BILLING_INTERVAL": "3600", "FLINT_SMS_RETRY_BASE": "0.05"}
@@ -47,6 +47,7 @@ def make_plan(api: httpx.Client, customer_id: str, interval: str, start: date, b
             "interval": interval,
             "startDate": start.isoformat(),
             "billing": billing,
+            "backfill": True,  # every period since the start, as if the plan had been made then
         },
     )
     assert made.status_code == 201, made.text
@@ -87,11 +88,25 @@ def store_counts(db: Path) -> dict[str, int]:
             ),
             "jobs": one("SELECT count(*) FROM jobs"),
             "invoices": one("SELECT count(*) FROM invoices WHERE status = 'published'"),
-            "invoice texts": one("SELECT count(*) FROM sms_messages WHERE invoice_id IS NOT NULL"),
             "cycle events": one("SELECT count(*) FROM trail_events WHERE type = 'plan.cycle_billed'"),
         }
     finally:
         conn.close()
+
+
+def texts_by_plan(db: Path) -> dict[str, int]:
+    """Texts that told a plan's customer about its cycles, by plan."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            "SELECT plan_id, count(DISTINCT sms_id) FROM service_plan_cycles WHERE sms_id IS NOT NULL GROUP BY plan_id"
+        ).fetchall()
+        sent = conn.execute("SELECT count(*) FROM sms_messages").fetchone()[0]
+    finally:
+        conn.close()
+    found = {plan_id: count for plan_id, count in rows}
+    assert sent == sum(found.values())  # and no text beside them
+    return found
 
 
 async def test_six_billing_runs_at_once_bill_each_period_once(tmp_path: Path) -> None:
@@ -134,6 +149,8 @@ async def test_six_billing_runs_at_once_bill_each_period_once(tmp_path: Path) ->
         counts = store_counts(server.db_path)
         assert counts["cycles"] == counts["distinct periods"] == counts["plan orders"] == counts["jobs"] == total
         assert counts["cycle events"] == total
+        # One text per plan for all its periods, whichever run billed the last of them.
+        assert texts_by_plan(server.db_path) == dict.fromkeys(plans, 1)
         again = api.post("/v1/billing/run", json={})
         assert again.json() == {"cyclesCreated": 0}
 
@@ -167,6 +184,7 @@ def test_a_server_killed_mid_run_bills_every_period_once_after_restart(tmp_path:
         done = store_counts(db)
         assert 15 <= done["cycles"] < len(expected), done
         assert set(done.values()) == {done["cycles"]}, done
+        assert texts_by_plan(db) == {}  # the catch-up's one text comes with its last period
 
         server = ServerProcess(db, ENV, port=server.port).start()
         api.close()
@@ -177,6 +195,7 @@ def test_a_server_killed_mid_run_bills_every_period_once_after_restart(tmp_path:
         assert cycle_starts(api, plan_id) == expected
         after = store_counts(db)
         assert set(after.values()) == {len(expected)}, after
+        assert texts_by_plan(db) == {plan_id: 1}
         assert api.post("/v1/billing/run", json={}).json() == {"cyclesCreated": 0}
         api.close()
     finally:

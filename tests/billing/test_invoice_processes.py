@@ -17,7 +17,7 @@ from tests.helpers import GOOD_CARD, item
 from tests.process import ServerProcess
 from tests.sms.conftest import Texting, wait_for
 
-KEY = "invoices-key"
+KEY = "invoices-key-0123456789abcdefghij"
 OFFICE = {"Authorization": f"Bearer {KEY}"}
 AP = "+15555550150"
 

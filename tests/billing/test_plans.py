@@ -101,6 +101,7 @@ async def test_each_period_once_however_often_billing_runs(client: AsyncTestClie
 
 
 async def test_a_gap_is_caught_up_in_order(client: AsyncTestClient[Any], clock: FakeClock) -> None:
+    clock.now = at("2026-01-15")
     made = await plan(client, (await a_customer(client))["id"], startDate="2026-01-15")
     clock.now = at("2026-05-20")  # nothing ran since the plan began
     assert await run_billing(client) == 5
@@ -207,7 +208,7 @@ async def test_a_cancelled_plan_bills_nothing_more(client: AsyncTestClient[Any],
 
 
 async def test_as_of_bills_up_to_that_day_and_not_too_far_ahead(client: AsyncTestClient[Any]) -> None:
-    made = await plan(client, (await a_customer(client))["id"], startDate="2026-03-01")
+    made = await plan(client, (await a_customer(client))["id"], startDate="2026-03-01", backfill=True)
     assert await run_billing(client, "2026-03-31") == 1
     assert await run_billing(client, "2026-07-01") == 4  # April to July, July billed ahead
     far = await client.post("/v1/billing/run", json={"asOf": "2027-06-01"}, headers=OFFICE)
@@ -228,7 +229,7 @@ async def test_a_billing_run_replays_by_idempotency_key(client: AsyncTestClient[
 
 async def test_plans_list_and_cycles_page(client: AsyncTestClient[Any], clock: FakeClock) -> None:
     who = await a_customer(client)
-    one = await plan(client, who["id"], startDate="2026-01-01", interval="week")
+    one = await plan(client, who["id"], startDate="2026-01-01", interval="week", backfill=True)
     await plan(client, (await a_customer(client, "+15555550178"))["id"])
     listed = await get(client, f"/v1/service-plans?customerId={who['id']}")
     assert [p["id"] for p in listed["data"]] == [one["id"]]

@@ -33,8 +33,8 @@ async def test_the_board_shows_each_job_with_its_money_and_last_event(
 
     board = await get(client, "/v1/dispatch/board")
 
-    assert set(board) == {"technicians", "jobs", "disabledWebhookEndpoints"}  # the last: contract §11
-    assert board["disabledWebhookEndpoints"] == []
+    assert set(board) == {"technicians", "jobs", "disabledWebhookEndpoints", "nextCursor"}  # contract §6, §11
+    assert board["disabledWebhookEndpoints"] == [] and board["nextCursor"] is None
     assert board["technicians"] == [{"id": sam["id"], "name": "Sam Ortiz", "lastSyncAt": None}]
     assert [j["id"] for j in board["jobs"]] == [sooner["id"], later["id"]]  # by when they are due
     first = board["jobs"][1]

@@ -24,7 +24,7 @@ from tests.conftest import OFFICE
 from tests.helpers import item
 from tests.process import ServerProcess
 
-KEY = "events-office-key"
+KEY = "events-office-key-0123456789abcdefghij"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
@@ -191,6 +191,35 @@ async def test_a_bad_last_event_id_is_refused(client: AsyncTestClient[Any]) -> N
     assert (response.status_code, response.json()["code"]) == (400, "invalid_request")
 
 
+def parse(chunk: bytes) -> list[dict[str, str]]:
+    """The server-sent events in a chunk of the stream, each as its fields (`comment` for a
+    comment line)."""
+    found = []
+    for block in chunk.decode().split("\r\n\r\n"):
+        fields: dict[str, str] = {}
+        for line in block.split("\r\n"):
+            if line.startswith(":"):
+                fields["comment"] = line[1:].strip()
+            elif line:
+                name, _, value = line.partition(":")
+                fields[name] = value.removeprefix(" ")
+        if fields:
+            found.append(fields)
+    return found
+
+
+async def next_one(messages: Any) -> dict[str, str]:
+    [one] = parse(await anext(messages))
+    return one
+
+
+async def next_event(messages: Any) -> dict[str, str]:
+    """The next event, past the keep-alive comments of a quiet moment."""
+    while "event" not in (found := await next_one(messages)):
+        pass
+    return found
+
+
 async def test_the_stream_replays_follows_keeps_alive_and_ends(tmp_path: Path) -> None:
     db = Database(tmp_path / "flint.db")
     await db.open()
@@ -202,19 +231,21 @@ async def test_the_stream_replays_follows_keeps_alive_and_ends(tmp_path: Path) -
 
     try:
         before = await db.write(partial(event, kind="a.before"))
-        messages = stream(db, feed, after=0, keep_alive=0.05)
-        assert (await anext(messages)).comment == "connected"
-        replayed = await anext(messages)
-        assert (replayed.event, replayed.id) == ("trail", before)
-        assert (await anext(messages)).comment == "keep-alive"  # quiet: a comment, not silence
-        waiting = anext(messages)
+        await feed.start(db)
+        messages = stream(feed, after=0, keep_alive=0.05)
+        assert await next_one(messages) == {"comment": "connected", "retry": "2000"}
+        replayed = await next_one(messages)
+        assert (replayed["event"], int(replayed["id"])) == ("trail", before)
+        assert (await next_one(messages))["comment"] == "keep-alive"  # quiet: a comment, not silence
+        waiting = next_event(messages)
         after = await db.write(partial(event, kind="b.after"))
         live = await waiting
-        assert (live.id, json.loads(str(live.data))["type"]) == (after, "b.after")
+        assert (int(live["id"]), json.loads(live["data"])["type"]) == (after, "b.after")
         assert feed.listeners == 1
-        feed.close()
-        rest = [m async for m in messages]
-        assert all(m.event is None for m in rest)
+        feed.stop()
+        rest = [m for chunk in [c async for c in messages] for m in parse(chunk)]
+        assert all("event" not in m for m in rest)
         assert feed.listeners == 0
     finally:
+        await feed.close()
         await db.close()

@@ -24,7 +24,7 @@ from tests.helpers import item, usd
 from tests.pages.test_pay_page_browser import fits_the_phone
 from tests.process import ServerProcess
 
-KEY = "dispatch-browser-key"
+KEY = "dispatch-browser-key-0123456789abcdefghij"
 OFFICE = {"Authorization": f"Bearer {KEY}"}
 CARD = {"cardNumber": "4242 4242 4242 4242", "expMonth": "12", "expYear": "2034", "cvc": "123", "postalCode": "94110"}
 
@@ -199,6 +199,11 @@ def test_the_board_follows_a_device_and_a_customer_without_a_reload(shop: Shop) 
         assert cell(browser, job_id, "balance") == "$39.00"  # the paid deposit is applied to the work order
         assert cell(browser, job_id, "last").startswith("Card payment $75.00")  # not the receipt text that follows
         assert browser.execute_script("return window.sameDocument") == "yes"
+        # Row by row: the rows of the jobs events named, never the board again (contract §6, v3).
+        fetched = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+        paths = [httpx.URL(name).path for name in fetched if "/dispatch/" in name]
+        assert "/dispatch/board/rows" in paths and "/dispatch/board/technicians" in paths, paths
+        assert "/dispatch/board" not in paths, paths
         save_page(browser, SCREENSHOTS / "dispatch-board.png")
 
         # Filters are a plain form; the filtered board keeps following the stream.

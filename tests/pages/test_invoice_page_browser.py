@@ -16,7 +16,7 @@ from tests.helpers import item
 from tests.pages.test_pay_page_browser import fits_the_phone
 from tests.process import ServerProcess
 
-KEY = "invoice-browser-key"
+KEY = "invoice-browser-key-0123456789abcdefghij"
 OFFICE = {"Authorization": f"Bearer {KEY}"}
 CARD = {"cardNumber": "4242 4242 4242 4242", "expMonth": "12", "expYear": "2034", "cvc": "123", "postalCode": "94110"}
 

@@ -12,7 +12,7 @@ from tests.browser import phone_browser, tap, wait_for_text
 from tests.helpers import item, usd
 from tests.process import ServerProcess
 
-KEY = "browser-key"
+KEY = "browser-key-0123456789abcdefghij"
 OFFICE = {"Authorization": f"Bearer {KEY}"}
 
 

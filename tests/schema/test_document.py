@@ -101,6 +101,7 @@ async def test_problem_examples_carry_real_codes(client: AsyncTestClient[Any]) -
         "409": {"version_conflict", "mutation_gap"},
         "413": {"too_large"},
         "426": {"update_required"},
+        "429": {"rate_limited"},
     }
     codes_422 = set()
     for where, status, value in _problem_examples(doc):
@@ -158,9 +159,10 @@ async def test_office_bodies_take_no_unknown_fields(client: AsyncTestClient[Any]
     schemas = doc["components"]["schemas"]
     for name in ("CreateOrder", "LineItemIn", "MoneyIn", "CreateCustomer", "UpdateJob", "CreateRefund"):
         assert schemas[name]["additionalProperties"] is False, name
-    # Sync bodies stay open: an older app may send fields this server no longer knows.
+    # Sync bodies too (contract §7, v3): a push or pull with a field the server does not know is
+    # 400. A field is never dropped from the protocol, so an older app sends none it cannot read.
     for name in ("PushRequest", "PullRequest"):
-        assert "additionalProperties" not in schemas[name], name
+        assert schemas[name]["additionalProperties"] is False, name
     assert doc["paths"]["/v1/orders"]["post"]["summary"] == "Create an order"
 
 

@@ -9,6 +9,7 @@ gives; a request the document calls invalid is refused; the credential is enforc
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Iterator
@@ -32,7 +33,7 @@ from server.config import Settings
 from tests.helpers import item
 from tests.process import ServerProcess
 
-OFFICE_KEY = "schema_office_key"
+OFFICE_KEY = "schema_office_key-0123456789abcdefghij"
 # Generated requests per operation and mode; raise it for a deeper run (`FLINT_SCHEMA_EXAMPLES=500`).
 EXAMPLES_PER_OPERATION = int(os.environ.get("FLINT_SCHEMA_EXAMPLES", "20"))
 PROBLEM_FIELDS = ("type", "title", "status", "detail", "code")
@@ -161,12 +162,15 @@ class Served:
 
 
 _served: list[Served] = []
+_clients = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     db: Path = tmp_path_factory.mktemp("schema") / "flint.db"
-    with ServerProcess(db, {"FLINT_API_KEY": OFFICE_KEY}) as server:
+    # Each generated request comes "through a proxy" from an address of its own, as real clients
+    # would: the `ignored_auth` check's wrong keys would otherwise make this one client wait (429).
+    with ServerProcess(db, {"FLINT_API_KEY": OFFICE_KEY, "FLINT_TRUSTED_PROXIES": "127.0.0.1"}) as server:
         _served[:] = [Served(server.url, _seed(server.url))]
         yield _served[0]
         _served.clear()
@@ -268,8 +272,10 @@ def _no_dns(case: schemathesis.Case) -> None:
 def test_api(case: schemathesis.Case, served: Served) -> None:
     _no_dns(case)
     credential = served.credential(case)
+    client = next(_clients)
+    forwarded = {"X-Forwarded-For": f"10.{client >> 16 & 255}.{client >> 8 & 255}.{client & 255}"}
     response = case.call_and_validate(
-        base_url=served.url, headers=credential, checks=CHECKS, additional_checks=[problem_details]
+        base_url=served.url, headers={**credential, **forwarded}, checks=CHECKS, additional_checks=[problem_details]
     )
     if credential:
         assert response.status_code not in (401, 403), f"the documented credential was refused: {response.text}"

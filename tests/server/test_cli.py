@@ -5,9 +5,11 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
-from server.config import DEMO_API_KEY
-from tests.process import ServerProcess
+from server.config import DEMO_API_KEY, Settings
+from server.errors import ConfigError
+from tests.process import ServerProcess, free_port
 
 
 def run_flint(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -49,3 +51,25 @@ def test_the_demo_serves_its_fixtures_and_prints_how_to_use_them(tmp_path: Path)
     with ServerProcess(tmp_path / "demo.db", demo=True) as again:
         office = {"Authorization": f"Bearer {DEMO_API_KEY}"}
         assert len(httpx.get(f"{again.url}/v1/jobs", headers=office).json()["data"]) == len(jobs)
+
+
+def test_a_short_office_key_stops_the_server_at_start_up(tmp_path: Path) -> None:
+    """Contract §1 (v3): outside the demo, a key under 32 characters is refused with exit 2 and
+    the reason, before anything listens or touches the store."""
+    env = {"PATH": "/usr/bin:/bin", "FLINT_DB": str(tmp_path / "x.db"), "FLINT_API_KEY": "a"}
+    result = run_flint("serve", "--port", str(free_port()), env=env)
+    assert result.returncode == 2
+    assert "FLINT_API_KEY has 1 characters; it needs at least 32" in result.stderr
+    assert "Uvicorn running" not in result.stderr + result.stdout
+    assert not (tmp_path / "x.db").exists()
+
+    spaced = run_flint("serve", env={**env, "FLINT_API_KEY": "a" * 31 + " b"})
+    assert spaced.returncode == 2 and "spaces or control characters" in spaced.stderr
+
+
+def test_the_demo_takes_any_office_key(tmp_path: Path) -> None:
+    env = {"FLINT_API_KEY": "short"}
+    assert Settings.from_env(env, demo=True).api_key == "short"
+    with pytest.raises(ConfigError, match="needs at least 32"):
+        Settings.from_env(env)
+    assert Settings.from_env({"FLINT_API_KEY": "k" * 32}).api_key == "k" * 32

@@ -95,7 +95,7 @@ async def test_pages_use_the_stylesheet_and_say_the_processor_is_a_sandbox(clien
 
 
 def test_only_the_sandbox_processor_is_accepted() -> None:
-    env = {"FLINT_API_KEY": "k"}
+    env = {"FLINT_API_KEY": "k" * 32}
     assert Settings.from_env(env).processor == "sandbox"
     assert Settings.from_env({**env, "FLINT_PROCESSOR": "sandbox"}).sandbox_processor
     with pytest.raises(ConfigError, match="FLINT_PROCESSOR must be one of sandbox"):

@@ -129,7 +129,7 @@ def test_doctor_reads_flint_db_by_default(tmp_path: Path) -> None:
 
 
 def test_while_a_server_runs_and_writes(tmp_path: Path) -> None:
-    key = "doctor-office-key"
+    key = "doctor-office-key-0123456789abcdefghij"
     office = {"Authorization": f"Bearer {key}"}
     env = {"FLINT_API_KEY": key, "TWILIO_ACCOUNT_SID": ""}
     with ServerProcess(tmp_path / "flint.db", env) as server, httpx.Client(base_url=server.url, headers=office) as api:

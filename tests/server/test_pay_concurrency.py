@@ -10,7 +10,7 @@ import httpx
 from tests.helpers import GOOD_CARD, item, usd
 from tests.process import ServerProcess
 
-KEY = "concurrency-key"
+KEY = "concurrency-key-0123456789abcdefghij"
 OFFICE = {"Authorization": f"Bearer {KEY}"}
 
 

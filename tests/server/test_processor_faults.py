@@ -9,17 +9,20 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from server.config import Settings
+from server.payments.desk import PaymentDesk, settled_within
 from server.payments.sandbox import SandboxProcessor, file_beside
 from tests.helpers import GOOD_CARD, item, usd
 from tests.process import ServerProcess, doctor
 
-KEY = "processor-faults-key"
+KEY = "processor-faults-key-0123456789abcdefghij"
 
 
 class Shop:
@@ -193,3 +196,38 @@ def test_killed_during_a_refund_and_restarted_gives_back_once(shop: Shop) -> Non
     [refund] = shop.get(f"/v1/refunds?paymentId={payment['id']}")["data"]
     assert refund["status"] == "completed"
     shop.healthy()
+
+
+def test_a_charge_the_processor_never_saw_is_settled_within_the_minute(tmp_path: Path) -> None:
+    """Contract §4 with the default timings (a 20 s processor timeout, a look every 10 s): a
+    charge killed before the processor saw it is released within a minute of its start (it
+    took 63-70 s), and not before a request still on its way could have arrived."""
+    shop = Shop(tmp_path)
+    for name in ("FLINT_SETTLE_EVERY", "FLINT_PROCESSOR_TIMEOUT"):
+        del shop.env[name]
+    shop.server = ServerProcess(shop.db, shop.env)
+    shop.start()
+    try:
+        made = shop.link()
+        shop.processor.add_fault("charge", "down")
+        began = time.monotonic()
+        assert httpx.post(made["url"], data=GOOD_CARD).status_code == 202  # in doubt
+        shop.server.kill()
+        shop.restart()
+        eventually(lambda: httpx.get(made["url"]).status_code == 200, "the charge released", timeout=70)
+        waited = time.monotonic() - began
+        assert 29 <= waited <= 60, waited
+        [released] = shop.get(f"/v1/payments?orderId={made['orderId']}")["data"]
+        assert (released["status"], released["declineCode"]) == ("declined", "not_completed")
+        assert shop.processor.charges() == 0
+        shop.healthy()
+    finally:
+        shop.api.close()
+        shop.server.stop()
+
+
+def test_the_default_timings_keep_the_minute() -> None:
+    defaults = Settings.from_env({"FLINT_API_KEY": KEY})
+    assert settled_within(defaults.processor_timeout, defaults.settle_every) <= timedelta(minutes=1)
+    desk = PaymentDesk(db=None, processor=None, timeout=defaults.processor_timeout)  # type: ignore[arg-type]
+    assert desk.settled_after > timedelta(seconds=defaults.processor_timeout)

@@ -15,7 +15,7 @@ from tests.process import SandboxProcess, ServerProcess
 T = TypeVar("T")
 SID = "AC" + "5" * 32
 TOKEN = "sandbox-auth-token"
-KEY = "sms-office-key"
+KEY = "sms-office-key-0123456789abcdefghij"
 FROM = "+15005550006"
 
 

@@ -12,6 +12,15 @@ from tests.process import ServerProcess
 from tests.sms.conftest import wait_for, when
 
 
+def reply_from_the_phone(url: str, number: str, body: str) -> httpx.Response:
+    """As a browser does: open the phone, send its reply form with the form's CSRF token."""
+    with httpx.Client(base_url=url) as browser:
+        page = browser.get(f"/sandbox/phone/{number}")
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+        assert token, page.text
+        return browser.post(f"/sandbox/phone/{number}/reply", data={"Body": body, "_csrf_token": token.group(1)})
+
+
 def test_the_demo_texts_a_working_link_to_the_sandbox_phone(tmp_path: Path) -> None:
     env = {"TWILIO_ACCOUNT_SID": "", "FLINT_SMS_RETRY_BASE": "0.05"}
     with (
@@ -32,7 +41,7 @@ def test_the_demo_texts_a_working_link_to_the_sandbox_phone(tmp_path: Path) -> N
         assert httpx.get(hrefs[0]).status_code == 200
 
         # The customer replies STOP from the sandbox phone; the next text is blocked.
-        reply = httpx.post(f"{server.url}/sandbox/phone/{customer['phone']}/reply", data={"Body": "STOP"})
+        reply = reply_from_the_phone(server.url, customer["phone"], "STOP")
         assert reply.status_code == 303
         blocked = api.post(f"/v1/payment-links/{link['id']}/send-sms").json()
         assert (blocked["status"], blocked["errorCode"]) == ("blocked", 21610)
@@ -51,7 +60,7 @@ def test_a_restarted_demo_still_shows_its_texts_and_opt_outs(tmp_path: Path) -> 
             ),
             what="the demo's texts delivered",
         )
-        reply = httpx.post(f"{server.url}/sandbox/phone/{oakridge}/reply", data={"Body": "STOP"})
+        reply = reply_from_the_phone(server.url, oakridge, "STOP")
         assert reply.status_code == 303
         links_before = re.findall(r'<a href="([^"]+)"', httpx.get(f"{server.url}/sandbox/phone/{oakridge}").text)
         assert links_before

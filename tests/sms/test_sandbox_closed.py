@@ -14,7 +14,7 @@ from server.config import DEMO_API_KEY
 from tests.process import ServerProcess
 from tests.sms.conftest import wait_for, when
 
-KEY = "closed-sandbox-office-key"
+KEY = "closed-sandbox-office-key-0123456789abcdefghij"
 PHONE = "+15555550199"
 DEPOSIT = {"name": "Deposit", "quantity": 1, "unitPriceMoney": {"amount": 5000, "currency": "USD"}}
 CONTROL = [
@@ -92,9 +92,31 @@ def test_a_browser_logged_in_reads_the_phone_and_replies(tmp_path: Path) -> None
         )
         assert logged_in.status_code == 200  # followed back to the phone
         assert f"Sandbox phone · {PHONE}" in logged_in.text
-        reply = browser.post(f"/sandbox/phone/{PHONE}/reply", data={"Body": "hello"})
-        assert reply.status_code == 200 and "hello" in reply.text
+        # The page (it shows live pay links) carries the pages' headers, its form a CSRF token.
+        assert logged_in.headers["content-security-policy"].startswith("default-src 'self'; script-src 'self'")
+        assert "unsafe-inline" not in logged_in.headers["content-security-policy"]
+        assert "<style" not in logged_in.text and 'style="' not in logged_in.text
+        assert logged_in.headers["x-frame-options"] == "DENY"
+        assert logged_in.headers["x-content-type-options"] == "nosniff"
+        assert logged_in.headers["cache-control"] == "no-store"
+        sheet = browser.get("/sandbox/phone.css")
+        assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/css")
+        form_token = re.search(r'name="_csrf_token" value="([^"]+)"', logged_in.text)
+        assert form_token and form_token.group(1)
+
+        # Without the token (a page elsewhere posting the form for the office's browser): 403.
+        forged = browser.post(f"/sandbox/phone/{PHONE}/reply", data={"Body": "STOP"})
+        assert forged.status_code == 403
+        forged = browser.post(f"/sandbox/phone/{PHONE}/reply", data={"Body": "STOP", "_csrf_token": "x" * 128})
+        assert forged.status_code == 403
+        reply = browser.post(
+            f"/sandbox/phone/{PHONE}/reply", data={"Body": "hello", "_csrf_token": form_token.group(1)}
+        )
+        assert reply.status_code == 200 and "hello" in reply.text and ">STOP<" not in reply.text
         assert browser.get("/sandbox/messages").status_code == 200
+        # A change through the control routes takes the bearer key: the session alone only reads.
+        assert browser.post("/sandbox/inbound", json={"from": PHONE, "body": "STOP"}).status_code == 401
+        assert browser.delete("/sandbox/messages").status_code == 401
 
 
 def test_the_demo_keeps_the_sandbox_open(tmp_path: Path) -> None:

@@ -83,3 +83,36 @@ async def test_early_callbacks_are_purged_after_a_week(tmp_path: Path, clock: Fa
     held = [row[0] for row in conn.execute("SELECT sid FROM sms_early_callbacks")]
     conn.close()
     assert held == ["SM" + "b" * 32]
+
+
+async def test_an_inbound_text_without_a_message_sid_is_400(tmp_path: Path, clock: FakeClock) -> None:
+    """Contract §5 (v3): handled once per MessageSid, so a signed text without one (which a
+    replay could apply again) is refused, and changes nothing."""
+    env = {
+        "FLINT_API_KEY": OFFICE_KEY,
+        "FLINT_DB": str(tmp_path / "flint.db"),
+        "FLINT_PUBLIC_URL": "http://flint.test",
+        "TWILIO_ACCOUNT_SID": SID,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "TWILIO_FROM_NUMBER": FROM,
+    }
+    settings = replace(Settings.from_env(env), scheduler=False)
+    url = "http://flint.test/v1/webhooks/twilio/inbound"
+    async with AsyncTestClient(create_app(settings, clock)) as client:
+
+        async def inbound_text(**params: str) -> Any:
+            params = {"AccountSid": SID, "From": PHONE, "To": FROM, "Body": "STOP", **params}
+            signed = {"X-Twilio-Signature": sign(TOKEN, url, params)}
+            return await client.post("/v1/webhooks/twilio/inbound", data=params, headers=signed)
+
+        for params in ({}, {"MessageSid": ""}, {"MessageSid": "SM" + "x" * 100}):
+            refused = await inbound_text(**params)
+            assert refused.status_code == 400, params
+            assert refused.json()["code"] == "invalid_request"
+        unsigned = await client.post("/v1/webhooks/twilio/inbound", data={"From": PHONE, "Body": "STOP"})
+        assert unsigned.status_code == 403  # the signature is checked first, as ever
+
+    conn = sqlite3.connect(tmp_path / "flint.db")
+    opted_out = conn.execute("SELECT count(*) FROM sms_opt_outs").fetchone()[0]
+    conn.close()
+    assert opted_out == 0

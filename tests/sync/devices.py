@@ -18,7 +18,7 @@ from server.cli import main
 from tests.helpers import item
 from tests.process import ServerProcess
 
-KEY = "device-office-key"
+KEY = "device-office-key-0123456789abcdefghij"
 
 
 @dataclass

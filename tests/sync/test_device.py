@@ -15,7 +15,7 @@ from sync.replica import Replica
 from tests.process import ServerProcess
 from tests.sync.office import enrol_with_job, flint_device, server_job
 
-KEY = "device-office-key"
+KEY = "device-office-key-0123456789abcdefghij"
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from sync.replica import Replica
 from tests.process import ServerProcess
 from tests.sync.office import enrol_with_job, flint_device
 
-KEY = "fault-office-key"
+KEY = "fault-office-key-0123456789abcdefghij"
 
 
 @pytest.fixture
