@@ -102,7 +102,9 @@ def pending_refunds(tx: Tx) -> list[RefundPlan]:
 
 
 def note_processor_ref(tx: Tx, refund_id: str, processor_ref: str) -> None:
-    store.set_refund_status(tx, refund_id, "pending", processor_ref)
+    """Never moves a refund back to pending: one completed meanwhile (the settling run and the
+    request that asked for it can both have asked the processor) must not be completed twice."""
+    store.note_refund_ref(tx, refund_id, processor_ref)
 
 
 def complete_refund(tx: Tx, actor: Actor, refund_id: str, business: str) -> Refund:
@@ -160,7 +162,10 @@ def _text_refund(tx: Tx, refund: Row, order: Row, business: str) -> None:
 
 
 def fail_refund(tx: Tx, refund_id: str) -> None:
-    store.set_refund_status(tx, refund_id, "failed")
+    """A definite no from the processor, for a refund still pending (never one completed meanwhile)."""
+    refund = store.get_refund(tx, refund_id)
+    if refund is not None and refund["status"] == "pending":
+        store.set_refund_status(tx, refund_id, "failed")
 
 
 def to_refund(row: Row) -> Refund:

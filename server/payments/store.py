@@ -160,6 +160,12 @@ def set_refund_status(tx: Tx, refund_id: str, status: str, processor_ref: str | 
     )
 
 
+def note_refund_ref(tx: Tx, refund_id: str, processor_ref: str) -> None:
+    """The processor's reference for a refund still pending; a refund completed meanwhile (by the
+    settling run, or the request that asked for it) is left as it is."""
+    tx.run("UPDATE refunds SET processor_ref = ? WHERE id = ? AND status = 'pending'", (processor_ref, refund_id))
+
+
 def get_refund(tx: Tx, refund_id: str) -> Row | None:
     return tx.one(f"SELECT {_REFUND} FROM refunds WHERE id = ?", (refund_id,))
 

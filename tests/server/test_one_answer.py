@@ -18,10 +18,11 @@ from server.jobs.types import CreateJob
 from server.money import MoneyIn, PositiveMoneyIn
 from server.orders import service as orders
 from server.orders.types import CreateOrder, LineItemIn
+from server.payments import refunds
 from server.payments import service as payments
 from server.payments.processor import Charge
 from server.payments.service import Collecting, Target
-from server.payments.types import RecordPayment
+from server.payments.types import CreateRefund, RecordPayment
 from server.store.db import connect, write_sync
 from server.store.migrations import migrate
 from server.wire import Actor
@@ -298,3 +299,32 @@ async def test_a_rejection_out_of_scope_touches_no_trail(client: AsyncTestClient
     assert answer["results"][0]["code"] == "not_assigned"
     trail = (await get(client, f"/v1/jobs/{theirs['id']}/trail"))["events"]
     assert [e["type"] for e in trail if e["type"] == "mutation.rejected"] == []
+
+
+def test_a_refund_completed_by_two_hands_is_counted_once(tmp_path: Path) -> None:
+    """The request that asked for a refund and the run that settles refunds in doubt can both ask
+    the processor; the one that answers last must not put a completed refund back to pending (the
+    soak found it: a $29.88 refund counted twice in the order's figures)."""
+    path = tmp_path / "flint.db"
+    migrate(str(path))
+    conn = connect(path)
+    at = iter(range(1, 100))
+
+    def run(unit: Any) -> Any:
+        return write_sync(conn, f"2026-05-01T14:00:{next(at):02d}.000Z", unit)
+
+    try:
+        made = CreateOrder(line_items=[LineItemIn(name="Repair", quantity=1, unit_price_money=MoneyIn(20000, "USD"))])
+        order_id = run(lambda tx: orders.create(tx, SYSTEM, made)).id
+        cash = RecordPayment(order_id=order_id, amount_money=PositiveMoneyIn(20000, "USD"), method="cash")
+        payment = run(lambda tx: payments.record_offline(tx, SYSTEM, cash, business="Flint"))
+        asked = CreateRefund(payment_id=payment.id, amount_money=PositiveMoneyIn(2988, "USD"), reason="late")
+        plan = run(lambda tx: refunds.plan_refund(tx, asked))
+        run(lambda tx: refunds.complete_refund(tx, SYSTEM, plan.refund_id, "Flint"))  # one hand
+        run(lambda tx: refunds.note_processor_ref(tx, plan.refund_id, "re_1"))  # the other, answered late
+        run(lambda tx: refunds.complete_refund(tx, SYSTEM, plan.refund_id, "Flint"))
+        shown = run(lambda tx: orders.get(tx, order_id))
+        assert (shown.refunded_money.amount, shown.balance_money.amount) == (2988, 2988)
+        assert run(lambda tx: refunds.get_refund(tx, plan.refund_id)).status == "completed"
+    finally:
+        conn.close()
