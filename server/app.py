@@ -22,7 +22,7 @@ from server.clock import Clock, system_clock
 from server.config import Settings
 from server.customers.routes import router as customers_router
 from server.dispatch import pages as dispatch_pages
-from server.dispatch import webhook_pages
+from server.dispatch import technician_pages, webhook_pages
 from server.dispatch.events import TrailFeed
 from server.dispatch.routes import router as dispatch_router
 from server.events.routes import router as events_router
@@ -215,6 +215,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
         dispatch_pages.pages,
         dispatch_pages.live,
         webhook_pages.pages,
+        technician_pages.pages,
         static_router(),
     ]
     if texts.sandbox is not None:
