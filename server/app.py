@@ -70,6 +70,7 @@ from server.web.session import (
 from server.web.session_store import SessionStore
 from server.web.state import STATE_KEY, WebState
 from server.web.static import asset_url, static_router
+from server.web.tech_app import router as tech_app
 from server.web.too_large import MAX_BODY, refuse_announced, too_large
 from server.webhooks import reference
 from server.webhooks import service as webhooks_service
@@ -217,6 +218,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
         webhook_pages.pages,
         technician_pages.pages,
         static_router(),
+        tech_app,
     ]
     if texts.sandbox is not None:
         public.append(_mount(texts.sandbox, settings))
