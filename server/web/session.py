@@ -43,8 +43,11 @@ SESSION_HOURS = 12
 HOME = "/dispatch"
 
 # No CSRF check here: the API takes a bearer key, pay and invoice forms carry their link's
-# token, the sandbox stands in for Twilio and for a customer's phone.
-OPEN_PATHS = [r"^/v1/", r"^/pay/", r"^/invoices/", r"^/sandbox(/|$)", r"^/healthz$", r"^/schema", r"^/static/"]
+# token, the sandbox stands in for Twilio and for a customer's phone, the technician app's files
+# are static (the app speaks only to the sync API, with its device token).
+OPEN_PATHS = [
+    r"^/v1/", r"^/pay/", r"^/invoices/", r"^/sandbox(/|$)", r"^/healthz$", r"^/schema", r"^/static/", r"^/tech(/|$)"
+]  # fmt: skip
 # No session either: those requests never read one. The sandbox keeps it, to guard its pages.
 SESSIONLESS_PATHS = [path for path in OPEN_PATHS if "sandbox" not in path]
 

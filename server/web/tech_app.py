@@ -50,6 +50,14 @@ class Bundle:
         """What the worker keeps: the page at `/tech`, and every other file but itself."""
         return [PATH, *(f"{PATH}/{name}" for name in sorted(self.files) if name not in (SHELL, WORKER))]
 
+    @staticmethod
+    def of(files: dict[str, bytes]) -> Bundle:
+        """The version is a digest of every file's name and content."""
+        digest = hashlib.sha256()
+        for name in sorted(files):
+            digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+        return Bundle(files, digest.hexdigest()[:16])
+
     def worker(self) -> bytes:
         head = f"const VERSION = {json.dumps(self.version)};\nconst FILES = {json.dumps(self.urls)};\n"
         return head.encode() + self.files[WORKER]
@@ -58,11 +66,7 @@ class Bundle:
 @cache
 def bundle() -> Bundle:
     """Read once per process: the files do not change under a running server."""
-    files = {path.name: path.read_bytes() for path in sorted(APP.iterdir()) if path.suffix in TYPES}
-    digest = hashlib.sha256()
-    for name, content in files.items():
-        digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
-    return Bundle(files, digest.hexdigest()[:16])
+    return Bundle.of({path.name: path.read_bytes() for path in sorted(APP.iterdir()) if path.suffix in TYPES})
 
 
 def _answer(content: bytes, name: str, **extra: str) -> Response[bytes]:
