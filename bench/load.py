@@ -25,20 +25,23 @@ from bench.harness import summary_ms as summarize
 
 
 def payers(server_dir: Path | None, count: int = 200) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as scratch:
-        with Server(Path(scratch) / "flint.db", server_dir) as server, office(server) as api:
-            links = []
-            for n in range(count):
-                who = customer(api, n)
-                made, _ = job_with_order(api, who, None, n, amount=9_900 + n)
-                links.append(ok(api.post("/v1/payment-links", json={"name": "Balance", "jobId": made["id"]})))
-            seconds, statuses = asyncio.run(_pay_all(server.url, links))
-            captured = []
-            for link in links:
-                shown = ok(api.get(f"/v1/payment-links/{link['id']}"))
-                paid = ok(api.get("/v1/payments", params={"jobId": link["jobId"]}))["data"]
-                captured.append((shown["status"], [p["status"] for p in paid]))
-            rss = server.rss_mb()
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        Server(Path(scratch) / "flint.db", server_dir) as server,
+        office(server) as api,
+    ):
+        links = []
+        for n in range(count):
+            who = customer(api, n)
+            made, _ = job_with_order(api, who, None, n, amount=9_900 + n)
+            links.append(ok(api.post("/v1/payment-links", json={"name": "Balance", "jobId": made["id"]})))
+        seconds, statuses = asyncio.run(_pay_all(server.url, links))
+        captured = []
+        for link in links:
+            shown = ok(api.get(f"/v1/payment-links/{link['id']}"))
+            paid = ok(api.get("/v1/payments", params={"jobId": link["jobId"]}))["data"]
+            captured.append((shown["status"], [p["status"] for p in paid]))
+        rss = server.rss_mb()
     once = sum(1 for status, paid in captured if status == "paid" and paid == ["captured"])
     return {
         "payers": count,
@@ -68,19 +71,22 @@ async def _pay_all(url: str, links: list[dict[str, Any]]) -> tuple[float, list[i
 
 
 def cold_snapshots(server_dir: Path | None, devices: int = 50, jobs_each: int = 20) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as scratch:
-        with Server(Path(scratch) / "flint.db", server_dir) as server, office(server) as api:
-            phones: list[Phone] = []
-            for d in range(devices):
-                device = phone(api, f"Technician {d}")
-                who = customer(api, d)
-                for n in range(jobs_each):
-                    made, order = job_with_order(api, who, device.technician_id, n)
-                    ok(api.post(f"/v1/orders/{order['id']}/line-items", json={"lineItems": [line("Filter", 2500)]}))
-                    ok(api.post("/v1/payment-links", json={"name": "Balance", "jobId": made["id"]}))
-                phones.append(device)
-            took, entities = asyncio.run(_snapshots(server.url, phones))
-            rss = server.rss_mb()
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        Server(Path(scratch) / "flint.db", server_dir) as server,
+        office(server) as api,
+    ):
+        phones: list[Phone] = []
+        for d in range(devices):
+            device = phone(api, f"Technician {d}")
+            who = customer(api, d)
+            for n in range(jobs_each):
+                made, order = job_with_order(api, who, device.technician_id, n)
+                ok(api.post(f"/v1/orders/{order['id']}/line-items", json={"lineItems": [line("Filter", 2500)]}))
+                ok(api.post("/v1/payment-links", json={"name": "Balance", "jobId": made["id"]}))
+            phones.append(device)
+        took, entities = asyncio.run(_snapshots(server.url, phones))
+        rss = server.rss_mb()
     return {
         "devices": devices,
         "jobs_each": jobs_each,
@@ -114,11 +120,14 @@ async def _snapshots(url: str, phones: list[Phone]) -> tuple[list[float], int]:
 
 
 def mixed(server_dir: Path | None, clients: int = 50, seconds: float = 60) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as scratch:
-        with Server(Path(scratch) / "flint.db", server_dir) as server, office(server) as api:
-            world = _world(api, clients)
-            took, errors = asyncio.run(_mix(server.url, world, clients, seconds))
-            rss = server.rss_mb()
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        Server(Path(scratch) / "flint.db", server_dir) as server,
+        office(server) as api,
+    ):
+        world = _world(api, clients)
+        took, errors = asyncio.run(_mix(server.url, world, clients, seconds))
+        rss = server.rss_mb()
     return {
         "clients": clients,
         "seconds": seconds,

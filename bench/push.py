@@ -136,25 +136,28 @@ def _floor_of_lines(count: int, scratch: Path) -> float:
 
 def big_order(server_dir: Path | None, mutations: int, lines: int = 10_000, batch: int = 500) -> dict[str, Any]:
     """Pushes onto an order with `lines` lines and onto an empty one, a batch of each in turn."""
-    with tempfile.TemporaryDirectory() as scratch:
-        with Server(Path(scratch) / "flint.db", server_dir) as server, office(server) as api:
-            device = phone(api)
-            who = customer(api)
-            _, empty = job_with_order(api, who, device.technician_id, 1)
-            _, big = job_with_order(api, who, device.technician_id, 2)
-            for start in range(0, lines, 500):
-                items = [line(f"Fixture {start + n}", 100) for n in range(min(500, lines - start))]
-                ok(api.post(f"/v1/orders/{big['id']}/line-items", json={"lineItems": items}))
-            times: dict[str, float] = {"empty": 0.0, "big": 0.0}
-            next_id = 1
-            with httpx.Client(base_url=server.url, headers=device.headers, timeout=120) as client:
-                for _ in range(0, mutations, batch):
-                    for which, order in (("empty", empty), ("big", big)):
-                        body = push_body(device, add_ons([order["id"]], next_id, batch))
-                        next_id += batch
-                        started = time.perf_counter()
-                        ok(client.post("/v1/sync/push", json=body))
-                        times[which] += time.perf_counter() - started
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        Server(Path(scratch) / "flint.db", server_dir) as server,
+        office(server) as api,
+    ):
+        device = phone(api)
+        who = customer(api)
+        _, empty = job_with_order(api, who, device.technician_id, 1)
+        _, big = job_with_order(api, who, device.technician_id, 2)
+        for start in range(0, lines, 500):
+            items = [line(f"Fixture {start + n}", 100) for n in range(min(500, lines - start))]
+            ok(api.post(f"/v1/orders/{big['id']}/line-items", json={"lineItems": items}))
+        times: dict[str, float] = {"empty": 0.0, "big": 0.0}
+        next_id = 1
+        with httpx.Client(base_url=server.url, headers=device.headers, timeout=120) as client:
+            for _ in range(0, mutations, batch):
+                for which, order in (("empty", empty), ("big", big)):
+                    body = push_body(device, add_ons([order["id"]], next_id, batch))
+                    next_id += batch
+                    started = time.perf_counter()
+                    ok(client.post("/v1/sync/push", json=body))
+                    times[which] += time.perf_counter() - started
     done = (mutations // batch) * batch
     return {
         "empty_rate": round(done / times["empty"]),
@@ -165,15 +168,18 @@ def big_order(server_dir: Path | None, mutations: int, lines: int = 10_000, batc
 
 def devices_at_once(server_dir: Path | None, devices: int = 200, each: int = 25) -> dict[str, Any]:
     """`devices` phones push `each` add-ons at the same moment; how long each push takes."""
-    with tempfile.TemporaryDirectory() as scratch:
-        with Server(Path(scratch) / "flint.db", server_dir) as server, office(server) as api:
-            who = customer(api)
-            phones: list[tuple[Phone, str]] = []
-            for n in range(devices):
-                device = phone(api, f"Technician {n}")
-                _, order = job_with_order(api, who, device.technician_id, n)
-                phones.append((device, order["id"]))
-            took = asyncio.run(_burst(server.url, phones, each))
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        Server(Path(scratch) / "flint.db", server_dir) as server,
+        office(server) as api,
+    ):
+        who = customer(api)
+        phones: list[tuple[Phone, str]] = []
+        for n in range(devices):
+            device = phone(api, f"Technician {n}")
+            _, order = job_with_order(api, who, device.technician_id, n)
+            phones.append((device, order["id"]))
+        took = asyncio.run(_burst(server.url, phones, each))
     return {"devices": devices, "each": each, **summarize(took)}
 
 

@@ -23,7 +23,7 @@ from server.clock import Clock, system_clock
 from server.config import Settings
 from server.customers.routes import router as customers_router
 from server.dispatch import pages as dispatch_pages
-from server.dispatch import webhook_pages
+from server.dispatch import technician_pages, webhook_pages
 from server.dispatch.events import TrailFeed
 from server.dispatch.routes import router as dispatch_router
 from server.events.routes import router as events_router
@@ -75,6 +75,7 @@ from server.web.session import (
 from server.web.session_store import SessionStore
 from server.web.state import STATE_KEY, WebState
 from server.web.static import asset_url, static_router
+from server.web.tech_app import router as tech_app
 from server.web.too_large import MAX_BODY, refuse_announced, too_large
 from server.webhooks import reference
 from server.webhooks import service as webhooks_service
@@ -236,7 +237,9 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
         dispatch_pages.pages,
         dispatch_pages.live,
         webhook_pages.pages,
+        technician_pages.pages,
         static_router(),
+        tech_app,
     ]
     if texts.sandbox is not None:
         public.append(_mount(texts.sandbox, settings))

@@ -219,6 +219,7 @@ def banner(info: DemoInfo, *, api_key: str, public_url: str) -> str:
         f"  Dispatch board   {public_url}/dispatch  (log in with the office API key)",
         f"  Customer phone   {public_url}/sandbox/phone/{info.first_phone}",
         f"  Device token     {info.device_token}",
+        f"  Technician app   {public_url}/tech  (on a phone; enrol with the device token)",
         f"  API spec         {public_url}/schema/openapi.json",
         "",
         f"  Try: curl -H 'Authorization: Bearer {api_key}' {public_url}/v1/jobs",

@@ -109,7 +109,7 @@ def _check_version(row: Row, version: int | None) -> None:
         )
 
 
-def _new_lines(items: Sequence[LineItemIn], actor: Actor, currency: Currency) -> list[dict[str, Any]]:
+def new_lines(items: Sequence[LineItemIn], actor: Actor, currency: Currency) -> list[dict[str, Any]]:
     """Rows for new line items. A uid repeated inside the request makes the request malformed;
     one the order already has breaks a rule (the store's unique key says so)."""
     uids = [item.uid for item in items if item.uid is not None]
@@ -133,7 +133,7 @@ def _new_lines(items: Sequence[LineItemIn], actor: Actor, currency: Currency) ->
     return new
 
 
-def _line_event(order_id: str, line: Row | dict[str, Any], currency: Currency, total: int) -> dict[str, Any]:
+def line_event(order_id: str, line: Row | dict[str, Any], currency: Currency, total: int) -> dict[str, Any]:
     return {
         "orderId": order_id,
         "uid": line["uid"],
@@ -199,7 +199,7 @@ def make(
     rules.check_currency(currency, (item.unit_price_money.currency for item in items))
     if job_id is not None:
         _check_job_currency(tx, job_id, currency)
-    new = _new_lines(items, actor, currency)
+    new = new_lines(items, actor, currency)
     base = rules.base_of(map(line_of, new))
     deposit = rule.is_deposit_stage(metadata.get("paymentStage"))
     rules.check_new_base(base, 0, 0, 0, deposit)
@@ -257,7 +257,7 @@ def apply_line_items(
     rules.check_deposit_order_closed_to_lines(bool(row["deposit"]), order_id)
     currency = row["currency"]
     rules.check_currency(currency, (item.unit_price_money.currency for item in items))
-    new = _new_lines(items, actor, currency)
+    new = new_lines(items, actor, currency)
     change = rules.base_of(map(line_of, new))
     _check_base(row, row["base"] + change)
     _check_job_total(tx, row, base=row["base"] + change)
@@ -272,7 +272,7 @@ def apply_line_items(
             tx,
             "order.line_item_added",
             actor,
-            _line_event(order_id, line, currency, running),
+            line_event(order_id, line, currency, running),
             job_id=row["job_id"],
             order_id=order_id,
             client_at=client_at,
@@ -320,7 +320,7 @@ def apply_removal(
         tx,
         "order.line_item_removed",
         actor,
-        _line_event(order_id, removed, row["currency"], row["total"] + change),
+        line_event(order_id, removed, row["currency"], row["total"] + change),
         job_id=row["job_id"],
         order_id=order_id,
         client_at=client_at,

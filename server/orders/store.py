@@ -91,13 +91,15 @@ def delete_line(tx: Tx, order_id: str, uid: str) -> None:
     tx.run("DELETE FROM line_items WHERE order_id = ? AND uid = ?", (order_id, uid))
 
 
-def update_order(tx: Tx, order_id: str, job: str | None, *, moved_from: str | None = None, **fields: Any) -> None:
-    """Bump the version and set `fields` (column names). `job` is the order's job after the change;
-    `moved_from` the job it left, when the change moves it ("" for none)."""
+def update_order(
+    tx: Tx, order_id: str, job: str | None, *, moved_from: str | None = None, versions: int = 1, **fields: Any
+) -> None:
+    """Bump the version (by `versions`: one a change) and set `fields` (column names). `job` is the
+    order's job after the change; `moved_from` the job it left, when the change moves it ("" for none)."""
     assignments = "".join(f", {column} = :{column}" for column in fields)
     tx.run(
-        f"UPDATE orders SET version = version + 1, updated_at = :now{assignments} WHERE id = :id",
-        {**fields, "now": tx.now, "id": order_id},
+        f"UPDATE orders SET version = version + :versions, updated_at = :now{assignments} WHERE id = :id",
+        {**fields, "now": tx.now, "id": order_id, "versions": versions},
     )
     if fields:  # its state, job or stage may have changed: the jobs' orders are read again
         forget_job(tx, job, moved_from)

@@ -15,8 +15,10 @@ from server.jobs import service as jobs
 from server.jobs import store as jobs_store
 from server.links import service as links
 from server.money import MoneyIn, PositiveMoneyIn
+from server.orders import ledger
 from server.orders import service as orders
 from server.orders import store as orders_store
+from server.orders.batch import LineBatch
 from server.orders.types import LineItemIn
 from server.payments import service as payments
 from server.payments.service import Target
@@ -80,6 +82,37 @@ def add_line_item(tx: Tx, device: Device, m: p.AddLineItem) -> dict[str, Any] | 
     order = order_in_scope(tx, device, a.order_id)
     orders.apply_line_items(tx, device.actor, order, [item], client_at=m.client_at)
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    data: dict[str, Any] | None
+
+
+def batched(tx: Tx, device: Device, m: p.BaseMutation, batch: LineBatch) -> Held | None:
+    """An add-on the push's batch takes (checked now, written with the batch), or None for the
+    mutation to be applied on its own: anything else, and an add-on by job whose job has no open
+    work order (one is made) or several (refused)."""
+    if not isinstance(m, p.AddLineItem):
+        return None
+    a = m.args
+    if (a.job_id is None) == (a.order_id is None):
+        raise RuleViolation("invalid_args", "give exactly one of jobId and orderId")
+    if a.order_id is not None:
+        order = order_in_scope(tx, device, a.order_id)
+    else:
+        assert a.job_id is not None
+        job_in_scope(tx, device, a.job_id)
+        work = [r for r in ledger.rows_of(tx, a.job_id) if not r["deposit"] and r["state"] == "open"]
+        if len(work) != 1:
+            return None
+        found = orders_store.get(tx, work[0]["id"])
+        assert found is not None
+        order = found
+    price = MoneyIn(a.unit_price_money.amount, a.unit_price_money.currency)
+    item = LineItemIn(name=a.name, quantity=a.quantity, unit_price_money=price, kind=a.kind, uid=a.uid)
+    batch.add(order, item, m.client_at)
+    return Held({"orderId": order["id"]} if a.job_id is not None else None)
 
 
 def remove_line_item(tx: Tx, device: Device, m: p.RemoveLineItem) -> None:

@@ -17,8 +17,9 @@ import msgspec
 
 from server.clock import parse_time
 from server.errors import FieldError, FlintError, Forbidden, InvalidRequest, NotFound, RuleViolation
+from server.orders.batch import LineBatch
 from server.replication import store
-from server.replication.mutations import HANDLERS, Device, job_of
+from server.replication.mutations import HANDLERS, Device, batched, job_of
 from server.store import Tx
 from server.store.changelog import touch
 from server.technicians import store as technicians_store
@@ -78,6 +79,7 @@ def push(tx: Tx, request: p.PushRequest, found: list[p.Envelope], device: Device
     results: list[p.MutationResult] = []
     saved: list[dict[str, Any]] = []
     gap = False
+    batch = LineBatch(tx, device.actor)
     for envelope, raw in zip(found, request.mutations, strict=True):
         if envelope.id <= last:
             if envelope.id in earlier:
@@ -86,7 +88,7 @@ def push(tx: Tx, request: p.PushRequest, found: list[p.Envelope], device: Device
         if envelope.id > last + 1:
             gap = True
             break
-        applied = _apply(tx, device, envelope, raw, request.client_id)
+        applied = _apply(tx, device, envelope, raw, request.client_id, batch)
         result = applied.result
         results.append(result)
         saved.append(
@@ -103,38 +105,76 @@ def push(tx: Tx, request: p.PushRequest, found: list[p.Envelope], device: Device
             }
         )
         last = envelope.id
+    batch.flush()
     store.save_results(tx, saved)
     store.set_last_mutation(tx, request.client_id, last)
     technicians_store.mark_synced(tx, device.technician_id)
     return Outcome(last, results, gap)
 
 
-def _apply(tx: Tx, device: Device, envelope: p.Envelope, raw: msgspec.Raw, client_id: str) -> Applied:
+def _apply(tx: Tx, device: Device, envelope: p.Envelope, raw: msgspec.Raw, client_id: str, batch: LineBatch) -> Applied:
+    """One mutation: an add-on the batch can take is held for it (checked now, written with the
+    batch); anything else is applied in a savepoint of its own once the batch is written, so
+    everything lands in the order the device sent it."""
     client_at = _client_time(envelope.client_at)
     try:
-        if len(envelope.name) > MAX_NAME:
-            raise RuleViolation("invalid_args", f"a mutation name has at most {MAX_NAME} characters")
-        if envelope.name not in p.MUTATIONS:
-            raise RuleViolation("unknown_mutation", f"this server does not know {envelope.name!r}")
-        if envelope.client_at is not None and client_at is None:
-            raise RuleViolation("invalid_args", "clientAt must be an RFC 3339 time such as 2026-05-01T14:30:00Z")
-        try:
-            mutation = _decode_mutation(raw)
-        except msgspec.ValidationError as exc:
-            raise RuleViolation("invalid_args", _invalid_args(exc)) from None
-        except msgspec.DecodeError as exc:
-            raise RuleViolation("invalid_args", str(exc).replace("`", "")) from None
+        mutation = _decoded(envelope, raw, client_at)
+        held = batched(tx, device, mutation, batch)
+        if held is not None:
+            return Applied(p.MutationResult(id=envelope.id, status="applied", data=held.data))
+    except (FlintError, sqlite3.IntegrityError) as err:
+        return _rejected(tx, device, envelope, raw, client_id, client_at, batch, err)
+    except Exception:
+        return _rejected(tx, device, envelope, raw, client_id, client_at, batch, None)
+    batch.flush()
+    try:
         with tx.savepoint("mutation"):
             data = HANDLERS[type(mutation)](tx, device, mutation)
         return Applied(p.MutationResult(id=envelope.id, status="applied", data=data))
     except (FlintError, sqlite3.IntegrityError) as err:
-        code = _code(err)
-        detail = err.detail if isinstance(err, FlintError) else "it conflicts with what the server has"
+        return _rejected(tx, device, envelope, raw, client_id, client_at, batch, err)
     except Exception:
+        return _rejected(tx, device, envelope, raw, client_id, client_at, batch, None)
+
+
+def _decoded(envelope: p.Envelope, raw: msgspec.Raw, client_at: str | None) -> p.BaseMutation:
+    if len(envelope.name) > MAX_NAME:
+        raise RuleViolation("invalid_args", f"a mutation name has at most {MAX_NAME} characters")
+    if envelope.name not in p.MUTATIONS:
+        raise RuleViolation("unknown_mutation", f"this server does not know {envelope.name!r}")
+    if envelope.client_at is not None and client_at is None:
+        raise RuleViolation("invalid_args", "clientAt must be an RFC 3339 time such as 2026-05-01T14:30:00Z")
+    try:
+        mutation: p.BaseMutation = _decode_mutation(raw)
+    except msgspec.ValidationError as exc:
+        raise RuleViolation("invalid_args", _invalid_args(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise RuleViolation("invalid_args", str(exc).replace("`", "")) from None
+    return mutation
+
+
+def _rejected(
+    tx: Tx,
+    device: Device,
+    envelope: p.Envelope,
+    raw: msgspec.Raw,
+    client_id: str,
+    client_at: str | None,
+    batch: LineBatch,
+    err: Exception | None,
+) -> Applied:
+    """A mutation used up with nothing of it applied: its code, its trail event (after what the
+    batch holds from the mutations before it), its place in the change log."""
+    if isinstance(err, FlintError):
+        code, detail = _code(err), err.detail
+    elif err is not None:
+        code, detail = _code(err), "it conflicts with what the server has"
+    else:
         # The server's own failure, not the device's: the mutation is used up with a code that
         # says so, and the ones after it are still applied.
         log.exception("mutation %s of client %s (%s) failed", envelope.id, client_id, envelope.name[:MAX_NAME])
         code, detail = "internal_error", "the server could not apply this mutation; it has been logged"
+    batch.flush()
     detail = clip(detail)
     job_id = None if code in OUT_OF_SCOPE else job_of(tx, raw, device)
     seq = trail.record(

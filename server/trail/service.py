@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from server.store import Tx
@@ -27,6 +29,27 @@ def record(
     tx.marks.add(TOPIC)
     tx.notify(TOPIC)
     return seq
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    type: str
+    actor: Actor
+    data: dict[str, Any]
+    job_id: str | None
+    order_id: str | None = None
+    client_at: str | None = None
+
+
+def record_many(tx: Tx, events: Sequence[NewEvent]) -> None:
+    """Append several events at once, in order: `record` for a batch (a device's push)."""
+    if not events:
+        return
+    store.append_many(
+        tx, [(e.job_id, e.order_id, e.type, e.actor.kind, e.actor.id, e.client_at, e.data) for e in events]
+    )
+    tx.marks.add(TOPIC)
+    tx.notify(TOPIC)
 
 
 def for_job(tx: Tx, job_id: str) -> Trail:

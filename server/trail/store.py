@@ -32,6 +32,20 @@ def append(
     return seq
 
 
+def append_many(
+    tx: Tx, events: Sequence[tuple[str | None, str | None, str, str, str | None, str | None, dict[str, Any]]]
+) -> None:
+    """(job_id, order_id, type, actor kind, actor id, client_at, data) each, in order."""
+    tx.many(
+        "INSERT INTO trail_events (job_id, order_id, at, type, actor_kind, actor_id, client_at, data)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (job, order, tx.now, kind, actor, by, at, _encode(data).decode())
+            for job, order, kind, actor, by, at, data in events
+        ],
+    )
+
+
 def for_job(tx: Tx, job_id: str) -> list[Row]:
     return tx.all(
         "SELECT seq, job_id, at, type, actor_kind, actor_id, client_at, data FROM trail_events"

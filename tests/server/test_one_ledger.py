@@ -43,12 +43,13 @@ from server.payments import store as payments_store
 from server.payments.processor import Charge
 from server.payments.service import Target
 from server.payments.types import CreateRefund, RecordPayment
-from server.replication import pull
+from server.replication import pull, push
+from server.replication.mutations import Device
 from server.store import Tx
 from server.store.db import connect, write_sync
 from server.store.migrations import migrate
 from server.technicians import service as technicians
-from server.technicians.types import CreateTechnician
+from server.technicians.types import CreateTechnician, EnrolDevice
 from server.wire import Actor
 from sync import ledger
 from sync import protocol as p
@@ -96,6 +97,10 @@ class OneLedger(RuleBasedStateMachine):
         ]
         self.order_ids: list[str] = []
         self.in_doubt: list[str] = []  # card charges reserved, the processor not heard from yet
+        enrolled = self.run(lambda tx: technicians.enrol_device(tx, self.tech, EnrolDevice(label="phone")))
+        self.device = Device(Actor(kind="device", id=enrolled.id), self.tech, PUBLIC, "Flint")
+        self.device_id = enrolled.id
+        self.mutation_id = 0
 
     def teardown(self) -> None:
         if hasattr(self, "conn"):
@@ -160,6 +165,43 @@ class OneLedger(RuleBasedStateMachine):
         made = self.attempt(lambda tx: orders.add_to_job(tx, OFFICE, self.job_id(which), [line]))
         if made is not None and made not in self.order_ids:
             self.order_ids.append(made)
+
+    @precondition(ready)
+    @rule(
+        lines=st.lists(
+            st.tuples(st.one_of(st.none(), WHICH), WHICH, st.integers(-30_000, 60_000), st.booleans()),
+            min_size=1,
+            max_size=8,
+        )
+    )
+    def push_add_ons(self, lines: list[tuple[int | None, int, int, bool]]) -> None:
+        """A device's push of several add-ons (by order, or by job), some breaking rules (a deposit
+        order, a discount past what was paid, a uid used twice): the batch takes each or refuses it."""
+        mutations = []
+        for by_order, which, amount, again in lines:
+            if by_order is not None and not self.order_ids:
+                continue
+            self.mutation_id += 1
+            uid = "dup" if again else f"u{self.mutation_id}"
+            kind, price = ("discount", -amount) if amount < 0 else ("addon", max(1, amount))
+            where = {"jobId": self.job_id(which)} if by_order is None else {"orderId": self.order_row(by_order)["id"]}
+            args = {
+                **where,
+                "uid": uid,
+                "name": "Add-on",
+                "quantity": 1,
+                "unitPriceMoney": {"amount": price, "currency": "USD"},
+                "kind": kind,
+            }
+            mutations.append(msgspec.json.encode({"id": self.mutation_id, "name": "order.addLineItem", "args": args}))
+        if not mutations:
+            return
+        request = p.PushRequest(client_id="phone", schema_version=1, mutations=[msgspec.Raw(m) for m in mutations])
+        found = push.envelopes(request)
+        outcome = self.run(lambda tx: push.push(tx, request, found, self.device, self.device_id))
+        for result in outcome.results:
+            if result.status == "applied" and result.data and result.data["orderId"] not in self.order_ids:
+                self.order_ids.append(result.data["orderId"])
 
     @precondition(has_orders)
     @rule(which=WHICH, index=WHICH)
