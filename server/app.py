@@ -211,6 +211,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
             await hooks.worker.close()
             if texts.sandbox is not None:
                 await texts.sandbox.state.close()
+            desk.close()
             await db.close()
 
     office = [

@@ -56,6 +56,8 @@ class PageModel:
     receipt: Receipt | None  # the charge that paid this link
     receipts: list[Receipt]  # what has been paid on the job or order
     confirming: bool  # a card charge through the link is being processed
+    lock: str  # the job's (or order's) payment line
+    payer: Actor  # who pays through it
 
 
 class Closed(RuleViolation):
@@ -127,6 +129,8 @@ def page_model(tx: Tx, token: str) -> PageModel:
         receipt=receipts(tx, [state.captured])[0] if state.captured is not None else None,
         receipts=receipts(tx, paid_charges),
         confirming=state.in_flight is not None,
+        lock=charging.lock_key(link["job_id"], link["order_id"]),
+        payer=customer(tx, link),
     )
 
 
@@ -137,12 +141,6 @@ def check_payable(status: str) -> None:
         raise Gone("this payment request has expired")
     if status == "closed":
         raise Closed()
-
-
-def lock_of(tx: Tx, token: str) -> str:
-    """One card payment at a time per job (or per order without one)."""
-    link = link_by_token(tx, token)
-    return charging.lock_key(link["job_id"], link["order_id"])
 
 
 def charging_now(tx: Tx, token: str, public_url: str) -> Charging | None:
@@ -167,7 +165,3 @@ def charging_now(tx: Tx, token: str, public_url: str) -> Charging | None:
 
 def customer(tx: Tx, link: Row) -> Actor:
     return Actor(kind="customer", id=service.customer_of(tx, link))
-
-
-def payer(tx: Tx, token: str) -> Actor:
-    return customer(tx, link_by_token(tx, token))

@@ -81,8 +81,8 @@ async def pay(
             ctx.card_attempts,
             form,
             key=model.link_id,
-            lock=await ctx.read(partial(checkout.lock_of, token=token)),
-            actor=await ctx.read(partial(checkout.payer, token=token)),
+            lock=model.lock,
+            actor=model.payer,
             charging_now=partial(checkout.charging_now, token=token, public_url=ctx.public_url),
             today=parse_time(ctx.db.now()).date(),
         )

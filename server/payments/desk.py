@@ -22,6 +22,12 @@ class PaymentDesk:
     timeout: float = 20.0  # a processor call slower than this is in doubt
     locks: KeyedLocks = field(default_factory=KeyedLocks)
 
+    def close(self) -> None:
+        """Let go of what the processor holds (the sandbox's thread and file), if anything."""
+        closing = getattr(self.processor, "close", None)
+        if callable(closing):
+            closing()
+
     @property
     def settled_after(self) -> timedelta:
         """A charge in doubt this long after it began, that the processor never saw, never will:

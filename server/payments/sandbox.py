@@ -19,6 +19,7 @@ import asyncio
 import hashlib
 import sqlite3
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -64,26 +65,57 @@ def file_beside(db_path: str) -> Path:
 
 
 class SandboxProcessor:
+    """The server's calls run on one thread of their own with one connection to the file (WAL,
+    so tests and `flint doctor` read it beside the server): the processor's bookkeeping is never
+    a queue of connections contending for its lock while customers pay at once."""
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._ready = False
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-processor")
+        self._conn: sqlite3.Connection | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")  # a sandbox: it survives a crash of the server, moves no money
+        if not self._ready:
+            conn.executescript(_SCHEMA)
+            self._ready = True
+        return conn
+
+    @staticmethod
+    def _in_transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = work(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return result
 
     def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        with closing(sqlite3.connect(self.path, timeout=10, isolation_level=None)) as conn:
-            if not self._ready:
-                conn.executescript(_SCHEMA)
-                self._ready = True
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            return result
+        """On a short connection of the caller's own (tests queue faults and count charges so)."""
+        with closing(self._connect()) as conn:
+            return self._in_transaction(conn, work)
+
+    def _on_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        if self._conn is None:
+            self._conn = self._connect()
+        return self._in_transaction(self._conn, work)
 
     async def _call(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        return await asyncio.to_thread(self._run, work)
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._on_thread, work)
+
+    def close(self) -> None:
+        def shut() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        self._thread.submit(shut).result()
+        self._thread.shutdown(wait=True)
 
     def add_fault(self, op: Op, kind: FaultKind, seconds: float = 0.0, times: int = 1) -> None:
         def add(conn: sqlite3.Connection) -> None:
@@ -92,16 +124,7 @@ class SandboxProcessor:
         self._run(add)
 
     async def _fault(self, op: Op) -> tuple[str, float] | None:
-        def take(conn: sqlite3.Connection) -> tuple[str, float] | None:
-            row = conn.execute(
-                "SELECT n, kind, seconds FROM faults WHERE op IN (?, 'any') ORDER BY n LIMIT 1", (op,)
-            ).fetchone()
-            if row is None:
-                return None
-            conn.execute("DELETE FROM faults WHERE n = ?", (row[0],))
-            return str(row[1]), float(row[2])
-
-        fault = await self._call(take)
+        fault = await self._call(lambda conn: _take_fault(conn, op))
         if fault is not None and fault[0] == "down":
             raise ProcessorDown("the sandbox processor is down")
         return fault
@@ -118,8 +141,15 @@ class SandboxProcessor:
             raise AnswerLost("the sandbox processor's answer never came back")
 
     async def charge(self, card: CardDetails, amount: Money, idempotency_key: str) -> Charge:
-        fault = await self._fault("charge")
-        result = await self._call(lambda conn: _charge(conn, card, amount, idempotency_key))
+        def charge(conn: sqlite3.Connection) -> tuple[tuple[str, float] | None, Charge]:
+            fault = _take_fault(conn, "charge")
+            if fault is not None and fault[0] == "down":
+                return fault, NOT_SEEN
+            return fault, _charge(conn, card, amount, idempotency_key)
+
+        fault, result = await self._call(charge)  # the fault and the work in one transaction
+        if fault is not None and fault[0] == "down":
+            raise ProcessorDown("the sandbox processor is down")
         await self._after(fault)
         return result
 
@@ -149,6 +179,18 @@ class SandboxProcessor:
 
     def refund_count(self) -> int:
         return int(self._run(lambda conn: conn.execute("SELECT count(*) FROM refunds").fetchone()[0]))
+
+
+NOT_SEEN = Charge(approved=False, brand="unknown", last4="")  # stands for nothing: the call never arrived
+
+
+def _take_fault(conn: sqlite3.Connection, op: Op) -> tuple[str, float] | None:
+    sql = "SELECT n, kind, seconds FROM faults WHERE op IN (?, 'any') ORDER BY n LIMIT 1"
+    row = conn.execute(sql, (op,)).fetchone()
+    if row is None:
+        return None
+    conn.execute("DELETE FROM faults WHERE n = ?", (row[0],))
+    return str(row[1]), float(row[2])
 
 
 def _found_charge(conn: sqlite3.Connection, key: str) -> Charge | None:

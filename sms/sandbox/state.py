@@ -179,6 +179,7 @@ class SandboxState:
     opted_out: set[str] = field(default_factory=set)
     keeper: Keeper | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _client: httpx.AsyncClient | None = None
 
     @classmethod
     def fresh(cls, **kwargs: Any) -> SandboxState:
@@ -296,9 +297,10 @@ class SandboxState:
         if self.deliver_base:
             target = self.deliver_base.rstrip("/") + "/" + url.split("://", 1)[-1].split("/", 1)[-1]
         headers = {"X-Twilio-Signature": sign(self.auth_token, url, params)}
+        if self._client is None:  # one client for every webhook: making one costs an SSL context each time
+            self._client = httpx.AsyncClient(timeout=10)
         try:
-            async with httpx.AsyncClient(timeout=10) as client:
-                await client.post(target, data=params, headers=headers)
+            await self._client.post(target, data=params, headers=headers)
         except httpx.HTTPError as exc:
             log.warning("sandbox could not deliver a webhook to %s: %s", target, exc)
 
@@ -311,5 +313,8 @@ class SandboxState:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
         if self.keeper is not None:
             self.keeper.close()
