@@ -74,6 +74,42 @@ class Killer(threading.Thread):
         self.last_restart = time.monotonic()
 
 
+class Memory(threading.Thread):
+    """Samples the server's resident memory every couple of seconds, across restarts: its peak,
+    and whether it stays flat (the first minute's samples against the last minute's)."""
+
+    def __init__(self, killer: Killer, stop: threading.Event) -> None:
+        super().__init__(daemon=True)
+        self.killer, self.stop = killer, stop
+        self.samples: list[tuple[float, float]] = []  # (seconds since start, MB)
+
+    def run(self) -> None:
+        started = time.monotonic()
+        while not self.stop.wait(2):
+            proc = self.killer.server.proc
+            if proc is None:
+                continue
+            try:
+                status = Path(f"/proc/{proc.pid}/status").read_text()
+            except OSError:
+                continue
+            for text in status.splitlines():
+                if text.startswith("VmRSS:"):
+                    self.samples.append((time.monotonic() - started, int(text.split()[1]) / 1024))
+
+    def report(self) -> str:
+        if not self.samples:
+            return "server memory: not sampled"
+        peak = max(mb for _, mb in self.samples)
+        end = self.samples[-1][0]
+        first = [mb for at, mb in self.samples if at <= 60]
+        last = [mb for at, mb in self.samples if at >= end - 60]
+        return (
+            f"server memory: peak RSS {peak:.0f} MB; first minute {sum(first) / len(first):.0f} MB on average,"
+            f" last minute {sum(last) / len(last):.0f} MB"
+        )
+
+
 def set_up(url: str, world: World, rng: random.Random) -> None:
     office = {"Authorization": f"Bearer {KEY}"}
     with httpx.Client(base_url=url, headers=office, timeout=15) as http:
@@ -156,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         for n in range(args.workers)
     ]
     started = time.monotonic()
+    memory = Memory(killer, stop)
+    memory.start()
     killer.start()
     for thread in workers:
         thread.start()
@@ -163,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         thread.join()
     stop.set()
     killer.join()
+    memory.join()
     ran = time.monotonic() - started
     server = killer.server
     if server.proc is None or server.proc.poll() is not None:
@@ -178,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {error}")
     verdict = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr.strip()
     print(f"flint doctor after {waited:.0f} s: {verdict}")
+    print(memory.report())
     if result.returncode != 0:
         print(result.stdout + result.stderr)
     passed = not tally.errors and result.returncode == 0

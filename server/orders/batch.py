@@ -40,6 +40,7 @@ class LineBatch:
         self.tx = tx
         self.actor = actor
         self.orders: dict[str, _Order] = {}
+        self.seen: dict[str, Any] = {}  # what the batch's caller read once for it (scope checks), until it is written
 
     def __bool__(self) -> bool:
         return bool(self.orders)
@@ -101,5 +102,6 @@ class LineBatch:
             trail.record_many(tx, held.events)
             jobs.setdefault(row["job_id"] or order_id, (row["job_id"], row))
         self.orders.clear()
+        self.seen.clear()
         for job_id, row in jobs.values():
             ledger.refigure(tx, job_id, row)

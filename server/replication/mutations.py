@@ -99,7 +99,9 @@ def batched(tx: Tx, device: Device, m: p.BaseMutation, batch: LineBatch) -> Held
     if (a.job_id is None) == (a.order_id is None):
         raise RuleViolation("invalid_args", "give exactly one of jobId and orderId")
     if a.order_id is not None:
-        order = order_in_scope(tx, device, a.order_id)
+        order = batch.seen.get(a.order_id)
+        if order is None:  # checked once a batch: nothing the batch holds moves an order's job or state
+            order = batch.seen[a.order_id] = order_in_scope(tx, device, a.order_id)
     else:
         assert a.job_id is not None
         job_in_scope(tx, device, a.job_id)
