@@ -42,10 +42,12 @@ test: lint typecheck unit
 screenshots: $(STAMP) browser
 	FLINT_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest tests/pages
 
-# Figures, not assertions: push throughput against the storage floor, empty-pull latency; the
-# API's latency under a key-guessing flood, with 1,000 event streams open, and under a reconnect storm.
+# Figures, not assertions: one table (bench/results.json) of pushes against the storage floor and
+# PouchDB, a 10,000-line order, bursts of devices and payers, cold snapshots, a mixed load, memory
+# (BENCH_ARGS=--quick for a short look); then the API under a key-guessing flood, 1,000 event
+# streams and a reconnect storm.
 bench: $(STAMP)
-	$(BIN)/python -m bench.sync_push
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.streams
 
 # Ten minutes of mixed traffic against a real server, SIGKILLed now and then; `flint doctor`
