@@ -56,8 +56,6 @@ class PageModel:
     receipt: Receipt | None  # the charge that paid this link
     receipts: list[Receipt]  # what has been paid on the job or order
     confirming: bool  # a card charge through the link is being processed
-    lock: str  # the job's (or order's) payment line
-    payer: Actor  # who pays through it
 
 
 class Closed(RuleViolation):
@@ -91,6 +89,23 @@ def receipts(tx: Tx, charges: list[Row]) -> list[Receipt]:
         )
         for c in charges
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class Paying:
+    """What a post to the page needs to know before it takes a card: the link's status now, its
+    payment line and its payer (the page itself is read once the post has its outcome)."""
+
+    link_id: str
+    status: str
+    lock: str
+    payer: Actor
+
+
+def paying(tx: Tx, token: str) -> Paying:
+    link = link_by_token(tx, token)
+    state = service.state_of(tx, link)
+    return Paying(link["id"], state.status, charging.lock_key(link["job_id"], link["order_id"]), customer(tx, link))
 
 
 def page_model(tx: Tx, token: str) -> PageModel:
@@ -129,8 +144,6 @@ def page_model(tx: Tx, token: str) -> PageModel:
         receipt=receipts(tx, [state.captured])[0] if state.captured is not None else None,
         receipts=receipts(tx, paid_charges),
         confirming=state.in_flight is not None,
-        lock=charging.lock_key(link["job_id"], link["order_id"]),
-        payer=customer(tx, link),
     )
 
 

@@ -70,19 +70,20 @@ async def pay(
     echoed = {k: form.get(k, "") for k in ECHOED}
     read = partial(checkout.page_model, token=token)
     try:
-        model = await ctx.read(read)
-        # A charge in flight may be another request's, about to settle: wait for it in line.
-        shown = _shown(ctx, model, status=409, confirming=False)
-        if shown is not None:
-            return shown
-        checkout.check_payable(model.status)
+        now = await ctx.read(partial(checkout.paying, token=token))
+        if now.status in ("paid", "closed"):
+            # A charge in flight may be another request's, about to settle: wait for it in line.
+            shown = _shown(ctx, await ctx.read(read), status=409, confirming=False)
+            if shown is not None:
+                return shown
+        checkout.check_payable(now.status)
         outcome = await card_checkout.pay(
             desk,
             ctx.card_attempts,
             form,
-            key=model.link_id,
-            lock=model.lock,
-            actor=model.payer,
+            key=now.link_id,
+            lock=now.lock,
+            actor=now.payer,
             charging_now=partial(checkout.charging_now, token=token, public_url=ctx.public_url),
             today=parse_time(ctx.db.now()).date(),
         )
