@@ -104,9 +104,13 @@ class Memory(threading.Thread):
         end = self.samples[-1][0]
         first = [mb for at, mb in self.samples if at <= 60]
         last = [mb for at, mb in self.samples if at >= end - 60]
+        minutes: dict[int, list[float]] = {}
+        for at, mb in self.samples:
+            minutes.setdefault(int(at // 60), []).append(mb)
+        trend = " ".join(f"{sum(v) / len(v):.0f}" for _, v in sorted(minutes.items()))
         return (
             f"server memory: peak RSS {peak:.0f} MB; first minute {sum(first) / len(first):.0f} MB on average,"
-            f" last minute {sum(last) / len(last):.0f} MB"
+            f" last minute {sum(last) / len(last):.0f} MB; each minute's average: {trend}"
         )
 
 
