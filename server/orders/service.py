@@ -125,7 +125,7 @@ def new_lines(items: Sequence[LineItemIn], actor: Actor, currency: Currency) -> 
             "quantity": item.quantity,
             "unit_amount": item.unit_price_money.amount,
             "kind": item.kind,
-            "approval": "none",
+            "approval": "pending" if item.approval == "required" else "none",
             "added_by_kind": actor.kind,
             "added_by_id": actor.id,
         }
@@ -134,7 +134,7 @@ def new_lines(items: Sequence[LineItemIn], actor: Actor, currency: Currency) -> 
 
 
 def line_event(order_id: str, line: Row | dict[str, Any], currency: Currency, total: int) -> dict[str, Any]:
-    return {
+    event = {
         "orderId": order_id,
         "uid": line["uid"],
         "name": line["name"],
@@ -143,6 +143,9 @@ def line_event(order_id: str, line: Row | dict[str, Any], currency: Currency, to
         "unitPriceMoney": Money(line["unit_amount"], currency),
         "orderTotalMoney": Money(total, currency),
     }
+    if (approval := line_of(line).approval) != "none":
+        event["approval"] = approval  # a change order's line: owed by nobody until approved
+    return event
 
 
 def _check_job_currency(tx: Tx, job_id: str, currency: str) -> None:
@@ -202,6 +205,10 @@ def make(
     new = new_lines(items, actor, currency)
     base = rules.base_of(map(line_of, new))
     deposit = rule.is_deposit_stage(metadata.get("paymentStage"))
+    if deposit and any(line["approval"] != "none" for line in new):
+        raise RuleViolation(
+            "deposit_order", "a deposit order asks part of the work early; added work goes on a work order"
+        )
     rules.check_new_base(base, 0, 0, 0, deposit)
     order_id = new_id("ord")
     store.insert_order(
@@ -310,6 +317,7 @@ def apply_removal(
     if removed is None:
         raise NotFound(f"order {order_id} has no line item {uid}")
     rules.check_client_line(removed["kind"])
+    rules.check_removable(line_of(removed).approval, uid)
     change = -line_of(removed).counted
     _check_base(row, row["base"] + change)
 
@@ -326,6 +334,41 @@ def apply_removal(
         client_at=client_at,
     )
     ledger.refigure(tx, row["job_id"], row)
+
+
+def pending_lines(tx: Tx, row: Row, uids: Sequence[str] | None = None) -> list[Row]:
+    """The order's lines that wait for the customer (`uids`: exactly these, each of which must)."""
+    lines = store.lines_of(tx, [row["id"]])[row["id"]]
+    if uids is None:
+        return [line for line in lines if line["approval"] == "pending"]
+    by_uid = {line["uid"]: line for line in lines}
+    found = []
+    for uid in uids:
+        line = by_uid.get(uid)
+        if line is None:
+            raise RuleViolation("unknown_line", f"order {row['id']} has no line item {uid}")
+        rules.check_pending(line["approval"], uid)
+        found.append(line)
+    return found
+
+
+def decide(tx: Tx, row: Row, uids: Sequence[str], decision: str) -> int:
+    """The customer's answer on pending lines of the order in `row`: `approved` lines count from
+    now (the one ledger works the job out again), `declined` ones stay as a record and count in
+    nothing. Returns how much the order's base grew."""
+    order_id, currency = row["id"], row["currency"]
+    lines = pending_lines(tx, row, uids)
+    now = [{**{k: line[k] for k in line.keys()}, "approval": decision} for line in lines]  # noqa: SIM118
+    change = rules.base_of(map(line_of, now))
+    if decision == "approved":
+        rules.check_open(row["state"], order_id)
+        _check_base(row, row["base"] + change)
+        _check_job_total(tx, row, base=row["base"] + change)
+    store.set_approval(tx, order_id, [(line["uid"], decision, shown(line, currency)) for line in now])
+    store.update_order(tx, order_id, row["job_id"])
+    ledger.lines_changed(tx, row, change)
+    ledger.refigure(tx, row["job_id"], row)
+    return change
 
 
 def update(tx: Tx, actor: Actor, order_id: str, data: UpdateOrder) -> Order:
