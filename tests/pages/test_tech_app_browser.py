@@ -104,7 +104,15 @@ def named(browser: WebDriver, name: str, css: str = "button, a, input, select") 
 
 
 def press(browser: WebDriver, name: str, css: str = "button, a, input") -> None:
-    until(lambda: named_now(browser, name, css).click() or True, f"a press on {name!r}")
+    """A thumb's tap: the control scrolled clear of the bar at the bottom first, as a person would."""
+
+    def tap() -> bool:
+        control = named_now(browser, name, css)
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", control)
+        control.click()
+        return True
+
+    until(tap, f"a press on {name!r}")
 
 
 def until(check: Callable[[], Any], what: str, timeout: float = 15) -> Any:
