@@ -488,6 +488,7 @@ class Signature:
     signer_name: str
     ip: str | None
     user_agent: str | None
+    at: str | None = None  # when the customer signed (None: now)
 
 
 def approve(
@@ -524,7 +525,7 @@ def approve(
         optional_uids=approvals_store.encode_uids(choice.optional_uids),
         line_uids=approvals_store.encode_uids([line.uid for line in choice.lines]),
         signer_name=signature.signer_name,
-        at=tx.now,
+        at=signature.at or tx.now,
         ip=signature.ip,
         user_agent=signature.user_agent,
         content=row["content"],
@@ -576,7 +577,9 @@ def complete(tx: Tx, charge: Row, actor: Actor) -> None:
     ):  # guarded: nothing voids or approves an estimate while a deposit is in flight
         raise RuntimeError(f"estimate {row['id']} is {row['state']} with deposit charge {charge['id']} captured")
     choice = rules.choose(options_of(row), attempt["option_id"], store.decode_uids(attempt["optional_uids"]))
-    signature = Signature(attempt["signer_name"], attempt["ip"], attempt["user_agent"])
+    # Signed when the charge was reserved: the settling may come later (the processor was slow,
+    # or the server died and the scheduler settles it).
+    signature = Signature(attempt["signer_name"], attempt["ip"], attempt["user_agent"], attempt["created_at"])
     approve(tx, row, choice, signature, attempt["deposit_amount"], charge["id"], customer_of(tx, row))
 
 

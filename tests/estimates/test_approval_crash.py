@@ -65,12 +65,16 @@ def test_killed_while_the_processor_holds_the_deposit_then_both_are_recorded(sho
     eventually(lambda: shop.processor.charges() == 1, "the processor to take the charge")
     shop.server.kill()
     assert _both_or_neither(shop.db, estimate["id"]) == (0, 0)  # reserved only: neither yet
+    conn = sqlite3.connect(shop.db)
+    [(signed_at,)] = conn.execute("SELECT created_at FROM estimate_attempts").fetchall()
+    conn.close()
 
     shop.restart()  # asks the processor what became of the charge, and settles it with its approval
     eventually(lambda: shop.get(f"/v1/estimates/{estimate['id']}")["state"] == "approved", "the approval")
     assert _both_or_neither(shop.db, estimate["id"]) == (1, 1)
     approval = shop.get(f"/v1/estimates/{estimate['id']}")["approval"]
     assert approval["depositMoney"]["amount"] == 20840 and approval["signerName"] == "Maria Alvarez"
+    assert approval["at"] == signed_at  # when the customer signed, not when the scheduler settled it
     payment = shop.get(f"/v1/payments/{approval['paymentId']}")
     assert (payment["orderId"], payment["status"], payment["amountMoney"]["amount"]) == (
         approval["orderId"], "captured", 20840
