@@ -20,9 +20,9 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from litestar.types import Receive, Scope, Send
 
+from server.approvals import answers as approval_answers
 from server.approvals import pages as approval_pages
 from server.approvals import routes as approvals_routes
-from server.approvals import service as approvals
 from server.clock import Clock, system_clock
 from server.config import Settings
 from server.customers.routes import router as customers_router
@@ -30,8 +30,8 @@ from server.dispatch import pages as dispatch_pages
 from server.dispatch import technician_pages, webhook_pages
 from server.dispatch.events import TrailFeed
 from server.dispatch.routes import router as dispatch_router
+from server.estimates import answers
 from server.estimates import pages as estimate_pages
-from server.estimates import service as estimates
 from server.estimates.routes import router as estimates_router
 from server.events.routes import router as events_router
 from server.invoices import reminders
@@ -159,7 +159,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
         processor=SandboxProcessor(sandbox_file(settings.db_path)),
         business=settings.business_name,
         timeout=settings.processor_timeout,
-        completions={"estimate": estimates.complete},  # an estimate's deposit settles with its approval
+        completions={"estimate": answers.complete},  # an estimate's deposit settles with its approval
     )
 
     async def settle_payments() -> None:
@@ -178,7 +178,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
             settled_within(settings.processor_timeout, settings.settle_every).total_seconds(),
         )
     texts: Texting = texting(settings, db)
-    texts.on_code = partial(approvals.answer_code, business=settings.business_name)  # a customer's approval code
+    texts.on_code = partial(approval_answers.answer_code, business=settings.business_name)  # a customer's approval code
     worker = texts.worker
     feed = TrailFeed()
 
@@ -208,8 +208,8 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
                 every, "billing_run", lambda: plans.run_billing(db, None, public_url, business), at_start=True
             )
             scheduler.every(every, "invoice_reminders", lambda: reminders.run(db, public_url, business), at_start=True)
-            scheduler.every(every, "estimates_expired", lambda: db.write(estimates.expire_due), at_start=True)
-            scheduler.every(3600, "purge_approval_code_misses", lambda: db.write(approvals.purge_misses))
+            scheduler.every(every, "estimates_expired", lambda: db.write(answers.expire_due), at_start=True)
+            scheduler.every(3600, "purge_approval_code_misses", lambda: db.write(approval_answers.purge_misses))
             scheduler.start()
         worker.kick()
         hooks.worker.kick()

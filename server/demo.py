@@ -17,6 +17,7 @@ from server.config import DEFAULT_BUSINESS_NAME
 from server.customers import service as customers
 from server.customers import store as customers_store
 from server.customers.types import CreateCustomer
+from server.estimates import drafting
 from server.estimates import service as estimates
 from server.estimates.types import CreateEstimate, DepositIn, EstimateOptionIn
 from server.ids import hash_token, new_id
@@ -205,7 +206,7 @@ def seed(
 
 def _estimate(tx: Tx, job_id: str, demo: DemoEstimate, public_url: str, business: str) -> None:
     """As if the office had drafted the estimate and sent it: its customer got the text."""
-    made = estimates.create(
+    made = drafting.create(
         tx,
         SYSTEM,
         CreateEstimate(job_id=job_id, title=demo.title, options=demo.options, deposit=demo.deposit, terms=demo.terms),

@@ -13,7 +13,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
-from server.approvals import rules, service, store
+from server.approvals import answers, rules, service, store
 from server.approvals.service import Evidence
 from server.approvals.types import ApprovalRequest
 from server.errors import FlintError, Gone, NotFound, RuleViolation
@@ -106,7 +106,7 @@ async def approve(token: FromPath[str], request: Request[Any, Any, Any], ctx: Na
         def unit(tx: Tx) -> str:
             row = _row(tx, token)
             evidence = Evidence("page", consent.signer_name, consent.ip, consent.user_agent)
-            return service.approve(tx, row, evidence, service.customer_of(tx, row))
+            return answers.approve(tx, row, evidence, answers.customer_of(tx, row))
 
         await ctx.write(unit)
         model = await ctx.read(read)
@@ -129,7 +129,7 @@ async def decline(token: FromPath[str], request: Request[Any, Any, Any], ctx: Na
 
         def unit(tx: Tx) -> None:
             row = _row(tx, token)
-            service.decline(tx, row, rules.clean_reason(reason), service.customer_of(tx, row))
+            answers.decline(tx, row, rules.clean_reason(reason), answers.customer_of(tx, row))
 
         await ctx.write(unit)
         model = await ctx.read(read)

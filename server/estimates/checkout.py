@@ -6,7 +6,7 @@ customer checkout (`server.payments.checkout`): `charging_now` says what the cho
 now, and reserves the charge *ahead* of the work order with what the approval needs beside it
 (`estimate_attempts`: the choice, the name, where it was signed from). The approval itself, the
 work order and the deposit's payment on it are made in the transaction that settles the capture
-(`service.complete`, wired as the `estimate` completion of the payment desk): so a capture
+(`answers.complete`, wired as the `estimate` completion of the payment desk): so a capture
 without its approval, or an approval without its capture, is never stored, whether the settling
 is this request's or, after a crash, the scheduler's."""
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from server.errors import ChargeInDoubt, Gone, NotFound
-from server.estimates import rules, service, store
+from server.estimates import answers, rules, service, store
 from server.estimates.rules import Choice, Line, Option
 from server.estimates.types import Estimate, Quote
 from server.jobs import store as jobs_store
@@ -111,7 +111,7 @@ def page_model(
     chosen = rules.choose(options, choice[0], choice[1]) if choice is not None else default_choice(options)
     if estimate.approval is not None:
         chosen = rules.choose(options, estimate.approval.option_id, estimate.approval.optional_uids)
-    kept = service.kept(tx, row)
+    kept = answers.kept(tx, row)
     percentage, amount = row["deposit_percentage"], row["deposit_amount"]
     job = jobs_store.get(tx, row["job_id"])
     in_flight = store.charge_in_flight(tx, row["id"])
@@ -148,7 +148,7 @@ def quote(tx: Tx, token: str, option_id: str | None, optional_uids: Sequence[str
     row = estimate_by_token(tx, token)
     choice = rules.choose(service.options_of(row), option_id, optional_uids)
     currency = row["currency"]
-    total, deposit = Money(choice.total, currency), Money(service.deposit_for(tx, row, choice), currency)
+    total, deposit = Money(choice.total, currency), Money(answers.deposit_for(tx, row, choice), currency)
     return Quote(
         option_id=choice.option.id,
         optional_uids=choice.optional_uids,
@@ -161,7 +161,7 @@ def quote(tx: Tx, token: str, option_id: str | None, optional_uids: Sequence[str
 
 def deposit_now(tx: Tx, token: str, option_id: str | None, optional_uids: Sequence[str]) -> int:
     row = estimate_by_token(tx, token)
-    return service.deposit_for(tx, row, rules.choose(service.options_of(row), option_id, optional_uids))
+    return answers.deposit_for(tx, row, rules.choose(service.options_of(row), option_id, optional_uids))
 
 
 def lock_of(tx: Tx, token: str) -> str:
@@ -172,7 +172,7 @@ def lock_of(tx: Tx, token: str) -> str:
 def check_answerable(tx: Tx, token: str) -> Row:
     row = estimate_by_token(tx, token)
     check_shown(row, tx.now)
-    service.check_answerable(tx, row)
+    answers.check_answerable(tx, row)
     return row
 
 
@@ -185,11 +185,11 @@ def charging_now(
     row = estimate_by_token(tx, token)
     check_shown(row, tx.now)
     try:
-        service.check_answerable(tx, row)
-    except service.InFlight:
+        answers.check_answerable(tx, row)
+    except answers.InFlight:
         raise ChargeInDoubt("a deposit on this estimate is being confirmed") from None
     choice = rules.choose(service.options_of(row), option_id, optional_uids)
-    deposit = service.deposit_for(tx, row, choice)
+    deposit = answers.deposit_for(tx, row, choice)
     currency = row["currency"]
     if deposit == 0:
         raise AmountChanged(Money(0, currency))  # nothing to pay now: the page approves without a card
@@ -218,7 +218,7 @@ def charging_now(
         Target(job_id=row["job_id"], ahead=True),
         Money(deposit, currency),
         collecting,
-        service.customer_of(tx, row),
+        answers.customer_of(tx, row),
         reserved=reserved,
     )
 
@@ -230,18 +230,18 @@ def approve_without_deposit(
     what the page showed, nothing is recorded (`AmountChanged`)."""
     row = check_answerable(tx, token)
     choice = rules.choose(service.options_of(row), option_id, optional_uids)
-    deposit = service.deposit_for(tx, row, choice)
+    deposit = answers.deposit_for(tx, row, choice)
     if deposit != 0 or (expected is not None and expected != 0):
         raise AmountChanged(Money(deposit, row["currency"]))
-    signature = service.Signature(consent.signer_name, consent.ip, consent.user_agent)
-    return service.approve(tx, row, choice, signature, 0, None, service.customer_of(tx, row))
+    signature = answers.Signature(consent.signer_name, consent.ip, consent.user_agent)
+    return answers.approve(tx, row, choice, signature, 0, None, answers.customer_of(tx, row))
 
 
 def viewed(tx: Tx, token: str) -> None:
-    service.viewed(tx, estimate_by_token(tx, token))
+    answers.viewed(tx, estimate_by_token(tx, token))
 
 
 def decline(tx: Tx, token: str, reason: str | None) -> None:
     row = estimate_by_token(tx, token)
     check_shown(row, tx.now)
-    service.decline(tx, row, reason)
+    answers.decline(tx, row, reason)

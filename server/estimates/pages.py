@@ -21,7 +21,7 @@ from litestar.response import Template
 from server.approvals.rules import clean_reason
 from server.clock import parse_time
 from server.errors import FlintError, InvalidRequest, RuleViolation
-from server.estimates import checkout, service
+from server.estimates import answers, checkout
 from server.estimates.checkout import EstimatePage
 from server.estimates.types import Quote
 from server.money import display
@@ -158,7 +158,7 @@ async def approve(
         after = await ctx.read(chosen)
     except card_checkout.AmountChanged as err:
         return _page(ctx, await ctx.read(chosen), 409, notice=_changed(display(err.amount)), form=echoed)
-    except service.AlreadyApproved:
+    except answers.AlreadyApproved:
         return _page(
             ctx, await ctx.read(read), 409, notice="This estimate was approved already. Nothing more was charged."
         )
@@ -180,7 +180,7 @@ async def approve(
 
 def _payer(token: str) -> Any:
     def unit(tx: Tx) -> Any:
-        return service.customer_of(tx, checkout.estimate_by_token(tx, token))
+        return answers.customer_of(tx, checkout.estimate_by_token(tx, token))
 
     return unit
 
@@ -194,9 +194,9 @@ async def decline(token: FromPath[str], request: Request[Any, Any, Any], ctx: Na
         shown = await ctx.read(read)
         checkout.check_shown_state(shown.state)
         await ctx.write(partial(checkout.decline, token=token, reason=reason))
-    except service.AlreadyApproved:
+    except answers.AlreadyApproved:
         return _page(ctx, await ctx.read(read), 409, notice="This estimate was approved already.")
-    except service.InFlight:
+    except answers.InFlight:
         return confirming_page(ctx, display(shown.deposit))
     except RuleViolation as err:
         return _page(ctx, await ctx.read(read), 409, notice=err.detail)

@@ -7,7 +7,7 @@ from litestar import Response, Router, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from server.estimates import service
+from server.estimates import drafting, service
 from server.estimates.types import CreateEstimate, Estimate, SendEstimate, UpdateEstimate
 from server.store.paging import Page, decode_cursor
 from server.web.body import StrictBody
@@ -17,7 +17,7 @@ from server.web.params import Cursor, Limit
 
 @post("/", dto=StrictBody, return_dto=None, status_code=201)
 async def create_estimate(data: JSONBody[CreateEstimate], ctx: NamedDependency[Ctx]) -> Response[Estimate]:
-    return await ctx.commit(partial(service.create, actor=ctx.actor, data=data, public_url=ctx.public_url), status=201)
+    return await ctx.commit(partial(drafting.create, actor=ctx.actor, data=data, public_url=ctx.public_url), status=201)
 
 
 @get("/{estimate_id:str}")
@@ -41,7 +41,7 @@ async def list_estimates(
 async def update_estimate(
     estimate_id: FromPath[str], data: JSONBody[UpdateEstimate], ctx: NamedDependency[Ctx]
 ) -> Response[Estimate]:
-    unit = partial(service.update, actor=ctx.actor, estimate_id=estimate_id, data=data, public_url=ctx.public_url)
+    unit = partial(drafting.update, actor=ctx.actor, estimate_id=estimate_id, data=data, public_url=ctx.public_url)
     return await ctx.commit(unit)
 
 

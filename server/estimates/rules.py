@@ -85,6 +85,11 @@ def choose(options: Sequence[Option], option_id: str | None, optional_uids: Sequ
     return Choice(option, ticked)
 
 
+def smallest(options: Sequence[Option]) -> int:
+    """What the cheapest option comes to (a text says `from` it)."""
+    return min(option.total for option in options)
+
+
 def deposit_asked(total: int, percentage: int | None, amount: int | None) -> int:
     """What approving asks of `total` before what the job keeps: `percentage` of it rounded half
     up to the minor unit, or `amount` (never more than the total)."""

@@ -154,12 +154,12 @@ def _check_job_currency(tx: Tx, job_id: str, currency: str) -> None:
         rules.check_currency(existing, [currency], "an order", of="this job")
 
 
-def _check_base(row: Row, base: int) -> None:
+def check_base(row: Row, base: int) -> None:
     """The order's base after a change, against what was paid on it and what Flint can hold."""
     rules.check_new_base(base, row["paid"], row["pending"], row["refunded"], bool(row["deposit"]))
 
 
-def _check_job_total(tx: Tx, row: Row, **changed: Any) -> None:
+def check_job_total(tx: Tx, row: Row, **changed: Any) -> None:
     """The job's total, were the order changed so, must stay within what Flint can hold. Its
     orders' bases bound it: only near the limit is the rule worked out."""
     if row["job_id"] is None:
@@ -217,7 +217,7 @@ def make(
     store.insert_lines(tx, order_id, new)
     row = store.get(tx, order_id)
     assert row is not None
-    _check_job_total(tx, row, base=base)
+    check_job_total(tx, row, base=base)
     ledger.lines_changed(tx, row, base)
     trail.record(
         tx,
@@ -266,8 +266,8 @@ def apply_line_items(
     rules.check_currency(currency, (item.unit_price_money.currency for item in items))
     new = new_lines(items, actor, currency)
     change = rules.base_of(map(line_of, new))
-    _check_base(row, row["base"] + change)
-    _check_job_total(tx, row, base=row["base"] + change)
+    check_base(row, row["base"] + change)
+    check_job_total(tx, row, base=row["base"] + change)
 
     store.insert_lines(tx, order_id, new)
     store.update_order(tx, order_id, row["job_id"])
@@ -319,7 +319,7 @@ def apply_removal(
     rules.check_client_line(removed["kind"])
     rules.check_removable(line_of(removed).approval, uid)
     change = -line_of(removed).counted
-    _check_base(row, row["base"] + change)
+    check_base(row, row["base"] + change)
 
     store.delete_line(tx, order_id, uid)
     store.update_order(tx, order_id, row["job_id"])
@@ -334,41 +334,6 @@ def apply_removal(
         client_at=client_at,
     )
     ledger.refigure(tx, row["job_id"], row)
-
-
-def pending_lines(tx: Tx, row: Row, uids: Sequence[str] | None = None) -> list[Row]:
-    """The order's lines that wait for the customer (`uids`: exactly these, each of which must)."""
-    lines = store.lines_of(tx, [row["id"]])[row["id"]]
-    if uids is None:
-        return [line for line in lines if line["approval"] == "pending"]
-    by_uid = {line["uid"]: line for line in lines}
-    found = []
-    for uid in uids:
-        line = by_uid.get(uid)
-        if line is None:
-            raise RuleViolation("unknown_line", f"order {row['id']} has no line item {uid}")
-        rules.check_pending(line["approval"], uid)
-        found.append(line)
-    return found
-
-
-def decide(tx: Tx, row: Row, uids: Sequence[str], decision: str) -> int:
-    """The customer's answer on pending lines of the order in `row`: `approved` lines count from
-    now (the one ledger works the job out again), `declined` ones stay as a record and count in
-    nothing. Returns how much the order's base grew."""
-    order_id, currency = row["id"], row["currency"]
-    lines = pending_lines(tx, row, uids)
-    now = [{**{k: line[k] for k in line.keys()}, "approval": decision} for line in lines]  # noqa: SIM118
-    change = rules.base_of(map(line_of, now))
-    if decision == "approved":
-        rules.check_open(row["state"], order_id)
-        _check_base(row, row["base"] + change)
-        _check_job_total(tx, row, base=row["base"] + change)
-    store.set_approval(tx, order_id, [(line["uid"], decision, shown(line, currency)) for line in now])
-    store.update_order(tx, order_id, row["job_id"])
-    ledger.lines_changed(tx, row, change)
-    ledger.refigure(tx, row["job_id"], row)
-    return change
 
 
 def update(tx: Tx, actor: Actor, order_id: str, data: UpdateOrder) -> Order:

@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from server.approvals import answers as approval_answers
 from server.approvals import service as approvals
 from server.approvals.service import Evidence
 from server.errors import NotFound, RuleViolation
@@ -17,7 +18,7 @@ from server.jobs import service as jobs
 from server.jobs import store as jobs_store
 from server.links import service as links
 from server.money import MoneyIn, PositiveMoneyIn
-from server.orders import ledger
+from server.orders import decisions, ledger
 from server.orders import service as orders
 from server.orders import store as orders_store
 from server.orders.batch import LineBatch
@@ -216,7 +217,7 @@ def _waiting_by_order(tx: Tx, job_id: str, uids: list[str] | None) -> list[tuple
     for order in orders_store.for_job(tx, job_id):
         if order["state"] != "open":
             continue
-        waiting = [line["uid"] for line in orders.pending_lines(tx, order)]
+        waiting = [line["uid"] for line in decisions.pending_lines(tx, order)]
         if uids is not None:
             waiting = [uid for uid in waiting if uid in named]
             named -= set(waiting)
@@ -235,7 +236,9 @@ def record_approval(tx: Tx, device: Device, m: p.RecordApproval) -> dict[str, An
     a = m.args
     order = order_in_scope(tx, device, a.order_id)
     evidence = Evidence("device", a.signer_name, device_id=device.actor.id, client_at=m.client_at)
-    request_id = approvals.in_person(tx, device.actor, order, a.line_uids, a.signer_name, a.content_hash, evidence)
+    request_id = approval_answers.in_person(
+        tx, device.actor, order, a.line_uids, a.signer_name, a.content_hash, evidence
+    )
     return {"approvalRequestId": request_id}
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from server.estimates import service as estimates
+from server.estimates import answers
 from server.store.db import connect, write_sync
 from tests.conftest import OFFICE, FakeClock
 from tests.estimates.conftest import (
@@ -151,7 +151,11 @@ async def test_the_page_works_without_scripts_and_never_charges_what_it_did_not_
     job = await estimate_job(client)
     estimate = await sent(client, job["id"], deposit={"percentage": 10})
     path = page_path(estimate)
-    page = (await client.get(path)).text
+    shown = await client.get(path)
+    policy = shown.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy and "frame-ancestors 'none'" in policy
+    assert shown.headers["cache-control"] == "no-store" and "<script>" not in shown.text
+    page = shown.text
     assert 'name="expectedAmount" value="14500"' in page and "Approve and pay $145.00" in page
     assert 'type="radio" name="optionId" value="' + estimate["options"][0]["id"] + '" checked' in page
     assert "/static/estimate.js" in page
@@ -234,8 +238,8 @@ async def test_expiry(client: AsyncTestClient[Any], clock: FakeClock, db_path: P
     assert (again.status_code, again.json()["code"]) == (422, "estimate_expired")
     conn = connect(db_path)
     try:
-        assert write_sync(conn, "2026-05-08T14:00:02.000Z", estimates.expire_due) == 1
-        assert write_sync(conn, "2026-05-08T14:00:03.000Z", estimates.expire_due) == 0
+        assert write_sync(conn, "2026-05-08T14:00:02.000Z", answers.expire_due) == 1
+        assert write_sync(conn, "2026-05-08T14:00:03.000Z", answers.expire_due) == 0
     finally:
         conn.close()
     trail = (await get(client, f"/v1/jobs/{job['id']}/trail"))["events"]
