@@ -74,6 +74,7 @@ class EstimatePage:
     asks_deposit: bool  # whether any choice can ask a deposit (the card form is on the page)
     confirming: Money | None  # a deposit being confirmed with the card processor
     paid: Row | None  # the deposit's captured charge, once approved
+    viewed: bool  # the customer has opened the page before
 
 
 def estimate_by_token(tx: Tx, token: str) -> Row:
@@ -139,6 +140,7 @@ def page_model(
         asks_deposit=rules.deposit_due(most, percentage, amount, kept) > 0,
         confirming=Money(in_flight["amount"], currency) if in_flight is not None else None,
         paid=store.captured_charge(tx, row["id"]),
+        viewed=row["viewed_at"] is not None,
     )
 
 

@@ -84,7 +84,7 @@ async def estimate_page(token: FromPath[str], ctx: NamedDependency[Ctx]) -> Temp
         return problem_page(ctx, err, WHAT)
     if model.confirming is not None:
         return confirming_page(ctx, display(model.confirming))
-    if model.state == "open" and model.estimate.sent_at is not None:
+    if model.state == "open" and not model.viewed:  # the first look goes on the trail
         await ctx.write(partial(checkout.viewed, token=token))
     return _page(ctx, model)
 
