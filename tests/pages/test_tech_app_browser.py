@@ -265,14 +265,15 @@ def test_text_to_pay_and_cash_offline_are_sent_once(shop: Shop) -> None:
 
         browser.refresh()
         until(lambda: "2 changes waiting to sync" in state(browser), "the changes after a reload")
-        assert "Text to pay" in browser.find_element(By.CSS_SELECTOR, ".waiting-list").text
+        # The screen may draw again as the reloaded app settles: read it until it says so.
+        until(lambda: "Text to pay" in browser.find_element(By.CSS_SELECTOR, ".waiting-list").text, "the list")
         shop.restart()
         press(browser, "Sync")
         until(lambda: "waiting to sync" not in state(browser) and "Offline" not in state(browser), "the sync")
         press(browser, "Sync")
         browser.refresh()
         until(lambda: "Up to date" in state(browser), "a sync after the reload")
-        assert browser.find_element(By.ID, "job-balance").text == "$64.00"
+        until(lambda: browser.find_element(By.ID, "job-balance").text == "$64.00", "the balance")
         assert "Cash $50.00" in body(browser)
 
     with shop.api() as api:
