@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,9 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from litestar.types import Receive, Scope, Send
 
+from server.approvals import answers as approval_answers
+from server.approvals import pages as approval_pages
+from server.approvals import routes as approvals_routes
 from server.clock import Clock, system_clock
 from server.config import Settings
 from server.customers.routes import router as customers_router
@@ -26,6 +30,9 @@ from server.dispatch import pages as dispatch_pages
 from server.dispatch import technician_pages, webhook_pages
 from server.dispatch.events import TrailFeed
 from server.dispatch.routes import router as dispatch_router
+from server.estimates import answers
+from server.estimates import pages as estimate_pages
+from server.estimates.routes import router as estimates_router
 from server.events.routes import router as events_router
 from server.invoices import reminders
 from server.invoices.pages import router as invoice_pages
@@ -152,6 +159,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
         processor=SandboxProcessor(sandbox_file(settings.db_path)),
         business=settings.business_name,
         timeout=settings.processor_timeout,
+        completions={"estimate": answers.complete},  # an estimate's deposit settles with its approval
     )
 
     async def settle_payments() -> None:
@@ -170,6 +178,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
             settled_within(settings.processor_timeout, settings.settle_every).total_seconds(),
         )
     texts: Texting = texting(settings, db)
+    texts.on_code = partial(approval_answers.answer_code, business=settings.business_name)  # a customer's approval code
     worker = texts.worker
     feed = TrailFeed()
 
@@ -199,6 +208,8 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
                 every, "billing_run", lambda: plans.run_billing(db, None, public_url, business), at_start=True
             )
             scheduler.every(every, "invoice_reminders", lambda: reminders.run(db, public_url, business), at_start=True)
+            scheduler.every(every, "estimates_expired", lambda: db.write(answers.expire_due), at_start=True)
+            scheduler.every(3600, "purge_approval_code_misses", lambda: db.write(approval_answers.purge_misses))
             scheduler.start()
         worker.kick()
         hooks.worker.kick()
@@ -222,6 +233,8 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
         links_router,
         payments_router,
         invoices_router,
+        estimates_router,
+        approvals_routes.router,
         plans_routes.plans,
         plans_routes.billing,
         messages_routes.office,
@@ -232,6 +245,8 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
     public: list[Router | ASGIRouteHandler] = [
         pay_pages,
         invoice_pages,
+        estimate_pages.router,
+        approval_pages.router,
         messages_routes.webhooks,
         sync_router,
         login_router,

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
 
+from server.approvals import service as approvals
 from server.clock import Clock, format_time, parse_time, system_clock
 from server.config import DEFAULT_BUSINESS_NAME
 from server.customers import service as customers
 from server.customers import store as customers_store
 from server.customers.types import CreateCustomer
+from server.estimates import drafting
+from server.estimates import service as estimates
+from server.estimates.types import CreateEstimate, DepositIn, EstimateOptionIn
 from server.ids import hash_token, new_id
 from server.invoices import service as invoices
 from server.invoices.types import CreateInvoice, PaymentRequestIn, RecipientIn
@@ -68,6 +73,15 @@ class DemoPlan(msgspec.Struct, rename="camel"):
     address: str | None = None
 
 
+class DemoEstimate(msgspec.Struct, rename="camel"):
+    """An estimate on the job, sent to its customer (open, their text on their sandbox phone)."""
+
+    title: str
+    options: list[EstimateOptionIn]
+    deposit: DepositIn | None = None
+    terms: str | None = None
+
+
 class DemoJob(msgspec.Struct, rename="camel"):
     key: str
     customer: str
@@ -77,6 +91,8 @@ class DemoJob(msgspec.Struct, rename="camel"):
     scheduled_in_hours: Annotated[int, msgspec.Meta(ge=0)]
     orders: list[DemoOrder]
     status: JobStatus | None = None
+    change_order: list[LineItemIn] = []  # lines added to the work order that wait for the customer, who is asked
+    estimate: DemoEstimate | None = None
 
 
 class DemoCustomer(CreateCustomer, rename="camel"):
@@ -101,6 +117,7 @@ class DemoInfo:
     device_token: str
     first_phone: str
     seeded: bool
+    estimate_url: str | None = None  # the open estimate's page, as its customer's text has it
 
 
 def load_fixtures(path: Path = FIXTURES) -> Fixtures:
@@ -151,6 +168,11 @@ def seed(
                     _paid_by_card(tx, made.id, made.customer_id)
                 if o.invoice is not None:
                     _invoice(tx, made.id, o.invoice, public_url, business)
+            if j.change_order:
+                work = orders.add_to_job(tx, SYSTEM, job.id, j.change_order)
+                approvals.ask(tx, SYSTEM, orders.load(tx, work), None, None, public_url=public_url, business=business)
+            if j.estimate is not None:
+                _estimate(tx, job.id, j.estimate, public_url, business)
             if j.status is not None:
                 jobs.update(tx, SYSTEM, job.id, UpdateJob(version=job.version, status=j.status))
         for p in data.plans:
@@ -173,9 +195,24 @@ def seed(
     conn = connect(db_path)
     try:
         seeded = write_sync(conn, format_time(now), unit, finishing=[publisher(public_url).finish])
+        # The open estimate's page, to print (seeded now or on an earlier start).
+        estimate_url = write_sync(conn, format_time(now), partial(estimates.first_open_url, public_url=public_url))
     finally:
         conn.close()
-    return DemoInfo(device_token=data.device_token, first_phone=data.customers[0].phone, seeded=seeded)
+    return DemoInfo(
+        device_token=data.device_token, first_phone=data.customers[0].phone, seeded=seeded, estimate_url=estimate_url
+    )
+
+
+def _estimate(tx: Tx, job_id: str, demo: DemoEstimate, public_url: str, business: str) -> None:
+    """As if the office had drafted the estimate and sent it: its customer got the text."""
+    made = drafting.create(
+        tx,
+        SYSTEM,
+        CreateEstimate(job_id=job_id, title=demo.title, options=demo.options, deposit=demo.deposit, terms=demo.terms),
+        public_url,
+    )
+    estimates.send(tx, SYSTEM, made.id, None, public_url, business)
 
 
 def _paid_by_card(tx: Tx, order_id: str, customer_id: str | None) -> None:
@@ -218,6 +255,7 @@ def banner(info: DemoInfo, *, api_key: str, public_url: str) -> str:
         f"  Office API key   {api_key}",
         f"  Dispatch board   {public_url}/dispatch  (log in with the office API key)",
         f"  Customer phone   {public_url}/sandbox/phone/{info.first_phone}",
+        *([f"  Estimate page    {info.estimate_url}  (three options, a deposit)"] if info.estimate_url else []),
         f"  Device token     {info.device_token}",
         f"  Technician app   {public_url}/tech  (on a phone; enrol with the device token)",
         f"  API spec         {public_url}/schema/openapi.json",

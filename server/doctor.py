@@ -10,7 +10,9 @@ rows read:
   store keeps, Flint's own deposit lines, the deposit identities, no client line added to a
   deposit order, nothing negative or past the largest amount;
 - refunds never exceed their payment, a charge is the sum of its parts;
-- rows that point at nothing (payments, refunds, links, orders, texts);
+- estimates and approvals (`server/estimates/audit.py`): an approval and its deposit both or
+  neither, the evidence still hashing to what it recorded;
+- rows that point at nothing (payments, refunds, links, orders, texts, approvals);
 - card charges, payments and refunds left pending, and texts stuck in `sending`.
 
 What it finds it says in words a person can act on. Exit 0 clean, 1 problems found, 2 the file
@@ -27,6 +29,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from server.clock import format_time, parse_time, system_clock
+from server.estimates import audit as audit_approvals
 from server.orders import audit as audit_ledger
 from server.store import audit
 from server.store.db import Row, Tx
@@ -155,6 +158,10 @@ def _examine(tx: Tx, path: str, now: datetime) -> Report:
     report.problems += [
         Problem(f.where, f.what, f.fix) for f in audit_ledger.check(orders, audit.jobs(tx), lines, payments, refunds)
     ]
+    report.problems += [
+        Problem(f.where, f.what, f.fix)
+        for f in audit_approvals.check(audit.estimates(tx), audit.approvals(tx), charges, payments, lines)
+    ]
     for kind, what, sql in audit.DANGLING:
         for row in audit.dangling(tx, sql):
             where = f"{kind} {row['id']}"
@@ -259,6 +266,8 @@ def charges_are_their_parts(charges: Sequence[Row], payments: Sequence[Row]) -> 
             parts[payment["charge_id"]].append(payment)
     for charge in charges:
         mine, where, currency = parts.get(charge["id"], []), f"charge {charge['id']}", charge["currency"]
+        if not mine and charge["estimate_id"] is not None and charge["status"] != "captured":
+            continue  # a deposit reserved ahead of the work order its approval makes: none yet, or declined
         if not mine:
             problems.append(Problem(where, "applies to no order (it has no payments)", "restore its payments"))
             continue

@@ -1,6 +1,6 @@
-"""No secret in a log line (contract §1): the token of a pay or invoice link, a device token, a
-webhook signing secret and the office key are the credentials of whoever holds them, and a log
-is read by more people than should pay, sync or sign as someone else.
+"""No secret in a log line (contract §1): the token of a pay, invoice, estimate or approval link, a
+device token, a webhook signing secret and the office key are the credentials of whoever holds
+them, and a log is read by more people than should pay, approve, sync or sign as someone else.
 
 `flint serve` puts `Redact` on every handler once logging is set up (uvicorn's access log
 included), so a line is cleaned whoever wrote it: a request line (`GET /pay/<token>`), an error
@@ -12,10 +12,10 @@ import logging
 import re
 from collections.abc import Iterable
 
-# `/pay/<token>` and `/invoices/<token>` as the customer reaches them; the office API's
-# `/v1/invoices/<id>` names an id, not a credential, and stays.
+# `/pay/<token>`, `/invoices/<token>`, `/estimates/<token>` and `/approvals/<token>` as the
+# customer reaches them; the office API's `/v1/invoices/<id>` names an id, not a credential, and stays.
 # A token is URL-safe base64; the match stops at what cannot be part of one.
-_LINK = re.compile(r"(?<!/v1)/(pay|invoices)/[^\s/?#\"'<>;,.]+")
+_LINK = re.compile(r"(?<!/v1)/(pay|invoices|estimates|approvals)/[^\s/?#\"'<>;,.]+")
 _DEVICE_TOKEN = re.compile(r"\bfdt_[A-Za-z0-9_-]{6,}")
 _WEBHOOK_SECRET = re.compile(r"\bwhsec_[A-Za-z0-9+/=]{6,}")
 MASK = "…"

@@ -9,6 +9,8 @@ from typing import Any
 
 import msgspec
 
+from server.approvals import service as approvals
+from server.estimates import service as estimates
 from server.events import rules
 from server.events.service import Publisher, Renderer
 from server.invoices import service as invoices
@@ -37,6 +39,12 @@ def renderers(public_url: str) -> dict[str, Renderer]:
     def invoice(tx: Tx, invoice_id: str) -> object:
         return invoices.get(tx, invoice_id, public_url)
 
+    def estimate(tx: Tx, estimate_id: str) -> object:
+        return estimates.get(tx, estimate_id, public_url)
+
+    def approval_request(tx: Tx, request_id: str) -> object:
+        return approvals.get(tx, request_id, public_url)
+
     return {
         rules.JOB: jobs.get,
         rules.ORDER: orders.rendered,
@@ -46,6 +54,8 @@ def renderers(public_url: str) -> dict[str, Renderer]:
         rules.SMS: messages.get,
         rules.INVOICE: invoice,
         rules.PLAN_CYCLE: plan_cycle,
+        rules.ESTIMATE: estimate,
+        rules.APPROVAL: approval_request,
     }
 
 

@@ -113,3 +113,56 @@ def invoice_reminder(business: str, number: int, what: str, amount: str, kind: s
     """`Flint Field Services: reminder, the deposit of $300.00 on invoice #12 is due May 4, 2026. Pay: https://…`"""
     state = REMINDER_WORDS[kind].format(when=when)
     return f"{_plain(business)}: reminder, the {_plain(what)} of {amount} on invoice #{number} {state}. Pay: {url}"
+
+
+def estimate(business: str, number: int, title: str, amount: str, url: str) -> str:
+    """`Flint Field Services: estimate #3, Water heater replacement, from $1,450.00. View and
+    approve: https://…` (`amount`: the total, or `from` the smallest option's)."""
+    business = _plain(business)
+    return _fit(lambda w: f"{business}: estimate #{number}, {w}, {amount}. View and approve: {url}", title)
+
+
+def approval_request(business: str, what: str, lines: list[tuple[str, str]], total: str, code: str, url: str) -> str:
+    """`Flint Field Services: please approve added work on AC not cooling: Condensate pump $185.00.
+    Job total would be $299.00. Reply 482913 to approve, or see: https://…` Several lines are each
+    named with their price while they fit in two segments, else counted."""
+    business = _plain(business)
+    named = ", ".join(f"{_plain(name)} {price}" for name, price in lines)
+
+    def build(w: str, added: str) -> str:
+        return f"{business}: please approve added work on {w}: {added}. Job total would be {total}. " + (
+            f"Reply {code} to approve, or see: {url}"
+        )
+
+    if segments(build(_plain(what), named)) > MAX_SEGMENTS and len(lines) > 1:
+        named = f"{len(lines)} items"
+    return _fit(lambda w: build(w, named), what)
+
+
+def approval_confirmed(business: str, what: str, added: str, total: str) -> str:
+    """`Flint Field Services: approved, thank you. $185.00 added to AC not cooling; the job's total is now $299.00.`"""
+    business = _plain(business)
+    return _fit(
+        lambda w: f"{business}: approved, thank you. {added} added to {w}; the job's total is now {total}.", what
+    )
+
+
+def approval_code_mismatch(business: str) -> str:
+    return (
+        f"{_plain(business)}: that code did not match an approval request sent to this number, so nothing was"
+        " approved. Check the code in our text, or open its link."
+    )
+
+
+def approval_codes_paused(business: str) -> str:
+    return (
+        f"{_plain(business)}: too many codes from this number did not match, so codes from it are paused for"
+        " 24 hours and nothing was approved. Open the link in our text to approve instead."
+    )
+
+
+def approval_not_possible(business: str) -> str:
+    return (
+        f"{_plain(business)}: that request can no longer be approved by text (the work or its price changed)."
+        " Nothing was approved; we will send you a new one."
+    )

@@ -3,6 +3,7 @@ keywords with which a customer opts out of texts or back in."""
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 OPTED_OUT = 21610  # Twilio: "Attempt to send to unsubscribed recipient"
@@ -33,3 +34,12 @@ def keyword(body: str) -> Literal["opt_out", "opt_in"] | None:
     if word in OPT_IN_WORDS:
         return "opt_in"
     return None
+
+
+_CODE = re.compile(r"[0-9]{6}")
+
+
+def reply_code(body: str) -> str | None:
+    """A reply that is exactly a 6-digit approval code, spaces ignored (`482 913`), else None."""
+    compact = "".join(body.split())
+    return compact if compact.isascii() and _CODE.fullmatch(compact) else None

@@ -70,6 +70,11 @@ def register(commands: Any) -> None:
     add_on.add_argument("--price", required=True, type=whole, help="unit price in cents")
     add_on.add_argument("--quantity", type=whole, default=1, help="1 to 10,000 (default 1)")
     add_on.add_argument("--order", dest="order_id", help="the order, when the job has several open")
+    add_on.add_argument(
+        "--needs-approval",
+        action="store_true",
+        help="a change order: owed by nobody until the customer approves it (by text or in person)",
+    )
     ttp = command("text-to-pay", "text the customer a link to pay (by default the job's balance when it is paid)")
     ttp.add_argument("job_id")
     ttp.add_argument("--order", dest="order_id", help="one order's balance instead of the job's")
@@ -87,6 +92,30 @@ def register(commands: Any) -> None:
     note = command("note", "add a note to the job")
     note.add_argument("job_id")
     note.add_argument("text")
+    approval = sub.add_parser(
+        "approval",
+        help="the customer approves added work: ask by text, or take it in person",
+        description="Lines added with --needs-approval wait for the customer: text them a link and a code"
+        " (`request`), or show them the lines and total and record their approval (`record`).",
+    )
+    approvals = approval.add_subparsers(dest="approval_command", metavar="ACTION", required=True)
+    for name, help in (
+        ("request", "text the customer a link and a 6-digit code to approve the lines waiting"),
+        ("record", "show the customer the lines waiting and their total, and record their approval in person"),
+    ):
+        action: argparse.ArgumentParser = approvals.add_parser(name, help=help, description=help)
+        action.add_argument(
+            "--db",
+            default=os.environ.get("FLINT_DEVICE_DB", "./device.db"),
+            help="the device's SQLite file (default $FLINT_DEVICE_DB, else ./device.db)",
+        )
+        action.add_argument("--json", action="store_true", help="print JSON for scripts")
+        action.add_argument("job_id")
+        action.add_argument("--order", dest="order_id", help="one order's lines (when several orders have some)")
+        if name == "request":
+            action.add_argument("--to", help="E.164 phone; default: the customer's")
+        else:
+            action.add_argument("--signer", required=True, help="the customer's name, as they give it")
     command("sync", "push the outbox, then pull what changed")
     outbox = command(
         "outbox", "mutations waiting to sync and ones the server rejected; `outbox drop ID` takes one back"
@@ -210,7 +239,7 @@ def do_show(device: Device, args: argparse.Namespace, out: Output) -> int:
 
 
 def do_add_on(device: Device, args: argparse.Namespace, out: Output) -> int:
-    o = device.add_on(args.job_id, args.name, args.price, args.quantity, args.order_id)
+    o = device.add_on(args.job_id, args.name, args.price, args.quantity, args.order_id, args.needs_approval)
     job = device.job(args.job_id)
     order_id = getattr(getattr(o.mutation, "args", None), "order_id", None) or NEW_WORK_ORDER
     order = job.order(order_id)
@@ -223,6 +252,11 @@ def do_add_on(device: Device, args: argparse.Namespace, out: Output) -> int:
     if order is not None:
         after = f"{'The new work order' if new else f'Order {order_id}'} total as shown: "
         after += f"{ledger.display(order.total, currency)}."
+    if args.needs_approval:
+        after += (
+            " It waits for the customer's approval and counts in no total until then:"
+            f" `flint device approval request {args.job_id}` texts them, `approval record` takes it in person."
+        )
     return _queued(out, o, what, after)
 
 
@@ -250,6 +284,27 @@ def do_record_payment(device: Device, args: argparse.Namespace, out: Output) -> 
     of = f"order {order.id}" if order else f"job {job.id}, oldest order first"
     after = f"Job balance as shown: {ledger.display(job.balance, job.currency)}."
     return _queued(out, o, f"a {args.method} payment of {ledger.display(args.amount, currency)} on {of}", after)
+
+
+def do_approval(device: Device, args: argparse.Namespace, out: Output) -> int:
+    if args.approval_command == "request":
+        o = device.request_approval(args.job_id, args.to, args.order_id)
+        to = f" to {args.to}" if args.to else " to the customer's phone"
+        return _queued(out, o, f"an approval request for the lines waiting on job {args.job_id}{to}")
+    job, order, lines = device.approval_lines(args.job_id, args.order_id)
+    total = sum(line.signed for line in lines)
+    shown = render.approval_sheet(job, order, lines, total)
+    if not out.as_json:
+        print(shown)  # the customer reads this before the approval is taken
+        sys.stdout.flush()
+    o = device.record_approval(args.job_id, args.signer, order.id)
+    data = {
+        **render.outbox_item(o),
+        "lineItems": [render.line_data(line, order.currency) for line in lines],
+        "totalMoney": render.money(total, order.currency),
+    }
+    text = f"Queued the approval by {render.plain(args.signer)} (mutation {o.id}); it goes out with the next sync."
+    return out.emit(data, text)
 
 
 def do_status(device: Device, args: argparse.Namespace, out: Output) -> int:
@@ -310,6 +365,7 @@ HANDLERS: dict[str, Callable[[Device, argparse.Namespace, Output], int]] = {
     "add-on": do_add_on,
     "text-to-pay": do_text_to_pay,
     "record-payment": do_record_payment,
+    "approval": do_approval,
     "status": do_status,
     "note": do_note,
     "sync": do_sync,

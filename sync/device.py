@@ -13,9 +13,10 @@ import httpx
 
 from sync import checks, ledger, online
 from sync import protocol as p
+from sync.canonical import lines_hash
 from sync.checks import BadInput
 from sync.replica import Outgoing, Replica, SentAlready
-from sync.shown import Job, Order, Shown, shown_jobs
+from sync.shown import Job, Line, Order, Shown, shown_jobs
 
 # Statuses move forward only (contract §3); a device sets the last three.
 STATUS_ORDER = ("scheduled", "dispatched", "en_route", "on_site", "completed")
@@ -160,7 +161,15 @@ class Device:
         args = p.AddJobNoteArgs(uid=str(uuid.uuid4()), job_id=job.id, text=checks.text(text, "note"))
         return self._queue(lambda i, at: p.AddJobNote(id=i, client_at=at, args=args))
 
-    def add_on(self, job_id: str, name: str, price: int, quantity: int = 1, order_id: str | None = None) -> Outgoing:
+    def add_on(
+        self,
+        job_id: str,
+        name: str,
+        price: int,
+        quantity: int = 1,
+        order_id: str | None = None,
+        needs_approval: bool = False,
+    ) -> Outgoing:
         checks.name(name)
         checks.amount(price, "price")
         checks.quantity(quantity)
@@ -186,6 +195,7 @@ class Device:
             quantity=quantity,
             unit_price_money=p.Money(price, currency),
             kind="addon",
+            needs_approval=True if needs_approval else None,
         )
         return self._queue(lambda i, at: p.AddLineItem(id=i, client_at=at, args=args))
 
@@ -243,6 +253,67 @@ class Device:
         )
         return self._queue(lambda i, at: p.RecordOfflinePayment(id=i, client_at=at, args=args))
 
+    # Change orders: the customer approves added work (contract §8).
+
+    def _waiting_order(self, job: Job, order_id: str | None) -> Order:
+        """The order whose waiting lines an approval is about: the one named, else the job's one
+        order with lines waiting."""
+        if order_id is not None:
+            order = self._order_of(job, order_id)
+            if not order.waiting():
+                raise DeviceError(f"no line of order {order.id} waits for the customer's approval")
+            return order
+        waiting = [o for o in job.orders if o.waiting()]
+        if not waiting:
+            raise DeviceError(f"no line of job {job.id} waits for the customer's approval")
+        if len(waiting) > 1:
+            raise Ambiguous(
+                f"job {job.id} has lines waiting on {len(waiting)} orders; say which with --order:",
+                [_candidate(o) for o in waiting],
+            )
+        return waiting[0]
+
+    def approval_lines(self, job_id: str, order_id: str | None = None) -> tuple[Job, Order, list[Line]]:
+        """What the customer is shown before approving in person: the lines and their order."""
+        job = self.job(job_id)
+        order = self._waiting_order(job, order_id)
+        if order.pending_order:
+            raise DeviceError("sync first: the server has not made that work order yet")
+        return job, order, order.waiting()
+
+    def request_approval(self, job_id: str, to: str | None = None, order_id: str | None = None) -> Outgoing:
+        """Text the customer a link and a code for the lines waiting (by default: the job's, one
+        request per order)."""
+        if to is not None:
+            checks.phone(to)
+        job = self.job(job_id)
+        order = self._waiting_order(job, order_id) if order_id is not None else None
+        if order is None and not any(o.waiting() for o in job.orders):
+            raise DeviceError(f"no line of job {job.id} waits for the customer's approval")
+        if order is not None and order.pending_order:
+            raise DeviceError("sync first: the server has not made that work order yet")
+        args = p.RequestApprovalArgs(
+            uid=str(uuid.uuid4()),
+            job_id=job.id if order is None else None,
+            order_id=order.id if order is not None else None,
+            to=to,
+        )
+        return self._queue(lambda i, at: p.RequestApproval(id=i, client_at=at, args=args))
+
+    def record_approval(self, job_id: str, signer_name: str, order_id: str | None = None) -> Outgoing:
+        """The customer approves in person, having been shown the lines and their total: the hash
+        of exactly those lines goes with it, so the server takes it only if they are unchanged."""
+        signer = checks.name(signer_name, "customer's name")
+        _, order, lines = self.approval_lines(job_id, order_id)
+        args = p.RecordApprovalArgs(
+            uid=str(uuid.uuid4()),
+            order_id=order.id,
+            line_uids=[line.uid for line in lines if line.uid is not None],
+            signer_name=signer,
+            content_hash=approval_hash(order, lines),
+        )
+        return self._queue(lambda i, at: p.RecordApproval(id=i, client_at=at, args=args))
+
     def drop(self, mutation_id: int) -> Outgoing:
         """Take back a pending mutation or clear a rejected one."""
         try:
@@ -255,3 +326,16 @@ class Device:
         if dropped is None:
             raise DeviceError(f"no mutation {mutation_id} in the outbox; `flint device outbox` lists them")
         return dropped
+
+
+def approval_hash(order: Order, lines: list[Line]) -> str:
+    """The `contentHash` of an approval of these lines of the order (contract §8)."""
+    return lines_hash(
+        {
+            "uid": line.uid,
+            "name": line.name,
+            "quantity": line.quantity,
+            "unitPriceMoney": {"amount": line.unit_amount, "currency": order.currency},
+        }
+        for line in lines
+    )

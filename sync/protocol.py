@@ -76,6 +76,7 @@ class AddLineItemArgs(Sent, kw_only=True):
     unit_price_money: Money
     kind: LineItemKind = "addon"
     job_id: Id | None = None
+    needs_approval: bool | None = None  # true: a change order's line, owed by nobody until approved (§8)
 
 
 class RemoveLineItemArgs(Sent):
@@ -102,6 +103,33 @@ class RecordOfflinePaymentArgs(Sent, kw_only=True):
     method: Literal["cash", "check"]
     reference: Text | None = None
     job_id: Id | None = None
+
+
+LineUids = Annotated[list[Uid], msgspec.Meta(min_length=1, max_length=MAX_PUSH)]
+ContentHash = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}\Z", description="SHA-256, hex (contract §8).")]
+
+
+class RequestApprovalArgs(Sent, kw_only=True):
+    """Text the customer a link and a code to approve lines that wait for approval: exactly one of
+    `order_id` and `job_id` (every order of the job with lines waiting: one request each);
+    `line_uids`, only these."""
+
+    uid: Uid
+    order_id: Id | None = None
+    job_id: Id | None = None
+    line_uids: LineUids | None = None
+    to: Phone | None = None
+
+
+class RecordApprovalArgs(Sent, kw_only=True):
+    """The customer approved these lines in person, having seen them: `content_hash` is the hash of
+    the lines' canonical JSON (`sync.canonical.lines_hash`) as the device showed them."""
+
+    uid: Uid
+    order_id: Id
+    line_uids: LineUids
+    signer_name: Name
+    content_hash: ContentHash
 
 
 # Mutations: a union tagged by `name`. `id` counts 1, 2, 3, ... per `clientId`.
@@ -136,10 +164,36 @@ class RecordOfflinePayment(BaseMutation, tag="payment.recordOffline"):
     args: RecordOfflinePaymentArgs
 
 
-Mutation = SetJobStatus | AddJobNote | AddLineItem | RemoveLineItem | RequestTextToPay | RecordOfflinePayment
+class RequestApproval(BaseMutation, tag="approval.request"):
+    args: RequestApprovalArgs
+
+
+class RecordApproval(BaseMutation, tag="approval.record"):
+    args: RecordApprovalArgs
+
+
+Mutation = (
+    SetJobStatus
+    | AddJobNote
+    | AddLineItem
+    | RemoveLineItem
+    | RequestTextToPay
+    | RecordOfflinePayment
+    | RequestApproval
+    | RecordApproval
+)
 MUTATIONS: dict[str, type[BaseMutation]] = {
     cls.__struct_config__.tag: cls  # type: ignore[misc]
-    for cls in (SetJobStatus, AddJobNote, AddLineItem, RemoveLineItem, RequestTextToPay, RecordOfflinePayment)
+    for cls in (
+        SetJobStatus,
+        AddJobNote,
+        AddLineItem,
+        RemoveLineItem,
+        RequestTextToPay,
+        RecordOfflinePayment,
+        RequestApproval,
+        RecordApproval,
+    )
 }
 
 

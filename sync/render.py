@@ -38,6 +38,7 @@ def line_data(line: Line, currency: str) -> dict[str, Any]:
         "kind": line.kind,
         "totalMoney": money(line.amount, currency),
         "pending": line.pending,
+        "approval": line.approval,
     }
 
 
@@ -156,6 +157,11 @@ def describe(o: Outgoing) -> str:
         return f"text {what} of {target}" + (f" to {a['to']}" if a.get("to") else "")
     if o.name == "payment.recordOffline":
         return f"{a.get('method')} {cash('amountMoney')} on {target}"
+    if o.name == "approval.request":
+        return f"ask the customer to approve the lines waiting on {target}" + (f" ({a['to']})" if a.get("to") else "")
+    if o.name == "approval.record":
+        count = len(a.get("lineUids") or [])
+        return f"{count} line(s) on {target} approved in person by {plain(a.get('signerName'))}"
     return ""
 
 
@@ -164,6 +170,20 @@ def outbox_line(o: Outgoing) -> str:
     if o.state == "rejected":
         text += f"\n       rejected {plain(o.code)}: {plain(o.detail)[:DETAIL]}"
     return text
+
+
+APPROVAL_MARKS = {"pending": "  (awaiting approval: not counted)", "declined": "  (declined: not counted)"}
+
+
+def approval_sheet(job: Job, order: Order, lines: list[Line], total: int) -> str:
+    """What the customer reads before approving in person: the added work, each price, the total."""
+    c = order.currency
+    out = [f"{plain(job.title)}: added work for your approval", ""]
+    for line in lines:
+        out.append(f"  {line.quantity} x {plain(line.name):<40} {ledger.display(line.signed, c):>14}")
+    out.append(f"  {'Total of these lines':<44} {ledger.display(total, c):>14}")
+    out.append(f"  {'Job total once approved':<44} {ledger.display(job.total + total, c):>14}")
+    return "\n".join(out)
 
 
 def jobs_table(jobs: list[Job]) -> str:
@@ -191,6 +211,7 @@ def job_sheet(job: Job) -> str:
         lines.append(f"\nOrder {plain(order.id)} ({plain(order.state)}{stage})")
         for line in order.shown_lines:
             mark = " *" if line.pending else ""
+            mark += APPROVAL_MARKS.get(line.approval, "")
             lines.append(
                 f"  {line.quantity} x {plain(line.name):<32} {plain(line.kind):<15}"
                 f" {ledger.display(line.signed, c):>14}{mark}"

@@ -40,6 +40,7 @@ class _Line(msgspec.Struct, rename="camel"):
     quantity: int
     unit_price_money: _Money
     kind: str
+    approval: str = "none"  # a server before approvals sends none: every line counts
 
 
 class _Order(msgspec.Struct, rename="camel"):
@@ -98,7 +99,12 @@ class Line:
     quantity: int
     unit_amount: int
     kind: str
-    pending: bool = False
+    pending: bool = False  # waits in the outbox
+    approval: str = "none"  # `pending` or `declined`: owed by nobody (contract §8)
+
+    @property
+    def counts(self) -> bool:
+        return ledger.counts(self.kind, self.approval)
 
     @property
     def amount(self) -> int:
@@ -138,7 +144,12 @@ class Order:
 
     @property
     def base(self) -> int:
-        return sum(line.signed for line in self.lines if ledger.counts(line.kind))
+        return sum(line.signed for line in self.lines if line.counts)
+
+    def waiting(self) -> list[Line]:
+        """Lines that wait for the customer's approval (an add-on still in the outbox too: it reaches
+        the server before an approval queued after it)."""
+        return [line for line in self.lines if line.approval == "pending"]
 
     @property
     def label(self) -> str:
@@ -236,7 +247,7 @@ class Shown:
 
 def _order(data: _Order) -> Order:
     lines = [
-        Line(line.uid, line.name, line.quantity, line.unit_price_money.amount, line.kind)
+        Line(line.uid, line.name, line.quantity, line.unit_price_money.amount, line.kind, approval=line.approval)
         for line in data.line_items
         if line.kind not in ledger.SYSTEM_KINDS
     ]
@@ -320,8 +331,11 @@ def _replay(jobs: dict[str, Job], order_job: dict[str, str], m: p.BaseMutation) 
         if order is None and a.order_id is None:
             order = _work_order_for(job, a.unit_price_money.currency)
         if order is not None and not order.deposit:
-            order.lines.append(Line(a.uid, a.name, a.quantity, a.unit_price_money.amount, a.kind, pending=True))
-            job.pending.append(f"add-on {a.name}")
+            approval = "pending" if a.needs_approval else "none"
+            order.lines.append(
+                Line(a.uid, a.name, a.quantity, a.unit_price_money.amount, a.kind, pending=True, approval=approval)
+            )
+            job.pending.append(f"add-on {a.name}" + (" (needs approval)" if a.needs_approval else ""))
     elif isinstance(m, p.RemoveLineItem) and order is not None:
         order.lines = [line for line in order.lines if line.uid != m.args.uid]
         job.pending.append("line item removed")
@@ -330,6 +344,16 @@ def _replay(jobs: dict[str, Job], order_job: dict[str, str], m: p.BaseMutation) 
     elif isinstance(m, p.RequestTextToPay):
         job.requests.append("text-to-pay waiting to send")
         job.pending.append("text-to-pay")
+    elif isinstance(m, p.RequestApproval):
+        job.requests.append("approval request waiting to send")
+        job.pending.append("approval request")
+    elif isinstance(m, p.RecordApproval) and order is not None:
+        # As the server will take it if the lines are still what the customer saw.
+        named = set(m.args.line_uids)
+        for line in order.lines:
+            if line.uid in named and line.approval == "pending":
+                line.approval = "approved"
+        job.pending.append(f"approved in person by {m.args.signer_name}")
 
 
 def _work_order_for(job: Job, currency: Currency) -> Order | None:

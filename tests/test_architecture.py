@@ -24,6 +24,8 @@ DOMAINS = [
     "links",
     "invoices",
     "plans",
+    "approvals",
+    "estimates",
     "dispatch",
     "replication",
 ]

@@ -8,11 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from server.approvals import service as approvals
+from server.approvals.types import ApprovalRequest
 from server.clock import parse_time
 from server.customers import store as customers_store
 from server.dispatch import rules, store, timeline
 from server.dispatch.types import Board, BoardJob, BoardTechnician
 from server.errors import NotFound
+from server.estimates import service as estimates
+from server.estimates.types import Estimate
 from server.invoices import service as invoices
 from server.jobs import service as jobs
 from server.jobs import store as jobs_store
@@ -258,6 +262,12 @@ class JobPage:
     days: list[Day]
     events: int
     sandboxed: bool
+    estimates: list[Estimate]
+    approvals: list[ApprovalRequest]  # added work put to the customer, and what they answered
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return any(line.approval == "pending" for o in self.orders for line in o.order.line_items)
 
 
 def job_currency(tx: Tx, job_id: str) -> Currency:
@@ -310,6 +320,8 @@ def job_page(tx: Tx, job_id: str, public_url: str, sandboxed: bool) -> JobPage:
     devices = sorted({e.actor.id for e in events if e.actor.kind == "device" and e.actor.id})
     links = links_store.for_orders(tx, [o.id for o in order_views]) + links_store.for_jobs(tx, [job_id])
     invoiced = invoices.for_orders(tx, [o.id for o in order_views])
+    estimate_views = estimates.for_jobs(tx, [job_id], public_url)
+    approval_views = approvals.for_jobs(tx, [job_id], public_url)
     look = timeline.Lookup(
         technicians=technicians,
         devices=_devices(tx, devices, technicians),
@@ -324,6 +336,10 @@ def job_page(tx: Tx, job_id: str, public_url: str, sandboxed: bool) -> JobPage:
             row["id"]: invoices.url_of(public_url, row["token"]) for row, _ in invoiced if sandboxed and row["token"]
         },
         phone_page=(lambda number: SANDBOX_PHONE + number) if sandboxed else None,
+        estimate_status={e.id: e.state for e in estimate_views},
+        estimate_pages={e.id: e.url for e in estimate_views if sandboxed and e.url},
+        approval_status={a.id: a.status for a in approval_views},
+        approval_pages={a.id: a.url for a in approval_views if sandboxed and a.url},
     )
     days: list[Day] = []
     for event in events:
@@ -358,4 +374,6 @@ def job_page(tx: Tx, job_id: str, public_url: str, sandboxed: bool) -> JobPage:
         days=days,
         events=len(events),
         sandboxed=sandboxed,
+        estimates=estimate_views,
+        approvals=approval_views,
     )

@@ -47,6 +47,10 @@ class Lookup:
     invoice_status: Mapping[str, str] = field(default_factory=dict)  # invoice id -> its state now
     invoice_pages: Mapping[str, str] = field(default_factory=dict)  # invoice id -> its page, when shown
     phone_page: Callable[[str], str] | None = None  # number -> the sandbox phone, when there is one
+    estimate_status: Mapping[str, str] = field(default_factory=dict)  # estimate id -> its state now
+    estimate_pages: Mapping[str, str] = field(default_factory=dict)  # estimate id -> its page, when shown
+    approval_status: Mapping[str, str] = field(default_factory=dict)  # approval request id -> its status now
+    approval_pages: Mapping[str, str] = field(default_factory=dict)  # approval request id -> its page, when shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +95,10 @@ Describe = Callable[[dict[str, Any], Lookup], Said]
 
 TEXT_TONES = {"delivered": "good", "sent": "good", "failed": "bad", "undelivered": "bad", "blocked": "bad"}
 LINK_TONES = {"paid": "good", "active": "info", "expired": "muted", "cancelled": "muted"}
+ESTIMATE_TONES = {"approved": "good", "open": "info", "declined": "bad", "expired": "muted", "voided": "muted"}
+APPROVAL_TONES = {"approved": "good", "pending": "info", "declined": "bad", "expired": "muted", "replaced": "muted",
+                  "cancelled": "muted"}  # fmt: skip
+CHANNELS = {"page": "on the approval page", "sms_code": "by replying the code", "device": "in person on the device"}
 INVOICE_TONES = {"paid": "good", "unpaid": "info", "partially_paid": "info", "overdue": "bad", "cancelled": "muted"}
 SYSTEM_NAMES = {
     "sms": "Texting",
@@ -100,6 +108,8 @@ SYSTEM_NAMES = {
     "billing": "Billing run",
     "invoices": "Invoices",
     "reminders": "Invoice reminders",
+    "estimates": "Estimates",
+    "approvals": "Approvals",
 }
 
 
@@ -209,6 +219,8 @@ def _line(verb: str) -> Describe:
         details = [f"{quantity} × {unit}"]  # noqa: RUF001 - the sign people write if unit else []
         if total := money(d.get("orderTotalMoney")):
             details.append(f"{order_name(look, d.get('orderId'))} now totals {total}")
+        if d.get("approval") == "pending":
+            details.append("Waits for the customer's approval: counted in nothing until then")
         return Said(f"{verb} {d.get('name', 'a line item')}", "", details)
 
     return said
@@ -357,6 +369,65 @@ def _lines_moved(d: dict[str, Any], look: Lookup) -> Said:
     return said
 
 
+def _estimate(verb: str, tone: str, current: bool = False) -> Describe:
+    def said(d: dict[str, Any], look: Lookup) -> Said:
+        estimate_id = str(d.get("estimateId"))
+        number = d.get("number")
+        out = Said(f"Estimate #{number} {verb}" if number else f"Estimate {verb}", tone)
+        if d.get("title"):
+            out.details.append(f"“{_clip(str(d['title']))}”")
+        if start := money(d.get("fromMoney")):
+            out.details.append(f"From {start}, {d.get('options', 1)} option(s)")
+        if d.get("to"):
+            out.details.append(f"Texted to {d['to']}")
+        if d.get("optionName"):
+            out.details.append(f"Option: {_clip(str(d['optionName']))}")
+        if total := money(d.get("totalMoney")):
+            out.details.append(f"Total {total}")
+        if (deposit := money(d.get("depositMoney"))) and d.get("paymentId"):
+            out.details.append(f"Deposit {deposit} paid")
+        if d.get("signerName"):
+            out.details.append(f"Signed by {_clip(str(d['signerName']))}")
+        if d.get("orderId"):
+            out.details.append(f"Became {order_name(look, d['orderId'])}")
+        if d.get("reason"):
+            out.details.append(f"Reason: {_clip(str(d['reason']))}")
+        if d.get("contentHash"):
+            out.details.append(f"Content hash {str(d['contentHash'])[:12]}…")
+        if current and (state := look.estimate_status.get(estimate_id)):
+            out.chips.append(Chip(state.capitalize(), ESTIMATE_TONES.get(state, "")))
+        if current and (page := look.estimate_pages.get(estimate_id)):
+            out.links.append(Link("Open the estimate page", page))
+        return out
+
+    return said
+
+
+def _approval(verb: str, tone: str, current: bool = False) -> Describe:
+    def said(d: dict[str, Any], look: Lookup) -> Said:
+        request_id = str(d.get("approvalRequestId"))
+        what = money(d.get("totalMoney"))
+        out = Said(f"Added work {verb}" + (f": {what}" if what else ""), tone)
+        out.details.append(f"{len(d.get('lineUids', []))} line(s) on {order_name(look, d.get('orderId'))}")
+        if d.get("channel"):
+            out.details.append(f"Approved {CHANNELS.get(str(d['channel']), str(d['channel']))}")
+        if d.get("signerName"):
+            out.details.append(f"Signed by {_clip(str(d['signerName']))}")
+        if d.get("to"):
+            out.details.append(f"Asked by text to {d['to']}")
+        if total := money(d.get("jobTotalMoney")):
+            out.details.append(f"Job total {'would be' if verb == 'put to the customer' else 'now'} {total}")
+        if d.get("reason"):
+            out.details.append(f"Reason: {_clip(str(d['reason']))}")
+        if current and (status := look.approval_status.get(request_id)):
+            out.chips.append(Chip(status.capitalize(), APPROVAL_TONES.get(status, "")))
+        if current and (page := look.approval_pages.get(request_id)):
+            out.links.append(Link("Open the approval page", page))
+        return out
+
+    return said
+
+
 def _rejected(d: dict[str, Any], look: Lookup) -> Said:
     reason = f"{d.get('code', 'rejected')}: {d.get('detail', '')}".rstrip(": ")
     return Said(f"Device change refused: {d.get('name', 'a mutation')}", "bad", [_clip(reason)])
@@ -390,6 +461,17 @@ DESCRIBE: dict[str, Describe] = {
     "invoice.cancelled": _invoice("cancelled", "bad"),
     "invoice.reminder_sent": _reminder,
     "plan.cycle_billed": _cycle,
+    "estimate.created": _estimate("drafted", "job"),
+    "estimate.updated": _estimate("changed", "job"),
+    "estimate.sent": _estimate("sent", "text", current=True),
+    "estimate.viewed": _estimate("opened by the customer", "job"),
+    "estimate.approved": _estimate("approved", "money"),
+    "estimate.declined": _estimate("declined", "bad"),
+    "estimate.expired": _estimate("expired", "muted"),
+    "estimate.voided": _estimate("voided", "muted"),
+    "approval.requested": _approval("put to the customer", "text", current=True),
+    "approval.approved": _approval("approved", "money"),
+    "approval.declined": _approval("declined", "bad"),
 }
 
 

@@ -16,7 +16,7 @@ KEPT_FOR = timedelta(days=30)
 
 # What each event's `data` is, by the first part of its type: the kind of object, the schema the
 # API reference names for it, and the trail field that holds its id.
-JOB, ORDER, PAYMENT, REFUND, LINK, SMS, INVOICE, PLAN_CYCLE, REJECTION = (
+JOB, ORDER, PAYMENT, REFUND, LINK, SMS, INVOICE, PLAN_CYCLE, REJECTION, ESTIMATE, APPROVAL = (
     "job",
     "order",
     "payment",
@@ -26,6 +26,8 @@ JOB, ORDER, PAYMENT, REFUND, LINK, SMS, INVOICE, PLAN_CYCLE, REJECTION = (
     "invoice",
     "plan_cycle",
     "mutation_rejection",
+    "estimate",
+    "approval_request",
 )
 
 
@@ -51,6 +53,8 @@ KINDS: dict[str, Kind] = {
     "invoice": Kind(INVOICE, "Invoice", "the invoice, as `GET /v1/invoices/{id}` shows it"),
     "plan": Kind(PLAN_CYCLE, "PlanCycleEventData", "the service plan with the cycle the event is about"),
     "mutation": Kind(REJECTION, "MutationRejectedEventData", "the device's change that was refused, and why"),
+    "estimate": Kind(ESTIMATE, "Estimate", "the estimate, as `GET /v1/estimates/{id}` shows it"),
+    "approval": Kind(APPROVAL, "ApprovalRequest", "the approval request, as `GET /v1/approval-requests/{id}` shows it"),
 }
 
 # Every event type the server writes, and what happened, in words.
@@ -85,6 +89,17 @@ TYPES: dict[str, str] = {
     "invoice.paid": "An invoice was paid in full.",
     "invoice.reminder_sent": "A payment reminder for an invoice was texted.",
     "plan.cycle_billed": "A service plan's period was billed.",
+    "estimate.created": "An estimate was drafted.",
+    "estimate.updated": "A draft estimate was changed.",
+    "estimate.sent": "An estimate was sent (its content frozen under its hash) or texted again.",
+    "estimate.viewed": "The customer opened an estimate's page for the first time.",
+    "estimate.approved": "The customer approved an estimate (and paid its deposit): it became the job's work order.",
+    "estimate.declined": "The customer declined an estimate.",
+    "estimate.expired": "An estimate passed its expiry unanswered.",
+    "estimate.voided": "An estimate was voided.",
+    "approval.requested": "The customer was texted a link and a code to approve added work.",
+    "approval.approved": "The customer approved added work (on the page, by code, or in person): it counts from now.",
+    "approval.declined": "The customer declined added work.",
     "mutation.rejected": "A technician's device sent a change the server refused.",
 }
 ALL = "*"
@@ -118,12 +133,22 @@ def affected(type: str, job_id: str | None, data: Mapping[str, Any]) -> list[Ref
             raise UnknownType(f"{type} without a job")
         return [Ref(JOB, job_id)]
     if kind == PAYMENT:
+        if not data["parts"] and data.get("estimateId"):
+            return [Ref(ESTIMATE, str(data["estimateId"]))]  # a declined deposit: no payment, the estimate
         return [Ref(PAYMENT, str(part["paymentId"])) for part in data["parts"]]
     if kind == PLAN_CYCLE:
         return [Ref(PLAN_CYCLE, f"{data['servicePlanId']}/{data['periodStart']}")]
     if kind == REJECTION:
         return [Ref(REJECTION, f"{data['clientId']}/{data['mutationId']}")]
-    field = {ORDER: "orderId", REFUND: "refundId", LINK: "paymentLinkId", SMS: "smsId", INVOICE: "invoiceId"}[kind]
+    field = {
+        ORDER: "orderId",
+        REFUND: "refundId",
+        LINK: "paymentLinkId",
+        SMS: "smsId",
+        INVOICE: "invoiceId",
+        ESTIMATE: "estimateId",
+        APPROVAL: "approvalRequestId",
+    }[kind]
     return [Ref(kind, str(data[field]))]
 
 

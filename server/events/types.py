@@ -19,6 +19,9 @@ EventType = Literal[
     "sms.queued", "sms.sent", "sms.delivered", "sms.failed", "sms.blocked",
     "invoice.created", "invoice.published", "invoice.cancelled", "invoice.paid", "invoice.reminder_sent",
     "plan.cycle_billed",
+    "estimate.created", "estimate.updated", "estimate.sent", "estimate.viewed", "estimate.approved",
+    "estimate.declined", "estimate.expired", "estimate.voided",
+    "approval.requested", "approval.approved", "approval.declined",
     "mutation.rejected",
 ]  # fmt: skip
 

@@ -91,7 +91,8 @@ async def inbound(
         raise InvalidRequest("MessageSid is required", [FieldError("MessageSid", "is required")])
     if len(sid) > MAX_ID:
         raise InvalidRequest("MessageSid is too long", [FieldError("MessageSid", f"has at most {MAX_ID} characters")])
-    await ctx.write(partial(outbox.receive, sid=sid, sender=sender, keyword=word))
+    code = policy.reply_code(form.get("Body", "")) if word is None else None
+    await ctx.write(partial(outbox.receive, sid=sid, sender=sender, keyword=word, code=code, on_code=texting.on_code))
     return Response(EMPTY_TWIML, media_type="text/xml")  # a replay answers as the first did
 
 

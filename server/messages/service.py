@@ -9,6 +9,7 @@ the worker (`server.messages.worker`) claims, sends and records. Each step here 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -264,14 +265,28 @@ def set_opt_out(tx: Tx, phone: str, opted_out: bool) -> None:
     store.set_opt_out(tx, phone, opted_out)
 
 
-def receive(tx: Tx, sid: str, sender: str, keyword: Literal["opt_out", "opt_in"] | None) -> bool:
+CodeReply = Callable[[Tx, str, str], None]  # (tx, sender, code): an approval code a customer replied
+
+
+def receive(
+    tx: Tx,
+    sid: str,
+    sender: str,
+    keyword: Literal["opt_out", "opt_in"] | None,
+    code: str | None = None,
+    on_code: CodeReply | None = None,
+) -> bool:
     """A text from a customer (Twilio's inbound webhook), handled once per `MessageSid`: its
     sid is recorded in the transaction that acts on it, so a replay (Twilio retrying, or a
-    signed request sent again) changes nothing. Returns whether it was acted on."""
+    signed request sent again) changes nothing. An opt-out or opt-in keyword moves the number's
+    opt-out; a 6-digit code is answered by `on_code` (the approvals domain, wired above this one)
+    in the same transaction. Returns whether it was acted on."""
     if not store.mark_inbound(tx, sid, sender, keyword):
         return False
     if sender and keyword is not None:
         store.set_opt_out(tx, sender, keyword == "opt_out")
+    elif sender and code is not None and on_code is not None:
+        on_code(tx, sender, code)
     return True
 
 

@@ -10,6 +10,7 @@ from litestar import Litestar
 
 from server.config import SANDBOX_FROM_NUMBER, Settings
 from server.errors import ConfigError
+from server.messages.service import CodeReply
 from server.messages.worker import SmsWorker
 from server.store import Database
 from sms.client import TwilioSender
@@ -40,6 +41,7 @@ class Texting:
     auth_token: str
     from_number: str
     sandbox: Sandbox | None
+    on_code: CodeReply | None = None  # who answers an approval code a customer replies (wired by the app)
 
 
 def texting(settings: Settings, db: Database) -> Texting:

@@ -78,7 +78,7 @@ class LineBatch:
         self.orders[order_id] = held
 
     def _check_job_total(self, row: Row, base: int) -> None:
-        """As `service._check_job_total`, counting what the batch holds for the job's other orders."""
+        """As `service.check_job_total`, counting what the batch holds for the job's other orders."""
         job_id = row["job_id"]
         if job_id is None:
             return

@@ -101,6 +101,12 @@ def standing(tx: Tx, job_id: str | None, order: Row | Kept | None = None) -> Sta
     return Standing(rows, ledger.figure([money_of(r) for r in rows]))
 
 
+def kept_on_deposits(tx: Tx, job_id: str) -> int:
+    """What the job keeps on its deposit orders (paid, in doubt included, less refunds): what an
+    estimate's deposit is asked less of (contract §8)."""
+    return sum(max(0, money.held) for money in standing(tx, job_id).monies() if money.deposit and not money.cancelled)
+
+
 def preview(tx: Tx, row: Row | Kept, **changed: Any) -> ledger.JobFigures:
     """The figures of the order's job were the order changed so (its `base`, `state`, ...)."""
     rows = rows_of(tx, row["job_id"], row)

@@ -31,6 +31,7 @@ def line_item(row: Row | dict[str, Any], currency: Currency) -> LineItem:
         kind=row["kind"],
         total_money=Money(line_of(row).amount, currency),
         added_by=Actor(kind=row["added_by_kind"], id=row["added_by_id"]),
+        approval=line_of(row).approval,  # type: ignore[arg-type]
     )
 
 

@@ -45,6 +45,22 @@ def check_client_line(kind: str) -> None:
         raise RuleViolation("system_line", "the deposit lines of an order are worked out by Flint; they cannot be set")
 
 
+def check_removable(approval: str, uid: str) -> None:
+    """A declined change stays on the order as the record of the customer's answer."""
+    if approval == "declined":
+        raise RuleViolation(
+            "line_declined",
+            f"line item {uid} was declined by the customer; it stays as a record (ask again with a new line)",
+        )
+
+
+def check_pending(approval: str, uid: str) -> None:
+    """Only a line that waits for the customer can be approved or declined, once."""
+    if approval != "pending":
+        said = "needs no approval" if approval == "none" else f"was {approval} already"
+        raise RuleViolation("line_not_pending", f"line item {uid} {said}")
+
+
 def check_deposit_order_closed_to_lines(deposit: bool, order_id: str) -> None:
     """A deposit order asks for part of the work early; added work goes on a work order."""
     if deposit:

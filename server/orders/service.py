@@ -125,7 +125,7 @@ def new_lines(items: Sequence[LineItemIn], actor: Actor, currency: Currency) -> 
             "quantity": item.quantity,
             "unit_amount": item.unit_price_money.amount,
             "kind": item.kind,
-            "approval": "none",
+            "approval": "pending" if item.approval == "required" else "none",
             "added_by_kind": actor.kind,
             "added_by_id": actor.id,
         }
@@ -134,7 +134,7 @@ def new_lines(items: Sequence[LineItemIn], actor: Actor, currency: Currency) -> 
 
 
 def line_event(order_id: str, line: Row | dict[str, Any], currency: Currency, total: int) -> dict[str, Any]:
-    return {
+    event = {
         "orderId": order_id,
         "uid": line["uid"],
         "name": line["name"],
@@ -143,6 +143,9 @@ def line_event(order_id: str, line: Row | dict[str, Any], currency: Currency, to
         "unitPriceMoney": Money(line["unit_amount"], currency),
         "orderTotalMoney": Money(total, currency),
     }
+    if (approval := line_of(line).approval) != "none":
+        event["approval"] = approval  # a change order's line: owed by nobody until approved
+    return event
 
 
 def _check_job_currency(tx: Tx, job_id: str, currency: str) -> None:
@@ -151,12 +154,12 @@ def _check_job_currency(tx: Tx, job_id: str, currency: str) -> None:
         rules.check_currency(existing, [currency], "an order", of="this job")
 
 
-def _check_base(row: Row, base: int) -> None:
+def check_base(row: Row, base: int) -> None:
     """The order's base after a change, against what was paid on it and what Flint can hold."""
     rules.check_new_base(base, row["paid"], row["pending"], row["refunded"], bool(row["deposit"]))
 
 
-def _check_job_total(tx: Tx, row: Row, **changed: Any) -> None:
+def check_job_total(tx: Tx, row: Row, **changed: Any) -> None:
     """The job's total, were the order changed so, must stay within what Flint can hold. Its
     orders' bases bound it: only near the limit is the rule worked out."""
     if row["job_id"] is None:
@@ -202,6 +205,10 @@ def make(
     new = new_lines(items, actor, currency)
     base = rules.base_of(map(line_of, new))
     deposit = rule.is_deposit_stage(metadata.get("paymentStage"))
+    if deposit and any(line["approval"] != "none" for line in new):
+        raise RuleViolation(
+            "deposit_order", "a deposit order asks part of the work early; added work goes on a work order"
+        )
     rules.check_new_base(base, 0, 0, 0, deposit)
     order_id = new_id("ord")
     store.insert_order(
@@ -210,7 +217,7 @@ def make(
     store.insert_lines(tx, order_id, new)
     row = store.get(tx, order_id)
     assert row is not None
-    _check_job_total(tx, row, base=base)
+    check_job_total(tx, row, base=base)
     ledger.lines_changed(tx, row, base)
     trail.record(
         tx,
@@ -259,8 +266,8 @@ def apply_line_items(
     rules.check_currency(currency, (item.unit_price_money.currency for item in items))
     new = new_lines(items, actor, currency)
     change = rules.base_of(map(line_of, new))
-    _check_base(row, row["base"] + change)
-    _check_job_total(tx, row, base=row["base"] + change)
+    check_base(row, row["base"] + change)
+    check_job_total(tx, row, base=row["base"] + change)
 
     store.insert_lines(tx, order_id, new)
     store.update_order(tx, order_id, row["job_id"])
@@ -310,8 +317,9 @@ def apply_removal(
     if removed is None:
         raise NotFound(f"order {order_id} has no line item {uid}")
     rules.check_client_line(removed["kind"])
+    rules.check_removable(line_of(removed).approval, uid)
     change = -line_of(removed).counted
-    _check_base(row, row["base"] + change)
+    check_base(row, row["base"] + change)
 
     store.delete_line(tx, order_id, uid)
     store.update_order(tx, order_id, row["job_id"])

@@ -87,6 +87,14 @@ def line(tx: Tx, order_id: str, uid: str) -> Row | None:
     return tx.one(f"SELECT {_LINE} FROM line_items WHERE order_id = ? AND uid = ?", (order_id, uid))
 
 
+def set_approval(tx: Tx, order_id: str, lines: Sequence[tuple[str, str, str]]) -> None:
+    """Each `(uid, approval, shown)`: the customer's answer on a line, and its JSON as now shown."""
+    tx.many(
+        "UPDATE line_items SET approval = ?, shown = ? WHERE order_id = ? AND uid = ?",
+        [(approval, shown, order_id, uid) for uid, approval, shown in lines],
+    )
+
+
 def delete_line(tx: Tx, order_id: str, uid: str) -> None:
     tx.run("DELETE FROM line_items WHERE order_id = ? AND uid = ?", (order_id, uid))
 

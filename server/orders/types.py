@@ -12,11 +12,15 @@ LineItemKind = Literal[
     "service", "addon", "travel", "material", "deposit", "discount", "deposit_applied", "deposit_refunded"
 ]
 OrderState = Literal["open", "completed", "cancelled"]
+# A change order's line waits for the customer (`pending`) and counts in no figure until
+# `approved`; `declined` stays as a record. Every other line is `none`.
+ApprovalState = Literal["none", "pending", "approved", "declined"]
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=10000)]
 MetadataKey = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=NO_CONTROL)]
 MetadataValue = Annotated[str, msgspec.Meta(max_length=500, pattern=TEXT_CHARACTERS)]
 Metadata = Annotated[dict[MetadataKey, MetadataValue], msgspec.Meta(max_length=50)]
 MAX_LINE_ITEMS = 500
+REQUIRED = "`required`: added work the customer approves first (contract §8); until then it is owed by nobody."
 
 
 class LineItemIn(Request):
@@ -25,6 +29,7 @@ class LineItemIn(Request):
     unit_price_money: MoneyIn
     kind: LineItemKind = "service"
     uid: Uid | None = None
+    approval: Annotated[Literal["required"] | None, msgspec.Meta(description=REQUIRED)] = None
 
 
 LineItems = Annotated[list[LineItemIn], msgspec.Meta(max_length=MAX_LINE_ITEMS)]
@@ -56,6 +61,7 @@ class LineItem(msgspec.Struct, rename="camel"):
     kind: LineItemKind
     total_money: Money
     added_by: Actor
+    approval: ApprovalState
 
 
 class Order(msgspec.Struct, rename="camel"):

@@ -95,4 +95,11 @@ def _lock_of(tx: Tx, charge_id: str) -> str:
 
 
 def _settle(desk: PaymentDesk, actor: Actor, charge_id: str, result: Charge) -> Callable[[Tx], Row]:
-    return partial(service.settle_card, actor=actor, charge_id=charge_id, result=result, business=desk.business)
+    return partial(
+        service.settle_card,
+        actor=actor,
+        charge_id=charge_id,
+        result=result,
+        business=desk.business,
+        completions=desk.completions,
+    )

@@ -37,12 +37,14 @@ EXPECTED = "expectedAmount"  # the hidden field every card form carries: the amo
 
 @dataclass(frozen=True, slots=True)
 class Charging:
-    """What a page would charge now, for whom, and where its receipt goes."""
+    """What a page would charge now, for whom, and where its receipt goes; `reserved`, what the
+    page keeps beside the charge in the transaction that reserves it (given the charge's id)."""
 
     target: Target
     amount: Money
     collecting: Collecting
     actor: Actor
+    reserved: Callable[[Tx, str], None] | None = None
 
 
 class AmountChanged(RuleViolation):
@@ -151,4 +153,9 @@ def _begin(tx: Tx, charging_now: Callable[[Tx], Charging | None], expected: int 
         return None
     if expected is not None and expected != now.amount.amount:
         raise AmountChanged(now.amount)
-    return payments.reserve_card(tx, now.actor, now.target, now.amount.amount, now.collecting)
+    attempt = payments.reserve_card(
+        tx, now.actor, now.target, now.amount.amount, now.collecting, currency=now.amount.currency
+    )
+    if now.reserved is not None:
+        now.reserved(tx, attempt.charge_id)
+    return attempt

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from server.config import DEFAULT_BUSINESS_NAME
 from server.locks import KeyedLocks
@@ -21,6 +23,9 @@ class PaymentDesk:
     business: str = DEFAULT_BUSINESS_NAME  # who a receipt says was paid
     timeout: float = 20.0  # a processor call slower than this is in doubt
     locks: KeyedLocks = field(default_factory=KeyedLocks)
+    # What settles a charge reserved ahead of its work order, by source (`service.Completion`):
+    # the domains that reserve them sit above payments, so the app wires them in.
+    completions: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
     def close(self) -> None:
         """Let go of what the processor holds (the sandbox's thread and file), if anything."""

@@ -4,7 +4,7 @@ job's trail shows a charge once, with how it was applied."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -68,10 +68,13 @@ def list_page(tx: Tx, after: int, limit: int, order_id: str | None, job_id: str 
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """What a payment is for: a job (all its orders) or one order."""
+    """What a payment is for: a job (all its orders) or one order; or (`ahead`) a job's work the
+    settling itself makes, so a charge is reserved before the order it pays exists (an estimate's
+    deposit: the approval and its work order are made in the transaction that settles the capture)."""
 
     job_id: str | None = None
     order_id: str | None = None
+    ahead: bool = False
 
     @classmethod
     def of(cls, job_id: str | None, order_id: str | None) -> Target:
@@ -132,19 +135,22 @@ def _charge(
     payment_link_id: str | None = None,
     invoice_id: str | None = None,
     invoice_request: str | None = None,
+    estimate_id: str | None = None,
     reference: str | None = None,
     uid: str | None = None,
     receipt_to: str | None = None,
     receipt_url: str | None = None,
+    amount: int | None = None,
 ) -> str:
-    """Insert a charge and its parts, in the caller's transaction."""
+    """Insert a charge and its parts, in the caller's transaction (`amount`: of a charge reserved
+    ahead of its parts, which has none yet)."""
     charge_id = new_id("ch")
     job_id = target.job_id or parts[0][0]["job_id"]
     store.insert_charge(
         tx,
         id=charge_id,
         job_id=job_id,
-        amount=sum(part for _, part in parts),
+        amount=sum(part for _, part in parts) if amount is None else amount,
         currency=currency,
         status=status,
         method=method,
@@ -152,6 +158,7 @@ def _charge(
         payment_link_id=payment_link_id,
         invoice_id=invoice_id,
         invoice_request=invoice_request,
+        estimate_id=estimate_id,
         reference=reference,
         uid=uid,
         receipt_to=receipt_to,
@@ -213,6 +220,7 @@ def charge_event(tx: Tx, actor: Actor, charge_id: str, client_at: str | None = N
         "card": Card(brand=charge["card_brand"], last4=charge["card_last4"]) if charge["card_last4"] else None,
         "paymentLinkId": charge["payment_link_id"],
         "invoiceId": charge["invoice_id"],
+        "estimateId": charge["estimate_id"],
         "declineCode": charge["decline_code"],
         "reference": charge["reference"],
     }
@@ -286,13 +294,23 @@ class Collecting:
     payment_link_id: str | None = None
     invoice_id: str | None = None
     invoice_request: str | None = None
+    estimate_id: str | None = None
     receipt_to: str | None = None
     receipt_url: str | None = None
 
 
-def reserve_card(tx: Tx, actor: Actor, target: Target, amount: int | None, collecting: Collecting) -> CardAttempt:
+def reserve_card(
+    tx: Tx, actor: Actor, target: Target, amount: int | None, collecting: Collecting, currency: Currency | None = None
+) -> CardAttempt:
     """Reserve `amount` (None: all that is due) as a charge in flight, so nothing else takes the
-    same money while the processor is asked. The charge id is the processor's idempotency key."""
+    same money while the processor is asked. The charge id is the processor's idempotency key.
+    A charge `ahead` of its work order is reserved for `amount` in `currency` with no parts yet."""
+    if target.ahead:
+        assert target.job_id is not None and amount is not None and currency is not None
+        charge_id = _charge(
+            tx, actor, target, [], currency, status="pending", method="card", amount=amount, **vars_of(collecting)
+        )
+        return CardAttempt(charge_id, Money(amount, currency))
     now = owed(tx, target)
     wanted = now.due if amount is None else amount
     rules.check_amount_due(now.due, max(wanted, 1), now.currency, now.in_flight)
@@ -315,6 +333,7 @@ def vars_of(collecting: Collecting) -> dict[str, Any]:
         "payment_link_id": collecting.payment_link_id,
         "invoice_id": collecting.invoice_id,
         "invoice_request": collecting.invoice_request,
+        "estimate_id": collecting.estimate_id,
         "receipt_to": collecting.receipt_to,
         "receipt_url": collecting.receipt_url,
     }
@@ -324,9 +343,24 @@ def attempt_of(charge: Row) -> CardAttempt:
     return CardAttempt(charge["id"], Money(charge["amount"], charge["currency"]))
 
 
-def settle_card(tx: Tx, actor: Actor, charge_id: str, result: Charge, business: str) -> Row:
+# What settling a charge reserved ahead of its work order does, by the charge's `source`: with
+# the charge captured it makes the order and applies the charge to it (`apply_ahead`); declined,
+# it makes nothing. Wired by the app (the domains that reserve such charges sit above this one).
+Completion = Callable[[Tx, Row, Actor], None]
+
+
+def settle_card(
+    tx: Tx,
+    actor: Actor,
+    charge_id: str,
+    result: Charge,
+    business: str,
+    completions: Mapping[str, Completion] | None = None,
+) -> Row:
     """What the processor said: the charge and its parts become captured or declined, with the
-    trail event, the deposit applied again, and a receipt texted. Settling twice changes nothing."""
+    trail event, the deposit applied again, and a receipt texted. Settling twice changes nothing.
+    A charge reserved ahead of its work order is completed by its source's `Completion`, in this
+    same transaction: captured and completed, or neither."""
     charge = store.get_charge(tx, charge_id)
     assert charge is not None
     if charge["status"] != "pending":
@@ -341,6 +375,13 @@ def settle_card(tx: Tx, actor: Actor, charge_id: str, result: Charge, business: 
         processor_ref=result.reference,
     )
     parts = store.parts_of(tx, charge_id)
+    if not parts:
+        complete = (completions or {}).get(charge["source"])
+        if complete is None:
+            raise RuntimeError(f"charge {charge_id} ({charge['source']}) has no parts and nothing completes it")
+        settled = store.get_charge(tx, charge_id)
+        assert settled is not None
+        complete(tx, settled, actor)
     for part in parts:
         captured = part["amount"] if result.approved else 0
         ledger.money_moved(tx, part["order_id"], part["job_id"], pending=-part["amount"], paid=captured)
@@ -351,6 +392,32 @@ def settle_card(tx: Tx, actor: Actor, charge_id: str, result: Charge, business: 
     settled = store.get_charge(tx, charge_id)
     assert settled is not None
     return settled
+
+
+def apply_ahead(tx: Tx, charge_id: str, order: Row) -> str:
+    """A captured charge reserved ahead of its work order, applied to that order now it exists
+    (in the settling transaction); returns the payment made."""
+    charge = store.get_charge(tx, charge_id)
+    assert charge is not None and charge["status"] == "captured" and not store.parts_of(tx, charge_id)
+    payment_id = new_id("pay")
+    store.insert(
+        tx,
+        order["job_id"],
+        id=payment_id,
+        charge_id=charge_id,
+        order_id=order["id"],
+        amount=charge["amount"],
+        currency=charge["currency"],
+        status="captured",
+        method="card",
+        source=charge["source"],
+        card_brand=charge["card_brand"],
+        card_last4=charge["card_last4"],
+        processor_ref=charge["processor_ref"],
+    )
+    ledger.money_moved(tx, order["id"], order["job_id"], paid=charge["amount"])
+    ledger.refigure(tx, order["job_id"], order)
+    return payment_id
 
 
 def text_receipt(tx: Tx, charge_id: str, business: str) -> None:

@@ -22,7 +22,7 @@ _REFUND = (
 _CHARGE = (
     "n, id, job_id, amount, currency, status, method, source, payment_link_id, invoice_id, invoice_request,"
     " card_brand, card_last4, decline_code, processor_ref, reference, uid, receipt_to, receipt_url, actor_kind,"
-    " actor_id, created_at, settled_at"
+    " actor_id, created_at, settled_at, estimate_id"
 )
 
 

@@ -9,13 +9,16 @@ from typing import Any
 
 import msgspec
 
+from server.approvals import answers as approval_answers
+from server.approvals import service as approvals
+from server.approvals.service import Evidence
 from server.errors import NotFound, RuleViolation
 from server.jobs import notes
 from server.jobs import service as jobs
 from server.jobs import store as jobs_store
 from server.links import service as links
 from server.money import MoneyIn, PositiveMoneyIn
-from server.orders import ledger
+from server.orders import decisions, ledger
 from server.orders import service as orders
 from server.orders import store as orders_store
 from server.orders.batch import LineBatch
@@ -68,13 +71,25 @@ def add_note(tx: Tx, device: Device, m: p.AddJobNote) -> dict[str, Any]:
     return {"noteId": note.id}
 
 
+def _item(a: p.AddLineItemArgs) -> LineItemIn:
+    """The line as the office would add it; one that needs approval waits for the customer."""
+    price = MoneyIn(a.unit_price_money.amount, a.unit_price_money.currency)
+    return LineItemIn(
+        name=a.name,
+        quantity=a.quantity,
+        unit_price_money=price,
+        kind=a.kind,
+        uid=a.uid,
+        approval="required" if a.needs_approval else None,
+    )
+
+
 def add_line_item(tx: Tx, device: Device, m: p.AddLineItem) -> dict[str, Any] | None:
     """On the order named, or by job on its one open work order (made now if it has none)."""
     a = m.args
     if (a.job_id is None) == (a.order_id is None):
         raise RuleViolation("invalid_args", "give exactly one of jobId and orderId")
-    price = MoneyIn(a.unit_price_money.amount, a.unit_price_money.currency)
-    item = LineItemIn(name=a.name, quantity=a.quantity, unit_price_money=price, kind=a.kind, uid=a.uid)
+    item = _item(a)
     if a.job_id is not None:
         job_in_scope(tx, device, a.job_id)
         return {"orderId": orders.add_to_job(tx, device.actor, a.job_id, [item], client_at=m.client_at)}
@@ -111,9 +126,7 @@ def batched(tx: Tx, device: Device, m: p.BaseMutation, batch: LineBatch) -> Held
         found = orders_store.get(tx, work[0]["id"])
         assert found is not None
         order = found
-    price = MoneyIn(a.unit_price_money.amount, a.unit_price_money.currency)
-    item = LineItemIn(name=a.name, quantity=a.quantity, unit_price_money=price, kind=a.kind, uid=a.uid)
-    batch.add(order, item, m.client_at)
+    batch.add(order, _item(a), m.client_at)
     return Held({"orderId": order["id"]} if a.job_id is not None else None)
 
 
@@ -178,6 +191,59 @@ def record_payment(tx: Tx, device: Device, m: p.RecordOfflinePayment) -> dict[st
     return {"paymentId": payment.id}
 
 
+def request_approval(tx: Tx, device: Device, m: p.RequestApproval) -> dict[str, Any]:
+    """By order, or by job: one request for each open order of the job with lines waiting."""
+    a = m.args
+    if (a.job_id is None) == (a.order_id is None):
+        raise RuleViolation("invalid_args", "give exactly one of jobId and orderId")
+    if a.order_id is not None:
+        asked = [(order_in_scope(tx, device, a.order_id), a.line_uids)]
+    else:
+        assert a.job_id is not None
+        job_in_scope(tx, device, a.job_id)
+        asked = _waiting_by_order(tx, a.job_id, a.line_uids)
+    made = [
+        approvals.ask(
+            tx, device.actor, order, uids, a.to, public_url=device.public_url, business=device.business,
+            client_at=m.client_at,
+        )
+        for order, uids in asked
+    ]  # fmt: skip
+    return {"approvalRequestIds": [row["id"] for row in made], "smsIds": [row["sms_id"] for row in made]}
+
+
+def _waiting_by_order(tx: Tx, job_id: str, uids: list[str] | None) -> list[tuple[Row, list[str] | None]]:
+    """The job's open orders with lines waiting for approval (of `uids`, if named), oldest first."""
+    found: list[tuple[Row, list[str] | None]] = []
+    named = set(uids or [])
+    for order in orders_store.for_job(tx, job_id):
+        if order["state"] != "open":
+            continue
+        waiting = [line["uid"] for line in decisions.pending_lines(tx, order)]
+        if uids is not None:
+            waiting = [uid for uid in waiting if uid in named]
+            named -= set(waiting)
+        if waiting:
+            found.append((order, waiting))
+    if named:
+        raise RuleViolation("unknown_line", f"no line {sorted(named)[0]} of job {job_id} waits for approval")
+    if not found:
+        raise RuleViolation("nothing_pending", f"no line of job {job_id} waits for the customer's approval")
+    return found
+
+
+def record_approval(tx: Tx, device: Device, m: p.RecordApproval) -> dict[str, Any]:
+    """An approval taken in person, perhaps offline: the lines' hash now must be the one the
+    customer saw (else `approval_stale`, and they stay pending)."""
+    a = m.args
+    order = order_in_scope(tx, device, a.order_id)
+    evidence = Evidence("device", a.signer_name, device_id=device.actor.id, client_at=m.client_at)
+    request_id = approval_answers.in_person(
+        tx, device.actor, order, a.line_uids, a.signer_name, a.content_hash, evidence
+    )
+    return {"approvalRequestId": request_id}
+
+
 HANDLERS: dict[type[p.BaseMutation], Callable[[Tx, Device, Any], dict[str, Any] | None]] = {
     p.SetJobStatus: set_status,
     p.AddJobNote: add_note,
@@ -185,6 +251,8 @@ HANDLERS: dict[type[p.BaseMutation], Callable[[Tx, Device, Any], dict[str, Any] 
     p.RemoveLineItem: remove_line_item,
     p.RequestTextToPay: text_to_pay,
     p.RecordOfflinePayment: record_payment,
+    p.RequestApproval: request_approval,
+    p.RecordApproval: record_approval,
 }
 
 

@@ -73,7 +73,21 @@ def payments(tx: Tx) -> list[Row]:
 
 
 def charges(tx: Tx) -> list[Row]:
-    return tx.all("SELECT id, job_id, amount, currency, status, method, created_at FROM charges ORDER BY n")
+    return tx.all(
+        "SELECT id, job_id, amount, currency, status, method, estimate_id, created_at FROM charges ORDER BY n"
+    )
+
+
+def estimates(tx: Tx) -> list[Row]:
+    return tx.all("SELECT id, number, state, content, content_hash FROM estimates ORDER BY n")
+
+
+def approvals(tx: Tx) -> list[Row]:
+    """Every approval, the evidence, whole."""
+    return tx.all(
+        "SELECT id, estimate_id, approval_request_id, order_id, line_uids, content, content_hash, deposit_amount,"
+        " payment_id, charge_id FROM approvals ORDER BY n"
+    )
 
 
 def refunds(tx: Tx) -> list[Row]:
@@ -128,6 +142,16 @@ DANGLING = [
     ("event", "carries object {target}, which does not exist",
      "SELECT e.id, e.object_n AS target FROM events e LEFT JOIN event_objects o ON o.n = e.object_n"
      " WHERE o.n IS NULL"),
+    ("approval", "made order {target}, which does not exist",
+     "SELECT a.id, a.order_id AS target FROM approvals a LEFT JOIN orders o ON o.id = a.order_id WHERE o.id IS NULL"),
+    ("approval", "approves estimate {target}, which does not exist",
+     "SELECT a.id, a.estimate_id AS target FROM approvals a LEFT JOIN estimates e ON e.id = a.estimate_id"
+     " WHERE a.estimate_id IS NOT NULL AND e.id IS NULL"),
+    ("approval request", "is for order {target}, which does not exist",
+     "SELECT r.id, r.order_id AS target FROM approval_requests r LEFT JOIN orders o ON o.id = r.order_id"
+     " WHERE o.id IS NULL"),
+    ("estimate", "is for job {target}, which does not exist",
+     "SELECT e.id, e.job_id AS target FROM estimates e LEFT JOIN jobs j ON j.id = e.job_id WHERE j.id IS NULL"),
     ("webhook delivery", "is for endpoint {target}, which does not exist",
      "SELECT d.id, d.endpoint_id AS target FROM webhook_deliveries d LEFT JOIN webhook_endpoints w"
      " ON w.id = d.endpoint_id WHERE w.id IS NULL"),

@@ -647,6 +647,132 @@ def plan_texts(db: SqliteUtilsDatabase) -> None:
     )
 
 
+@migrations(name="0013_estimates_and_approvals")
+def estimates_and_approvals(db: SqliteUtilsDatabase) -> None:
+    """Estimates and the customer's approvals (contract §8). Every line now says its `approval` in
+    the JSON kept beside it (`shown`, the last field of a line as the API shows it). An estimate's
+    content is frozen under its `content_hash` when first sent; its `number` counts 1, 2, 3, ...
+    An approval with a deposit is reserved with its charge (`estimate_attempts`, what the approval
+    needs) and recorded in the transaction that settles the capture. Added work waits in
+    `approval_requests` (a link and a 6-digit code texted, or an approval in person); each approval
+    is a row of evidence in `approvals`, written once."""
+    _statements(
+        db,
+        """
+        UPDATE line_items SET shown = substr(shown, 1, length(shown) - 1) || ',"approval":"' || approval || '"}';
+
+        CREATE TABLE estimates (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            number INTEGER NOT NULL UNIQUE CHECK (number > 0),
+            job_id TEXT NOT NULL REFERENCES jobs(id),
+            title TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('draft', 'open', 'approved', 'declined', 'expired', 'voided')),
+            version INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            options TEXT NOT NULL,
+            deposit_percentage INTEGER CHECK (deposit_percentage IS NULL OR deposit_percentage BETWEEN 1 AND 100),
+            deposit_amount INTEGER CHECK (deposit_amount IS NULL OR deposit_amount > 0),
+            terms TEXT,
+            expires_at TEXT,
+            content TEXT,
+            content_hash TEXT,
+            token TEXT UNIQUE,
+            last_texted_to TEXT,
+            sent_at TEXT,
+            viewed_at TEXT,
+            decline_reason TEXT,
+            decided_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            CHECK (deposit_percentage IS NULL OR deposit_amount IS NULL),
+            CHECK (state IN ('draft', 'voided') OR (content_hash IS NOT NULL AND token IS NOT NULL))
+        ) STRICT;
+        CREATE INDEX estimates_job ON estimates(job_id, n);
+        CREATE INDEX estimates_open ON estimates(state, expires_at);
+
+        ALTER TABLE charges ADD COLUMN estimate_id TEXT REFERENCES estimates(id);
+        CREATE INDEX charges_estimate ON charges(estimate_id);
+        CREATE UNIQUE INDEX charges_one_capture_per_estimate
+            ON charges(estimate_id) WHERE status = 'captured' AND estimate_id IS NOT NULL;
+
+        CREATE TABLE estimate_attempts (
+            charge_id TEXT PRIMARY KEY REFERENCES charges(id),
+            estimate_id TEXT NOT NULL REFERENCES estimates(id),
+            option_id TEXT NOT NULL,
+            optional_uids TEXT NOT NULL,
+            signer_name TEXT NOT NULL,
+            ip TEXT,
+            user_agent TEXT,
+            total_amount INTEGER NOT NULL,
+            deposit_amount INTEGER NOT NULL CHECK (deposit_amount > 0),
+            created_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX estimate_attempts_estimate ON estimate_attempts(estimate_id);
+
+        CREATE TABLE approval_requests (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            order_id TEXT NOT NULL REFERENCES orders(id),
+            line_uids TEXT NOT NULL,
+            channel TEXT NOT NULL CHECK (channel IN ('text', 'device')),
+            status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'declined', 'replaced', 'cancelled')),
+            content_hash TEXT NOT NULL,
+            total_amount INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            token TEXT UNIQUE,
+            code TEXT,
+            to_number TEXT,
+            sms_id TEXT,
+            expires_at TEXT,
+            decline_reason TEXT,
+            decided_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX approval_requests_order ON approval_requests(order_id, n);
+        CREATE INDEX approval_requests_code ON approval_requests(to_number, code) WHERE status = 'pending';
+
+        CREATE TABLE approval_code_misses (
+            n INTEGER PRIMARY KEY,
+            phone TEXT NOT NULL,
+            at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX approval_code_misses_phone ON approval_code_misses(phone, at);
+
+        CREATE TABLE approvals (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            estimate_id TEXT UNIQUE REFERENCES estimates(id),
+            approval_request_id TEXT UNIQUE REFERENCES approval_requests(id),
+            order_id TEXT NOT NULL REFERENCES orders(id),
+            job_id TEXT,
+            channel TEXT NOT NULL CHECK (channel IN ('page', 'sms_code', 'device')),
+            option_id TEXT,
+            optional_uids TEXT,
+            line_uids TEXT NOT NULL,
+            signer_name TEXT,
+            at TEXT NOT NULL,
+            client_at TEXT,
+            ip TEXT,
+            user_agent TEXT,
+            phone TEXT,
+            device_id TEXT,
+            content TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            total_amount INTEGER NOT NULL,
+            deposit_amount INTEGER NOT NULL DEFAULT 0,
+            currency TEXT NOT NULL,
+            payment_id TEXT REFERENCES payments(id),
+            charge_id TEXT REFERENCES charges(id),
+            CHECK ((estimate_id IS NULL) != (approval_request_id IS NULL))
+        ) STRICT;
+        CREATE INDEX approvals_job ON approvals(job_id, n);
+        CREATE INDEX approvals_order ON approvals(order_id);
+        """,
+    )
+
+
 def names() -> list[str]:
     """Every migration this version of Flint knows, in order (sqlite-utils keeps the list)."""
     return [migration.name for migration in migrations._migrations]

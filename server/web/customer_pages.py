@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
@@ -22,16 +24,25 @@ from litestar.types import Message, Scope
 
 from server.config import Settings
 from server.errors import FlintError, Gone, NotFound
+from server.web.auth import client_address
 from server.web.context import Ctx
 from server.web.problems import clip
+from sync.checks import MAX_NAME
 
-# Where customer pages live: `/pay/<token>` and `/invoices/<token>` (never the office's `/v1/invoices`).
-CUSTOMER_PATHS = re.compile(r"^/(pay|invoices)(/|$)")
+# Where customer pages live: `/pay/<token>`, `/invoices/<token>`, `/estimates/<token>` and
+# `/approvals/<token>` (never the office's `/v1/...`).
+CUSTOMER_PATHS = re.compile(r"^/(pay|invoices|estimates|approvals)(/|$)")
+SCRIPTED_PATHS = re.compile(r"^/estimates(/|$)")  # the estimate page's own script keeps its amounts current
 
 # Styles from this site's stylesheet only, no script at all, forms posted back here, never framed.
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self';"
     " frame-ancestors 'none'; base-uri 'none'"
+)
+# The estimate page: the same, and its one script from this site (no inline script), which asks
+# this site for the amounts of the customer's choice.
+SCRIPTED_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "default-src 'none';", "default-src 'none'; script-src 'self'; connect-src 'self';"
 )
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -64,6 +75,8 @@ async def customer_page_headers(message: Message, scope: Scope) -> None:
     headers = MutableScopeHeaders.from_message(message)
     for name, value in HEADERS.items():
         headers[name] = value
+    if SCRIPTED_PATHS.match(scope["path"]) is not None:
+        headers["Content-Security-Policy"] = SCRIPTED_POLICY
 
 
 def decline_message(code: str) -> str:
@@ -129,6 +142,35 @@ def too_large_page(settings: Settings) -> Template:
         },
         status_code=413,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """The customer's signature on a page: the name they typed, having ticked the terms."""
+
+    signer_name: str
+    ip: str
+    user_agent: str | None
+
+
+MAX_USER_AGENT = 500  # what is kept of a browser's own description
+
+
+def read_consent(form: Mapping[str, str], request: Request[Any, Any, Any]) -> Consent | dict[str, str]:
+    """`signerName` (required, a name as §1 bounds it) and `acceptTerms=yes` (required); the
+    errors by field when either is missing."""
+    errors: dict[str, str] = {}
+    name = " ".join(form.get("signerName", "").split())
+    if not name:
+        errors["signerName"] = "Type your full name to sign."
+    elif len(name) > MAX_NAME or any(unicodedata.category(ch) in ("Cc", "Cs") for ch in name):
+        errors["signerName"] = f"Type your name as plain text, at most {MAX_NAME} characters."
+    if form.get("acceptTerms") != "yes":
+        errors["acceptTerms"] = "Tick the box to agree to the terms."
+    if errors:
+        return errors
+    agent = request.headers.get("user-agent")
+    return Consent(name, client_address(request.scope), agent[:MAX_USER_AGENT] if agent else None)
 
 
 async def read_form(request: Request[Any, Any, Any]) -> Mapping[str, str]:

@@ -22,6 +22,12 @@ SMS = "sms_9d2f6b1e4a8c3f7d5b0e2a6c"
 EVENT = "evt_3a8f1c6e9b2d5a7f4c0e1b8d"
 ENDPOINT = "we_5b1d8f3a6c9e2b7d4f0a1c5e"
 DELIVERY = "whd_7e3b9d1f5a2c8e6b4d0f3a9c"
+ESTIMATE = "est_2b7e4c9a1f6d3b8e5c0a7f2d"
+OPTION = "opt_6c1a8e3f5b2d9c7a4e0f1b6d"
+APPROVAL_REQUEST = "apr_3e9b2d6f1a8c5e4b7d0f2a9c"
+APPROVAL = "apv_9f4c1e7a3d8b6f2c5a0e1d4b"
+LINE_UID = "7f1c6a2e-4b9d-4e3a-8c5f-2d1b0a9e8c7f"
+CONTENT_HASH = "4f2a9c1e7b3d8a6f5c0e2b9d1a7f3c6e8b4d0a2f9e1c7b5a3d6f8e0c2b4a9d1f"
 PHONE = "+15125550143"
 MONEY = {"amount": 18500, "currency": "USD"}
 
@@ -46,6 +52,10 @@ IDS: dict[str, str] = {
     "WebhookEndpoint": ENDPOINT,
     "WebhookEndpointWithSecret": ENDPOINT,
     "WebhookDelivery": DELIVERY,
+    "Estimate": ESTIMATE,
+    "EstimateOption": OPTION,
+    "ApprovalRequest": APPROVAL_REQUEST,
+    "LinesApproval": APPROVAL,
     "Actor": DEVICE,
     "Change": ORDER,
 }
@@ -92,6 +102,20 @@ BY_SCHEMA: dict[tuple[str, str], Any] = {
     ("SmsMessage", "attempts"): 1,
     ("TrailEvent", "data"): {"chargeId": CHARGE, "amountMoney": MONEY, "method": "card", "source": "pay_link"},
     ("Change", "data"): {"id": ORDER, "jobId": JOB, "totalMoney": MONEY},
+    ("Estimate", "title"): "Water heater replacement",
+    ("CreateEstimate", "title"): "Water heater replacement",
+    ("UpdateEstimate", "title"): "Water heater replacement",
+    ("EstimateOption", "name"): "Better: 50-gallon tank",
+    ("EstimateOptionIn", "name"): "Better: 50-gallon tank",
+    ("EstimateLine", "name"): "Expansion tank",
+    ("EstimateLineIn", "name"): "Expansion tank",
+    ("Estimate", "declineReason"): "We went with a tankless heater",
+    ("ApprovalRequest", "declineReason"): "Not this visit",
+    ("ApprovalRequest", "smsId"): SMS,
+    ("EstimateApproval", "channel"): "page",
+    ("LinesApproval", "channel"): "sms_code",
+    ("Quote", "total"): "$1,635.00",
+    ("Quote", "deposit"): "$163.50",
     ("MutationResult", "data"): {"paymentLinkId": LINK, "smsId": SMS},
 }
 
@@ -106,6 +130,17 @@ BY_NAME: dict[str, Any] = {
     "paymentLinkId": LINK,
     "invoiceId": INVOICE,
     "eventId": EVENT,
+    "estimateId": ESTIMATE,
+    "optionId": OPTION,
+    "approvalRequestId": APPROVAL_REQUEST,
+    "lineUids": [LINE_UID],
+    "optionalUids": [LINE_UID],
+    "contentHash": CONTENT_HASH,
+    "signerName": "Dana Whitfield",
+    "ip": "203.0.113.24",
+    "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+    "terms": "Payment due on completion. Work guaranteed for one year.",
+    "sentAt": "2026-05-04T15:12:09.000Z",
     "endpointId": ENDPOINT,
     "clientId": "3f6c2b1e-9a7d-4c5e-8b0f-1d2a3c4e5f60",
     "uid": "7f1c6a2e-4b9d-4e3a-8c5f-2d1b0a9e8c7f",

@@ -120,6 +120,8 @@ CREATED_AT = {
     "pay_": "/v1/payments/",
     "ref_": "/v1/refunds/",
     "inv_": "/v1/invoices/",
+    "est_": "/v1/estimates/",
+    "apr_": "/v1/approval-requests/",
     "plan_": "/v1/service-plans/",
     "we_": "/v1/webhook-endpoints/",
 }

@@ -156,6 +156,48 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Cancel an invoice",
         "Only while nothing is paid on it (else 422 `invoice_has_payments`).",
     ),
+    # Estimates and approvals.
+    ("post", "/v1/estimates"): (
+        "Create an estimate",
+        "A draft estimate on a job: one to five options (good, better, best), each with its lines, some of them "
+        "`optional` (offered as checkboxes, left out of the option's total); a deposit by `percentage` or "
+        "`amountMoney`; terms and an expiry. Numbers count 1, 2, 3 with no gap.",
+    ),
+    ("get", "/v1/estimates"): ("List estimates", "Estimates oldest first, all or one job's." + _LIST),
+    ("get", "/v1/estimates/{estimate_id}"): (
+        "Get an estimate",
+        "The estimate, its state (an open one past `expiresAt` reads `expired`), and once approved its "
+        "`approval`: who signed, when, from where, the `contentHash` they saw, the amounts, the deposit's "
+        "payment and the work order it made.",
+    ),
+    ("patch", "/v1/estimates/{estimate_id}"): (
+        "Change a draft estimate",
+        "Only while `draft` (else 422 `estimate_not_draft`: a sent estimate is frozen; void it and make another). "
+        "A stale `version` is 409.",
+    ),
+    ("post", "/v1/estimates/{estimate_id}/send"): (
+        "Send an estimate",
+        "The first send freezes the content under its `contentHash` (SHA-256 of its canonical JSON), opens its "
+        "page (`url`), sets `expiresAt` (default 30 days) and texts the customer the page; sending an open "
+        "estimate again only texts again.",
+    ),
+    ("post", "/v1/estimates/{estimate_id}/void"): (
+        "Void an estimate",
+        "Its page stops taking answers. Not once approved (422 `estimate_approved`), nor while a deposit is "
+        "being confirmed.",
+    ),
+    ("post", "/v1/orders/{order_id}/approval-requests"): (
+        "Ask the customer to approve added work",
+        "Texts a link and a 6-digit code for the order's lines that wait for approval (all of them by default). "
+        "The code works for 24 hours, only from the number it was sent to; a new request for a line replaces "
+        "the open one that held it. Nothing waiting: 422 `nothing_pending`.",
+    ),
+    ("get", "/v1/approval-requests"): ("List approval requests", "Requests oldest first, by order or job." + _LIST),
+    ("get", "/v1/approval-requests/{request_id}"): (
+        "Get an approval request",
+        "The request, its lines and status, and once approved its `approval`: the channel (`page`, `sms_code`, "
+        "`device`), who and when, and the `contentHash` of the lines approved.",
+    ),
     ("post", "/v1/service-plans"): (
         "Create a service plan",
         "Recurring billing for a customer: weekly, monthly, quarterly or yearly from a start date, by invoice "

@@ -49,7 +49,8 @@ HOME = "/dispatch"
 # a change only with the office key as a bearer header (`office_or_login`). The technician app's
 # files are static (the app speaks only to the sync API, with its device token).
 OPEN_PATHS = [
-    r"^/v1/", r"^/pay/", r"^/invoices/", r"^/sandbox(/|$)", r"^/healthz$", r"^/schema", r"^/static/", r"^/tech(/|$)"
+    r"^/v1/", r"^/pay/", r"^/invoices/", r"^/estimates/", r"^/approvals/", r"^/sandbox(/|$)", r"^/healthz$",
+    r"^/schema", r"^/static/", r"^/tech(/|$)",
 ]  # fmt: skip
 # No session either: those requests never read one. The sandbox keeps it, to guard its pages.
 SESSIONLESS_PATHS = [path for path in OPEN_PATHS if "sandbox" not in path]

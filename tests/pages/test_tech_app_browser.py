@@ -104,7 +104,15 @@ def named(browser: WebDriver, name: str, css: str = "button, a, input, select") 
 
 
 def press(browser: WebDriver, name: str, css: str = "button, a, input") -> None:
-    until(lambda: named_now(browser, name, css).click() or True, f"a press on {name!r}")
+    """A thumb's tap: the control scrolled clear of the bar at the bottom first, as a person would."""
+
+    def tap() -> bool:
+        control = named_now(browser, name, css)
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", control)
+        control.click()
+        return True
+
+    until(tap, f"a press on {name!r}")
 
 
 def until(check: Callable[[], Any], what: str, timeout: float = 15) -> Any:
@@ -257,14 +265,15 @@ def test_text_to_pay_and_cash_offline_are_sent_once(shop: Shop) -> None:
 
         browser.refresh()
         until(lambda: "2 changes waiting to sync" in state(browser), "the changes after a reload")
-        assert "Text to pay" in browser.find_element(By.CSS_SELECTOR, ".waiting-list").text
+        # The screen may draw again as the reloaded app settles: read it until it says so.
+        until(lambda: "Text to pay" in browser.find_element(By.CSS_SELECTOR, ".waiting-list").text, "the list")
         shop.restart()
         press(browser, "Sync")
         until(lambda: "waiting to sync" not in state(browser) and "Offline" not in state(browser), "the sync")
         press(browser, "Sync")
         browser.refresh()
         until(lambda: "Up to date" in state(browser), "a sync after the reload")
-        assert browser.find_element(By.ID, "job-balance").text == "$64.00"
+        until(lambda: browser.find_element(By.ID, "job-balance").text == "$64.00", "the balance")
         assert "Cash $50.00" in body(browser)
 
     with shop.api() as api:

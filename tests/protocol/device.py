@@ -29,7 +29,18 @@ class PythonDevice:
         elif op == "sync":
             d.sync()
         elif op == "addOn":
-            d.add_on(step["job"], step["name"], step["price"], step.get("quantity", 1), step.get("order"))
+            d.add_on(
+                step["job"],
+                step["name"],
+                step["price"],
+                step.get("quantity", 1),
+                step.get("order"),
+                step.get("needsApproval", False),
+            )
+        elif op == "requestApproval":
+            d.request_approval(step["job"], step.get("to"), step.get("order"))
+        elif op == "recordApproval":
+            d.record_approval(step["job"], step["signerName"], step.get("order"))
         elif op == "textToPay":
             d.text_to_pay(step["job"], step.get("amount"), step.get("to"), step.get("order"))
         elif op == "recordPayment":

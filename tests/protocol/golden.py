@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from sync import shown
+from sync.canonical import lines_hash
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "protocol"
 SERVER = "http://golden.test"
@@ -83,10 +84,39 @@ def outbox_view(rows: list[tuple[int, str, str, str | None]]) -> list[list[Any]]
 
 @dataclass
 class Normaliser:
-    """Maps a run's random client id to one name, checking it never changes within a client."""
+    """Maps a run's random client id to one name, checking it never changes within a client.
+    Each add-on's `uid` is random too: it is named by the line it makes (its name, quantity and
+    price), and so is each uid an in-person approval's `lineUids` name (a line the device added,
+    or one the server sent it), whose `contentHash` is checked against those lines."""
 
     clients: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    lines: dict[str, dict[str, Any]] = field(default_factory=dict)  # uid -> the line, as hashed
+
+    def learn(self, fixture: dict[str, Any]) -> Normaliser:
+        """The lines the recorded server sent: what a replaying device knows of them."""
+        for exchange in fixture["exchanges"]:
+            for change in exchange["response"]["body"].get("changes", []) or []:
+                if change.get("entity") == "order" and isinstance(change.get("data"), dict):
+                    for line in change["data"].get("lineItems", []):
+                        self.lines[line["uid"]] = {k: line[k] for k in ("uid", "name", "quantity", "unitPriceMoney")}
+        return self
+
+    def _line(self, uid: Any) -> str:
+        line = self.lines.get(uid) if isinstance(uid, str) else None
+        if line is None:
+            self.problems.append(f"uid {uid!r} names no line the device added or was sent")
+            return "<unknown line>"
+        money = line["unitPriceMoney"]
+        return f"<line {line['name']} x{line['quantity']} at {money['amount']} {money['currency']}>"
+
+    def _approval(self, mutation: dict[str, Any], args: dict[str, Any]) -> None:
+        named = args.get("lineUids") if isinstance(args.get("lineUids"), list) else []
+        known = [self.lines[uid] for uid in named if uid in self.lines]
+        if len(known) != len(named) or args.get("contentHash") != lines_hash(known):
+            self.problems.append(f"mutation {mutation.get('id')}: contentHash is not the hash of the lines it names")
+        args["lineUids"] = [self._line(uid) for uid in named]
+        args["contentHash"] = "<contentHash>"
 
     def request(self, body: Any) -> Any:
         found = _without_nulls(body)
@@ -99,9 +129,16 @@ class Normaliser:
                 self.problems.append(f"mutation {mutation.get('id')}: clientAt {at!r} is not an RFC 3339 UTC time")
             mutation["clientAt"] = "<clientAt>"
             args = mutation.get("args")
-            if isinstance(args, dict) and "uid" in args:
-                if not isinstance(args["uid"], str) or not UUID.match(args["uid"]):
-                    self.problems.append(f"mutation {mutation.get('id')}: uid {args['uid']!r} is not a UUID")
+            if not isinstance(args, dict):
+                continue
+            if "uid" in args and (not isinstance(args["uid"], str) or not UUID.match(args["uid"])):
+                self.problems.append(f"mutation {mutation.get('id')}: uid {args['uid']!r} is not a UUID")
+            if mutation.get("name") == "order.addLineItem" and isinstance(args.get("uid"), str):
+                self.lines[args["uid"]] = {k: args.get(k) for k in ("uid", "name", "quantity", "unitPriceMoney")}
+                args["uid"] = self._line(args["uid"])
+            elif mutation.get("name") == "approval.record":
+                self._approval(mutation, args)
+            if "uid" in args and not str(args["uid"]).startswith("<line "):
                 args["uid"] = "<uid>"
         return found
 
@@ -115,13 +152,13 @@ def _without_nulls(value: Any) -> Any:
 
 
 def expected_requests(fixture: dict[str, Any]) -> list[dict[str, Any]]:
-    names = Normaliser()
+    names = Normaliser().learn(fixture)
     return [{"path": e["request"]["path"], "body": names.request(e["request"]["body"])} for e in fixture["exchanges"]]
 
 
 def compare_requests(fixture: dict[str, Any], sent: list[dict[str, Any]]) -> list[str]:
     """What the client sent that differs from the recording, in words (empty: none)."""
-    names = Normaliser()
+    names = Normaliser().learn(fixture)
     made = [{"path": s["path"], "body": names.request(s["body"])} for s in sent]
     problems = list(names.problems)
     wanted = expected_requests(fixture)

@@ -26,7 +26,7 @@ from tests.process import ServerProcess
 from tests.protocol.device import PythonDevice
 from tests.protocol.golden import FIXTURES, SERVER, TOKEN
 
-KEY = "golden-fixture-office-key"
+KEY = "golden-fixture-office-key-0123456789abcdef"  # long enough for the key-strength check
 CARD = {"cardNumber": "4242424242424242", "expMonth": "12", "expYear": "2034", "cvc": "123", "postalCode": "94110"}
 
 
@@ -223,11 +223,34 @@ def restored_server(rec: Recorder) -> None:
     rec.step("show")
 
 
+def change_order_approval(rec: Recorder) -> None:
+    """Change orders: an add-on that needs the customer's approval counts in nothing until it is
+    approved; after a sync a second one is added offline, the customer is asked by text for
+    both, then approves both in person before the phone syncs (the approval's hash names an
+    add-on still in the outbox); the sync takes them in order and the work counts."""
+    sam = rec.field()
+    ac = rec.job(sam, "AC not cooling", "412 Birch Lane, Springfield", "+15555550101", "2030-05-05T16:00:00Z")
+    work = rec.order(ac, "onsite", item("Diagnostic visit", 8900), item("Trip charge", 2500, kind="travel"))
+    rec.step("enrol")
+    rec.step("show")
+    rec.step("addOn", job=ac, name="Condensate pump", price=18500, needsApproval=True)
+    rec.step("show")
+    rec.step("sync")
+    rec.step("show")
+    rec.step("addOn", job=ac, name="UV lamp", price=24000, needsApproval=True)
+    rec.step("requestApproval", job=ac)
+    rec.step("recordApproval", job=ac, order=work, signerName="Maria Alvarez")
+    rec.step("show")
+    rec.step("sync")
+    rec.step("show")
+
+
 SCENARIOS: dict[str, Callable[[Recorder], None]] = {
     "deposit-addon-cash": deposit_addon_cash,
     "addon-new-work-order": addon_new_work_order,
     "rejected-changes": rejected_changes,
     "restored-server": restored_server,
+    "change-order-approval": change_order_approval,
 }
 
 

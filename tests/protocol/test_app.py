@@ -55,7 +55,12 @@ const [fixture, done] = [arguments[0], arguments[arguments.length - 1]];
     if (step.op === "enrol") await sync.enrol(store, http(step.token), step.token);
     else if (step.op === "sync") await sync.sync(store, http((await store.meta()).token));
     else if (step.op === "addOn") {
-      await phone.addOn(step.job, { name: step.name, price: step.price, quantity: step.quantity || 1, orderId });
+      const [quantity, needsApproval] = [step.quantity || 1, Boolean(step.needsApproval)];
+      await phone.addOn(step.job, { name: step.name, price: step.price, quantity, orderId, needsApproval });
+    } else if (step.op === "requestApproval") {
+      await phone.requestApproval(step.job, { to: step.to || null });
+    } else if (step.op === "recordApproval") {
+      await phone.recordApproval(step.job, orderId, step.signerName);
     } else if (step.op === "textToPay") {
       await phone.textToPay(step.job, { amount: step.amount ?? null, to: step.to || null, orderId });
     } else if (step.op === "recordPayment") {

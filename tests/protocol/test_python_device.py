@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import msgspec
@@ -54,3 +55,16 @@ def test_the_python_device_replays(path: Path, tmp_path: Path) -> None:
     finally:
         device.close()
     assert compare_requests(fixture, server.sent) == []
+
+
+def test_an_approval_whose_hash_is_not_its_lines_is_caught() -> None:
+    """The replay holds an in-person approval's `contentHash` to the lines it names."""
+    fixture = load(next(path for path in FIXTURES if path.stem == "change-order-approval"))
+    sent = [
+        {"path": e["request"]["path"], "body": copy.deepcopy(e["request"]["body"]), "authorization": f"Bearer {TOKEN}"}
+        for e in fixture["exchanges"]
+    ]
+    assert compare_requests(fixture, sent) == []
+    [approval] = [m for s in sent for m in s["body"].get("mutations", []) if m["name"] == "approval.record"]
+    approval["args"]["contentHash"] = "0" * 64
+    assert any("contentHash is not the hash" in problem for problem in compare_requests(fixture, sent))

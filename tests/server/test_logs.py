@@ -95,6 +95,10 @@ def test_redact_keeps_what_is_not_a_secret() -> None:
         '127.0.0.1:5 - "GET /pay/…?x=1 HTTP/1.1" 200; /v1/invoices/inv_1/publish; /invoices/…; fdt_…'
     )
     assert redact("secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw+/5= for we_1") == "secret whsec_… for we_1"
+    pages = '"POST /estimates/Xk2v9QmB/decline" /estimates/Xk2v9QmB/quote?optionId=opt_1; /approvals/Qz7mK2pL'
+    assert redact(pages) == '"POST /estimates/…/decline" /estimates/…/quote?optionId=opt_1; /approvals/…'
+    kept = "/v1/estimates/est_1/send; /v1/orders/ord_1/approval-requests; /v1/approval-requests/apr_1"
+    assert redact(kept) == kept
     assert redact("the key office-key-1 and short", ["office-key-1", "short"]) == "the key … and short"
 
 

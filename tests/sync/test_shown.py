@@ -22,7 +22,7 @@ from tests.sync.devices import Template
 JOB = "job_1"
 
 
-def line(name: str, amount: int, kind: str = "service", quantity: int = 1) -> dict[str, Any]:
+def line(name: str, amount: int, kind: str = "service", quantity: int = 1, approval: str = "none") -> dict[str, Any]:
     money = {"amount": amount, "currency": "USD"}
     return {
         "uid": f"uid-{name}",
@@ -32,6 +32,7 @@ def line(name: str, amount: int, kind: str = "service", quantity: int = 1) -> di
         "kind": kind,
         "totalMoney": {"amount": amount * quantity, "currency": "USD"},
         "addedBy": {"kind": "office", "id": None},
+        "approval": approval,
     }
 
 
