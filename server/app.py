@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,9 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from litestar.types import Receive, Scope, Send
 
+from server.cards import pages as card_pages
+from server.cards import service as cards
+from server.cards.routes import router as cards_router
 from server.clock import Clock, system_clock
 from server.config import Settings
 from server.customers.routes import router as customers_router
@@ -42,6 +46,7 @@ from server.payments.desk import PaymentDesk
 from server.payments.routes import router as payments_router
 from server.payments.sandbox import SandboxProcessor
 from server.payments.sandbox import file_beside as sandbox_file
+from server.plans import autopay
 from server.plans import routes as plans_routes
 from server.plans import service as plans
 from server.publishing import publisher
@@ -138,6 +143,10 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
         business=settings.business_name,
         timeout=settings.processor_timeout,
     )
+    desk.after_settle[autopay.SOURCE] = partial(
+        autopay.after_charge, public_url=settings.public_url, business=settings.business_name
+    )
+    desk.on_card_saved.append(partial(autopay.card_saved, desk, settings.public_url))
 
     async def settle_payments() -> None:
         """Charges and refunds in doubt, settled with the processor (which may be down: then
@@ -145,6 +154,8 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
         try:
             await charging.settle_in_doubt(desk)
             await refunding.settle_in_doubt(desk, RECOVERY)
+            for customer_id in await cards.settle_in_doubt(desk):
+                await desk.card_saved(customer_id)
         except Exception:
             log.exception("settling payments in doubt failed; trying again at the next run")
 
@@ -173,9 +184,12 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
             # Billing and reminders read what is due from the store by the app's clock; a
             # start-up run catches up on what was missed while the server was down.
             business, public_url, every = settings.business_name, settings.public_url, settings.billing_interval
-            scheduler.every(
-                every, "billing_run", lambda: plans.run_billing(db, None, public_url, business), at_start=True
-            )
+
+            async def billing_run() -> None:
+                await plans.run_billing(db, None, public_url, business)
+                await autopay.run_due(desk, public_url)
+
+            scheduler.every(every, "billing_run", billing_run, at_start=True)
             scheduler.every(every, "invoice_reminders", lambda: reminders.run(db, public_url, business), at_start=True)
             scheduler.start()
         worker.kick()
@@ -197,6 +211,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
         jobs_router,
         orders_router,
         links_router,
+        cards_router,
         payments_router,
         invoices_router,
         plans_routes.plans,
@@ -209,6 +224,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
     public: list[Router | ASGIRouteHandler] = [
         pay_pages,
         invoice_pages,
+        card_pages.router,
         messages_routes.webhooks,
         sync_router,
         login_router,

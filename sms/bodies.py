@@ -99,3 +99,15 @@ def invoice_reminder(business: str, number: int, what: str, amount: str, kind: s
     """`Flint Field Services: reminder, the deposit of $300.00 on invoice #12 is due May 4, 2026. Pay: https://…`"""
     state = REMINDER_WORDS[kind].format(when=when)
     return f"{_plain(business)}: reminder, the {_plain(what)} of {amount} on invoice #{number} {state}. Pay: {url}"
+
+
+def save_card(business: str, url: str) -> str:
+    """`Flint Field Services: save a card for your visits and plan payments. Securely: https://…/cards/…`"""
+    return f"{_plain(business)}: save a card for your visits and plan payments. Securely: {url}"
+
+
+def update_card(business: str, amount: str, what: str, url: str) -> str:
+    """`Flint Field Services: your card was declined for $49.00 for Monthly maintenance. Update your
+    card: https://…/cards/…`"""
+    business = _plain(business)
+    return _fit(lambda w: f"{business}: your card was declined for {amount} for {w}. Update your card: {url}", what)

@@ -11,7 +11,7 @@ from datetime import datetime
 from server.clock import parse_time
 from server.customers import store as customers_store
 from server.dispatch import rules, store, timeline
-from server.dispatch.types import Board, BoardJob, BoardTechnician
+from server.dispatch.types import Board, BoardJob, BoardTechnician, PastDuePlan
 from server.errors import NotFound
 from server.invoices import service as invoices
 from server.jobs import service as jobs
@@ -29,6 +29,7 @@ from server.orders.types import Order
 from server.payments import service as payments
 from server.payments import store as payments_store
 from server.payments.types import Payment
+from server.plans import store as plans_store
 from server.store import Row, Tx
 from server.technicians import store as technicians_store
 from server.trail import service as trail
@@ -71,6 +72,8 @@ class BoardView:
     technician: str | None
     status: str | None
     disabled_webhooks: list[WebhookEndpoint]  # switched off after 3 days of failed deliveries
+    past_due: list[PastDuePlan]  # autopay plans whose last retry failed
+    past_due_customers: frozenset[str]
 
 
 def _now(tx: Tx) -> datetime:
@@ -127,7 +130,23 @@ def board(tx: Tx, technician_id: str | None = None, status: str | None = None) -
         technician=technician_id,
         status=status,
         disabled_webhooks=webhooks.disabled_for_failing(tx),
+        past_due=(late := _past_due(tx)),
+        past_due_customers=frozenset(plan.customer_id for plan in late),
     )
+
+
+def _past_due(tx: Tx) -> list[PastDuePlan]:
+    rows = plans_store.past_due(tx)
+    names = customers_store.get_many(tx, list({r["customer_id"] for r in rows}))
+    return [
+        PastDuePlan(
+            service_plan_id=r["id"],
+            name=r["name"],
+            customer_id=r["customer_id"],
+            customer_name=names[r["customer_id"]]["name"] if r["customer_id"] in names else "",
+        )
+        for r in rows
+    ]
 
 
 def _event_title(row: Row, look: timeline.Lookup) -> str:
@@ -158,6 +177,7 @@ def wire(view: BoardView) -> Board:
             for line in view.jobs
         ],
         disabled_webhook_endpoints=view.disabled_webhooks,
+        past_due_plans=view.past_due,
     )
 
 

@@ -50,6 +50,7 @@ KINDS: dict[str, Kind] = {
     "sms": Kind(SMS, "SmsMessage", "the text message, as `GET /v1/sms/{id}` shows it"),
     "invoice": Kind(INVOICE, "Invoice", "the invoice, as `GET /v1/invoices/{id}` shows it"),
     "plan": Kind(PLAN_CYCLE, "PlanCycleEventData", "the service plan with the cycle the event is about"),
+    "autopay": Kind(PLAN_CYCLE, "PlanCycleEventData", "the service plan with the cycle the event is about"),
     "mutation": Kind(REJECTION, "MutationRejectedEventData", "the device's change that was refused, and why"),
 }
 
@@ -85,6 +86,9 @@ TYPES: dict[str, str] = {
     "invoice.paid": "An invoice was paid in full.",
     "invoice.reminder_sent": "A payment reminder for an invoice was texted.",
     "plan.cycle_billed": "A service plan's period was billed.",
+    "autopay.charged": "An autopay cycle was charged to the card on file.",
+    "autopay.failed": "An autopay charge failed; the cycle says when it is tried again.",
+    "plan.past_due": "An autopay plan's last retry failed: nothing more is billed until it is paid or resumed.",
     "mutation.rejected": "A technician's device sent a change the server refused.",
 }
 ALL = "*"

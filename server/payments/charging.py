@@ -19,7 +19,7 @@ from server.clock import parse_time
 from server.errors import ChargeInDoubt
 from server.payments import service
 from server.payments.desk import PaymentDesk
-from server.payments.processor import CardDetails, Charge
+from server.payments.processor import CardDetails, Charge, SavedCard, Setup
 from server.payments.service import CardAttempt
 from server.store import Row, Tx
 from server.wire import Actor
@@ -64,6 +64,63 @@ async def charge(
         return Settled(await desk.db.write(_settle(desk, actor, attempt.charge_id, result)))
 
 
+async def charge_saved(
+    desk: PaymentDesk,
+    lock: str,
+    begin: Callable[[Tx], tuple[CardAttempt, SavedCard] | None],
+    actor: Actor,
+) -> Settled | None:
+    """A saved card charged with no customer present (off-session), as `charge` does a typed
+    one: `begin` reserves the charge (or None: nothing to do), the processor charges it under the
+    charge's id, the charge is settled. Raises `ChargeInDoubt` when the processor did not answer
+    in time; `settle_in_doubt` reads it back later, so it is never charged twice."""
+    async with desk.locks.hold(lock):
+        begun = await desk.db.write(begin)
+        if begun is None:
+            return None
+        attempt, card = begun
+        try:
+            result = await asyncio.wait_for(
+                desk.processor.charge_saved(card, attempt.amount, idempotency_key=attempt.charge_id), desk.timeout
+            )
+        except Exception:
+            log.warning("charge %s has no answer from the processor; it is in doubt", attempt.charge_id, exc_info=True)
+            raise ChargeInDoubt("the charge is being confirmed with the card processor") from None
+        return Settled(await desk.db.write(_settle(desk, actor, attempt.charge_id, result)))
+
+
+@dataclass(frozen=True, slots=True)
+class SetupAttempt:
+    """A try to save a card, recorded before the processor is asked: its id is the key."""
+
+    setup_id: str
+    customer: str | None  # the processor's customer to save it for, when one is known
+
+
+async def save_card(
+    desk: PaymentDesk,
+    lock: str,
+    begin: Callable[[Tx], SetupAttempt | None],
+    card: CardDetails,
+    settle: Callable[[Tx, SetupAttempt, Setup], Row | None],
+) -> tuple[Row | None, Setup] | None:
+    """Run `begin` (one transaction: record the setup, or None when nothing is left to do), save
+    the card with the processor, `settle`. Raises `ChargeInDoubt` when the processor did not
+    answer in time: the setup stays pending until `settle_setups` hears what became of it."""
+    async with desk.locks.hold(lock):
+        attempt = await desk.db.write(begin)
+        if attempt is None:
+            return None
+        try:
+            setup = await asyncio.wait_for(
+                desk.processor.save_card(card, attempt.setup_id, attempt.customer), desk.timeout
+            )
+        except Exception:
+            log.warning("setup %s has no answer from the processor; it is in doubt", attempt.setup_id, exc_info=True)
+            raise ChargeInDoubt("your card is being confirmed with the card processor") from None
+        return await desk.db.write(lambda tx: settle(tx, attempt, setup)), setup
+
+
 async def settle_in_doubt(desk: PaymentDesk) -> int:
     """Ask the processor about every charge in flight that no request here is charging (each is
     looked at under its job's lock), and settle what it says. Returns how many were settled."""
@@ -75,7 +132,9 @@ async def settle_in_doubt(desk: PaymentDesk) -> int:
             if charge_row["status"] != "pending":
                 continue
             try:
-                found = await asyncio.wait_for(desk.processor.find_charge(attempt.charge_id), desk.timeout)
+                found = await asyncio.wait_for(
+                    desk.processor.find_charge(attempt.charge_id, charge_row["processor_ref"]), desk.timeout
+                )
             except Exception:
                 log.warning("could not ask the processor about charge %s; asking again later", attempt.charge_id)
                 continue
@@ -95,4 +154,11 @@ def _lock_of(tx: Tx, charge_id: str) -> str:
 
 
 def _settle(desk: PaymentDesk, actor: Actor, charge_id: str, result: Charge) -> Callable[[Tx], Row]:
-    return partial(service.settle_card, actor=actor, charge_id=charge_id, result=result, business=desk.business)
+    def settle(tx: Tx) -> Row:
+        settled = service.settle_card(tx, actor, charge_id, result, desk.business)
+        after = desk.after_settle.get(settled["source"])
+        if after is not None:
+            after(tx, settled)
+        return settled
+
+    return settle

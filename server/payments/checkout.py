@@ -1,5 +1,6 @@
 """The one customer checkout (contract §4): every page that takes a card (payment links, invoices,
-and whatever page comes next) pays through `pay`, so each guarantee holds on all of them alike:
+and whatever page comes next) pays through `pay`, and a page that saves a card for later (a card
+link, contract §10) saves it through `save`, so each guarantee holds on all of them alike:
 
 - the attempt limit (card testing: too many declines or mistyped cards on one link or invoice);
 - the card form checked as a customer would want it checked;
@@ -10,7 +11,8 @@ and whatever page comes next) pays through `pay`, so each guarantee holds on all
   and a charge in doubt is never charged again;
 - the outcome, for the page to say in its own words.
 
-A page supplies what it would charge now (`Charging`) and renders each `Outcome`.
+A page supplies what it would charge now (`Charging`) and renders each `Outcome`. A saving page
+supplies how to begin a setup (one transaction that records the attempt) and how to settle it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from server.payments import charging
 from server.payments import service as payments
 from server.payments.card_form import parse_card
 from server.payments.desk import PaymentDesk
+from server.payments.processor import CardDetails, Setup
 from server.payments.service import CardAttempt, Collecting, Target
 from server.store import Row, Tx
 from server.web.attempts import FailedAttempts
@@ -117,15 +120,9 @@ async def pay(
 ) -> Outcome:
     """Take the card in `form` for what `charging_now` says is due (None: nothing is, it was paid).
     Raises what `charging_now` raises (a page gone, closed, not found)."""
-    try:
-        attempts.allow(key)
-    except RateLimited as err:
-        return TooMany(err.retry_after)
-    try:
-        card = parse_card(form, today)
-    except InvalidRequest as err:
-        attempts.failed(key)
-        return Invalid({e.field: e.message for e in err.errors})
+    card = _card(attempts, form, key, today)
+    if not isinstance(card, CardDetails):
+        return card
     begin = partial(_begin, charging_now=charging_now, expected=expected_amount(form))
     try:
         settled = await charging.charge(desk, lock, begin, card, actor)
@@ -136,11 +133,68 @@ async def pay(
     if settled is None:
         return AlreadyPaid()
     if settled.charge["status"] == "declined":
-        code = settled.charge["decline_code"] or "card_declined"
-        if code not in NOT_THE_CARDS_FAULT:
-            attempts.failed(key)
-        return Declined(code)
+        return _declined(attempts, key, settled.charge["decline_code"])
     return Captured(settled.charge)
+
+
+def _card(attempts: FailedAttempts, form: Mapping[str, str], key: str, today: date) -> CardDetails | TooMany | Invalid:
+    """The attempt limit, then the card form: the card, or why nothing is tried."""
+    try:
+        attempts.allow(key)
+    except RateLimited as err:
+        return TooMany(err.retry_after)
+    try:
+        return parse_card(form, today)
+    except InvalidRequest as err:
+        attempts.failed(key)
+        return Invalid({e.field: e.message for e in err.errors})
+
+
+def _declined(attempts: FailedAttempts, key: str, code: str | None) -> Declined:
+    code = code or "card_declined"
+    if code not in NOT_THE_CARDS_FAULT:
+        attempts.failed(key)
+    return Declined(code)
+
+
+# Saving a card for later (a card link's page): the same limit, form and in-doubt handling.
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    card: Row  # the saved card, as the page's `settle` kept it
+
+
+SaveOutcome = Saved | AlreadyPaid | Declined | Confirming | Invalid | TooMany
+
+
+async def save(
+    desk: PaymentDesk,
+    attempts: FailedAttempts,
+    form: Mapping[str, str],
+    *,
+    key: str,
+    lock: str,
+    begin: Callable[[Tx], charging.SetupAttempt | None],
+    settle: Callable[[Tx, charging.SetupAttempt, Setup], Row | None],
+    today: date,
+) -> SaveOutcome:
+    """Save the card in `form` without charging it. `begin` (one transaction) records the attempt
+    before the processor is asked, or says None when the page saved a card already; `settle`
+    keeps what the processor answered (the saved card, or None for a refusal)."""
+    card = _card(attempts, form, key, today)
+    if not isinstance(card, CardDetails):
+        return card
+    try:
+        settled = await charging.save_card(desk, lock, begin, card, settle)
+    except (ProcessorUnavailable, ChargeInDoubt):
+        return Confirming()
+    if settled is None:
+        return AlreadyPaid()
+    saved, setup = settled
+    if saved is None:
+        return _declined(attempts, key, setup.decline_code)
+    return Saved(saved)
 
 
 def _begin(tx: Tx, charging_now: Callable[[Tx], Charging | None], expected: int | None) -> CardAttempt | None:

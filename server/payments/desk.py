@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from server.config import DEFAULT_BUSINESS_NAME
 from server.locks import KeyedLocks
 from server.payments.processor import Processor
-from server.store import Database
+from server.store import Database, Row, Tx
 
 
 @dataclass
@@ -21,6 +22,15 @@ class PaymentDesk:
     business: str = DEFAULT_BUSINESS_NAME  # who a receipt says was paid
     timeout: float = 20.0  # a processor call slower than this is in doubt
     locks: KeyedLocks = field(default_factory=KeyedLocks)
+    # What a domain above does in the transaction that settles a card charge of its source (the
+    # plans' autopay keeps its cycle), registered at wiring time: payments sits below them.
+    after_settle: dict[str, Callable[[Tx, Row], None]] = field(default_factory=dict)
+    # What happens once a customer saves a card on a card page (autopay tries what is owed).
+    on_card_saved: list[Callable[[str], Awaitable[object]]] = field(default_factory=list)
+
+    async def card_saved(self, customer_id: str) -> None:
+        for hook in self.on_card_saved:
+            await hook(customer_id)
 
     @property
     def settled_after(self) -> timedelta:

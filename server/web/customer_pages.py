@@ -24,8 +24,9 @@ from server.config import Settings
 from server.errors import FlintError, Gone, NotFound
 from server.web.context import Ctx
 
-# Where customer pages live: `/pay/<token>` and `/invoices/<token>` (never the office's `/v1/invoices`).
-CUSTOMER_PATHS = re.compile(r"^/(pay|invoices)(/|$)")
+# Where customer pages live: `/pay/<token>`, `/invoices/<token>`, `/cards/<token>` (never the
+# office's `/v1/invoices`).
+CUSTOMER_PATHS = re.compile(r"^/(pay|invoices|cards)(/|$)")
 
 # Styles from this site's stylesheet only, no script at all, forms posted back here, never framed.
 CONTENT_SECURITY_POLICY = (

@@ -42,9 +42,12 @@ CSRF_COOKIE = "flint_csrf"
 SESSION_HOURS = 12
 HOME = "/dispatch"
 
-# No CSRF check here: the API takes a bearer key, pay and invoice forms carry their link's
+# No CSRF check here: the API takes a bearer key, pay, invoice and card forms carry their link's
 # token, the sandbox stands in for Twilio and for a customer's phone.
-OPEN_PATHS = [r"^/v1/", r"^/pay/", r"^/invoices/", r"^/sandbox(/|$)", r"^/healthz$", r"^/schema", r"^/static/"]
+OPEN_PATHS = [
+    *(r"^/v1/", r"^/pay/", r"^/invoices/", r"^/cards/", r"^/sandbox(/|$)"),
+    *(r"^/healthz$", r"^/schema", r"^/static/"),
+]
 # No session either: those requests never read one. The sandbox keeps it, to guard its pages.
 SESSIONLESS_PATHS = [path for path in OPEN_PATHS if "sandbox" not in path]
 
