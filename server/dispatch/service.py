@@ -214,6 +214,7 @@ class JobPage:
     status: str
     customer: str
     customer_phone: str | None
+    card_on_file: str | None  # `Visa •••• 4242, expires 12/2034`, or None
     technician: str | None
     scheduled: str | None
     net_paid: Money
@@ -223,6 +224,12 @@ class JobPage:
     days: list[Day]
     events: int
     sandboxed: bool
+
+
+def _card_words(card: Row | None) -> str | None:
+    if card is None:
+        return None
+    return f"{card['brand'].title()} •••• {card['last4']}, expires {card['exp_month']:02d}/{card['exp_year']}"
 
 
 def job_currency(tx: Tx, job_id: str) -> Currency:
@@ -306,6 +313,7 @@ def job_page(tx: Tx, job_id: str, public_url: str, sandboxed: bool) -> JobPage:
         status=rules.status_label(job.status),
         customer=customer["name"] if customer else "",
         customer_phone=customer["phone"] if customer else None,
+        card_on_file=_card_words(customers_store.active_card(tx, job.customer_id)),
         technician=technicians.get(job.technician_id) if job.technician_id else None,
         scheduled=rules.when(job.scheduled_at) if job.scheduled_at else None,
         net_paid=Money(pay.paid_money.amount - pay.refunded_money.amount, pay.paid_money.currency),
