@@ -43,9 +43,12 @@ from server.money import display
 from server.orders.routes import router as orders_router
 from server.payments import charging, refunding
 from server.payments.desk import PaymentDesk
+from server.payments.processor import Processor
 from server.payments.routes import router as payments_router
 from server.payments.sandbox import SandboxProcessor
 from server.payments.sandbox import file_beside as sandbox_file
+from server.payments.stripe_processor import ATTEMPT, SETUP, StripeProcessor
+from server.payments.webhook import router as stripe_webhook
 from server.plans import autopay
 from server.plans import routes as plans_routes
 from server.plans import service as plans
@@ -137,9 +140,12 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
     db = Database(settings.db_path, clock)
     db.finishing.append(publisher(settings.public_url).finish)
     hooks: Webhooks = webhooks(settings, db, resolver)
+    processor: Processor = SandboxProcessor(sandbox_file(settings.db_path))
+    if settings.stripe is not None:
+        processor = StripeProcessor(settings.stripe, clock, settings.processor_timeout)
     desk = PaymentDesk(
         db,
-        processor=SandboxProcessor(sandbox_file(settings.db_path)),
+        processor=processor,
         business=settings.business_name,
         timeout=settings.processor_timeout,
     )
@@ -147,6 +153,14 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
         autopay.after_charge, public_url=settings.public_url, business=settings.business_name
     )
     desk.on_card_saved.append(partial(autopay.card_saved, desk, settings.public_url))
+
+    async def setup_read_back(setup_id: str) -> None:
+        card = await cards.settle_pending(desk, setup_id)
+        if card is not None:
+            await desk.card_saved(card["customer_id"])
+
+    desk.read_back[ATTEMPT] = partial(charging.settle_pending, desk)
+    desk.read_back[SETUP] = setup_read_back
 
     async def settle_payments() -> None:
         """Charges and refunds in doubt, settled with the processor (which may be down: then
@@ -226,6 +240,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
         invoice_pages,
         card_pages.router,
         messages_routes.webhooks,
+        stripe_webhook,
         sync_router,
         login_router,
         dispatch_pages.pages,

@@ -26,7 +26,7 @@ from server.messages import service as outbox
 from server.messages.types import SmsMessage
 from server.payments.charging import SetupAttempt
 from server.payments.desk import PaymentDesk
-from server.payments.processor import Setup
+from server.payments.processor import Setup, Unfinished
 from server.store import Row, Tx
 from server.wire import Actor
 from sms import bodies
@@ -210,24 +210,33 @@ async def settle_in_doubt(desk: PaymentDesk) -> list[str]:
     the customers who got a card on file."""
     saved: list[str] = []
     for row in await desk.db.read(partial(store.setups_in_status, status="pending")):
-        link = await desk.db.read(partial(store.link, link_id=row["card_link_id"]))
-        assert link is not None
-        async with desk.locks.hold(lock_of(link["token"])):
-            current = await desk.db.read(partial(store.setup, setup_id=row["id"]))
-            if current is None or current["status"] != "pending":
-                continue
-            try:
-                found = await asyncio.wait_for(desk.processor.find_setup(row["id"], row["processor_ref"]), desk.timeout)
-            except Exception:
-                log.warning("could not ask the processor about setup %s; asking again later", row["id"])
-                continue
-            if found is None:
-                if parse_time(desk.db.now()) < parse_time(row["created_at"]) + desk.settled_after:
-                    continue
-                found = Setup(saved=None, decline_code="not_completed")
-            attempt = SetupAttempt(row["id"], None)
-            settle = partial(settle_setup, attempt=attempt, setup=found, processor=desk.processor.name)
-            card = await desk.db.write(settle)
-            if card is not None:
-                saved.append(row["customer_id"])
+        if await settle_pending(desk, row["id"]) is not None:
+            saved.append(row["customer_id"])
     return saved
+
+
+async def settle_pending(desk: PaymentDesk, setup_id: str) -> Row | None:
+    """Read one setup in flight back from the processor, under its link's lock, and keep what it
+    says (a Stripe webhook prompts this too). Returns the card it saved just now, else None."""
+    row = await desk.db.read(partial(store.setup, setup_id=setup_id))
+    if row is None:
+        return None
+    link = await desk.db.read(partial(store.link, link_id=row["card_link_id"]))
+    assert link is not None
+    async with desk.locks.hold(lock_of(link["token"])):
+        current = await desk.db.read(partial(store.setup, setup_id=setup_id))
+        if current is None or current["status"] != "pending":
+            return None
+        try:
+            found = await asyncio.wait_for(desk.processor.find_setup(setup_id, row["processor_ref"]), desk.timeout)
+        except Unfinished:
+            return None  # the customer's browser has not finished it yet
+        except Exception:
+            log.warning("could not ask the processor about setup %s; asking again later", setup_id)
+            return None
+        if found is None:
+            if parse_time(desk.db.now()) < parse_time(row["created_at"]) + desk.settled_after:
+                return None
+            found = Setup(saved=None, decline_code="not_completed")
+        settle = partial(settle_setup, attempt=SetupAttempt(setup_id, None), setup=found, processor=desk.processor.name)
+        return await desk.db.write(settle)

@@ -19,7 +19,7 @@ from server.clock import parse_time
 from server.errors import ChargeInDoubt
 from server.payments import service
 from server.payments.desk import PaymentDesk
-from server.payments.processor import CardDetails, Charge, SavedCard, Setup
+from server.payments.processor import CardDetails, Charge, SavedCard, Setup, Unfinished
 from server.payments.service import CardAttempt
 from server.store import Row, Tx
 from server.wire import Actor
@@ -126,26 +126,35 @@ async def settle_in_doubt(desk: PaymentDesk) -> int:
     looked at under its job's lock), and settle what it says. Returns how many were settled."""
     settled = 0
     for attempt in await desk.db.read(service.pending_cards):
-        lock = await desk.db.read(partial(_lock_of, charge_id=attempt.charge_id))
-        async with desk.locks.hold(lock):
-            charge_row = await desk.db.read(partial(service.charge_row, charge_id=attempt.charge_id))
-            if charge_row["status"] != "pending":
-                continue
-            try:
-                found = await asyncio.wait_for(
-                    desk.processor.find_charge(attempt.charge_id, charge_row["processor_ref"]), desk.timeout
-                )
-            except Exception:
-                log.warning("could not ask the processor about charge %s; asking again later", attempt.charge_id)
-                continue
-            if found is None:
-                began = parse_time(charge_row["created_at"])
-                if parse_time(desk.db.now()) < began + desk.settled_after:
-                    continue  # a request may still reach the processor: too early to say it never did
-                found = NOT_COMPLETED
-            await desk.db.write(_settle(desk, SYSTEM, attempt.charge_id, found))
+        if await settle_pending(desk, attempt.charge_id) is not None:
             settled += 1
     return settled
+
+
+async def settle_pending(desk: PaymentDesk, charge_id: str, actor: Actor = SYSTEM) -> Row | None:
+    """Read one charge in flight back from the processor, under its job's lock, and settle it as
+    the processor says (a Stripe webhook prompts this too, and so does a page whose browser
+    confirmed the charge). None while its outcome is still unknown; the charge once settled."""
+    lock = await desk.db.read(partial(_lock_of, charge_id=charge_id))
+    async with desk.locks.hold(lock):
+        charge_row = await desk.db.read(partial(service.charge_row, charge_id=charge_id))
+        if charge_row["status"] != "pending":
+            return charge_row
+        try:
+            found = await asyncio.wait_for(
+                desk.processor.find_charge(charge_id, charge_row["processor_ref"]), desk.timeout
+            )
+        except Unfinished:
+            return None  # the customer's browser has not finished it yet
+        except Exception:
+            log.warning("could not ask the processor about charge %s; asking again later", charge_id)
+            return None
+        if found is None:
+            began = parse_time(charge_row["created_at"])
+            if parse_time(desk.db.now()) < began + desk.settled_after:
+                return None  # a request may still reach the processor: too early to say it never did
+            found = NOT_COMPLETED
+        return await desk.db.write(_settle(desk, actor, charge_id, found))
 
 
 def _lock_of(tx: Tx, charge_id: str) -> str:

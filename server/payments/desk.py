@@ -27,6 +27,9 @@ class PaymentDesk:
     after_settle: dict[str, Callable[[Tx, Row], None]] = field(default_factory=dict)
     # What happens once a customer saves a card on a card page (autopay tries what is owed).
     on_card_saved: list[Callable[[str], Awaitable[object]]] = field(default_factory=list)
+    # How a processor's notice about an attempt (a Stripe webhook) is followed up: by the
+    # metadata field that names it (`flint_attempt`, `flint_setup`), read the attempt back.
+    read_back: dict[str, Callable[[str], Awaitable[object]]] = field(default_factory=dict)
 
     async def card_saved(self, customer_id: str) -> None:
         for hook in self.on_card_saved:

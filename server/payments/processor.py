@@ -74,6 +74,15 @@ class Started:
     client_secret: str
 
 
+class Unfinished(Exception):
+    """The processor has the charge or setup, and the customer's browser has not finished it yet
+    (or the processor is still working on it): ask again later."""
+
+
+class CardNumbersRefused(Exception):
+    """A processor whose own script takes the card never takes a card number from Flint."""
+
+
 class RefundRefused(Exception):
     """The processor answered that it will not give this money back (nothing was given back)."""
 
