@@ -62,7 +62,7 @@ from server.trail import service as trail
 from server.web.attempts import card_attempts, login_attempts
 from server.web.auth import office_guard
 from server.web.context import provide_ctx
-from server.web.customer_pages import customer_page_headers
+from server.web.customer_pages import customer_page_headers_for
 from server.web.openapi import created_location, finish, openapi_config
 from server.web.params import refuse_null_filters
 from server.web.problems import document_errors, fallback_handlers, problem_plugin
@@ -271,7 +271,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
         },
         lifespan=[lifespan],
         plugins=[problem_plugin()],
-        before_send=[customer_page_headers],
+        before_send=[customer_page_headers_for(settings)],
         exception_handlers={**fallback_handlers(), LoginRequired: to_login, 413: too_large},
         csrf_config=csrf_config(settings),
         stores={"sessions": SessionStore(db, timedelta(hours=SESSION_HOURS))},

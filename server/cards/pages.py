@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from litestar import Request, Router, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
@@ -28,6 +28,7 @@ from server.web.customer_pages import (
     page,
     problem_page,
     read_form,
+    started,
     too_many_attempts_page,
 )
 
@@ -50,7 +51,7 @@ def _page_of(tx: Tx, token: str) -> dict[str, Any]:
 def _form(ctx: Ctx, model: dict[str, Any], status: int = 200, **context: Any) -> Template:
     context.setdefault("form", {})
     context.setdefault("errors", {})
-    return page("card.html", ctx, status, page=model, **context)
+    return page("card.html", ctx, status, page=model, stripe_mode="setup", **context)
 
 
 def _confirming(ctx: Ctx) -> Template:
@@ -104,6 +105,7 @@ async def save_card(
             lock=service.lock_of(token),
             begin=partial(service.begin_setup, token=token, processor=processor),
             settle=partial(service.settle_setup, processor=processor),
+            read_back=partial(service.read_back, desk, token),
             today=parse_time(ctx.db.now()).date(),
         )
         model = await ctx.read(read)
@@ -124,4 +126,29 @@ async def save_card(
     return _saved(ctx, model, model["saved"])  # saved before this post: nothing more was done
 
 
-router = Router("/", route_handlers=[card_page, save_card])
+@post("/cards/{token:str}/intent", include_in_schema=False, status_code=200)
+async def start_setup(
+    token: FromPath[str], ctx: NamedDependency[Ctx], desk: NamedDependency[PaymentDesk]
+) -> Response[Any]:
+    """With Stripe: the page's script starts the setup its browser confirms."""
+    try:
+        model = await ctx.read(partial(_page_of, token=token))
+        if model["status"] != "active" or model["confirming"]:
+            return started(None, None)
+        outcome = await checkout.start_setup(
+            desk,
+            ctx.card_attempts,
+            key=f"card:{token}",
+            lock=service.lock_of(token),
+            begin=partial(service.begin_setup, token=token, processor=desk.processor.name),
+            note=service.note_reference,
+            customer_name=model["name"],
+        )
+    except FlintError:
+        return started(None, None)
+    if isinstance(outcome, checkout.Begun):
+        return started(outcome.attempt, outcome.client_secret)
+    return started(None, None)
+
+
+router = Router("/", route_handlers=[card_page, save_card, start_setup])

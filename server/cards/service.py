@@ -25,6 +25,7 @@ from server.ids import new_id
 from server.messages import service as outbox
 from server.messages.types import SmsMessage
 from server.payments.charging import SetupAttempt
+from server.payments.checkout import Declined
 from server.payments.desk import PaymentDesk
 from server.payments.processor import Setup, Unfinished
 from server.store import Row, Tx
@@ -202,6 +203,27 @@ def settle_setup(tx: Tx, attempt: SetupAttempt, setup: Setup, processor: str) ->
     store.settle_setup(tx, attempt.setup_id, status="saved", saved_card_id=card_id, processor_ref=setup.reference)
     store.used(tx, row["card_link_id"])
     return customers_store.card(tx, card_id)
+
+
+def note_reference(tx: Tx, setup_id: str, reference: str) -> None:
+    store.note_reference(tx, setup_id, reference)
+
+
+async def read_back(desk: PaymentDesk, token: str, setup_id: str) -> Row | Declined | None:
+    """The outcome of a setup this link's browser confirmed (Stripe.js), read from the processor:
+    the saved card, the refusal, or None while there is no outcome yet."""
+    link = await desk.db.read(partial(link_by_token, token=token))
+    row = await desk.db.read(partial(store.setup, setup_id=setup_id))
+    if row is None or row["card_link_id"] != link["id"]:
+        return Declined("not_completed")
+    await settle_pending(desk, setup_id)
+    row = await desk.db.read(partial(store.setup, setup_id=setup_id))
+    assert row is not None
+    if row["status"] == "saved":
+        return await desk.db.read(partial(customers_store.card, card_id=row["saved_card_id"]))
+    if row["status"] == "declined":
+        return Declined(row["decline_code"] or "card_declined")
+    return None
 
 
 async def settle_in_doubt(desk: PaymentDesk) -> list[str]:

@@ -19,7 +19,7 @@ from server.clock import parse_time
 from server.errors import ChargeInDoubt
 from server.payments import service
 from server.payments.desk import PaymentDesk
-from server.payments.processor import CardDetails, Charge, SavedCard, Setup, Unfinished
+from server.payments.processor import BrowserConfirmed, CardDetails, Charge, SavedCard, Setup, Unfinished
 from server.payments.service import CardAttempt
 from server.store import Row, Tx
 from server.wire import Actor
@@ -90,6 +90,42 @@ async def charge_saved(
 
 
 @dataclass(frozen=True, slots=True)
+class Begun:
+    """A charge or setup started with the processor, for the customer's browser to confirm."""
+
+    attempt: str  # the charge's or setup's id: the processor's idempotency key
+    client_secret: str
+
+
+def browser_confirmed(processor: object) -> BrowserConfirmed | None:
+    """The processor, when its own script takes the card in the browser (Stripe.js)."""
+    return processor if isinstance(processor, BrowserConfirmed) else None
+
+
+async def start(desk: PaymentDesk, lock: str, begin: Callable[[Tx], CardAttempt | None], what: str) -> Begun | None:
+    """Reserve (one transaction, as `charge` does), then start the charge with the processor for the
+    page to confirm in the browser. None: nothing to charge. Raises `ChargeInDoubt` when the
+    processor did not answer: the charge stays reserved until it is read back."""
+    processor = browser_confirmed(desk.processor)
+    assert processor is not None, "only a processor whose script takes the card starts charges"
+    async with desk.locks.hold(lock):
+        attempt = await desk.db.write(begin)
+        if attempt is None:
+            return None
+        try:
+            started = await asyncio.wait_for(
+                processor.start_charge(attempt.amount, attempt.charge_id, what), desk.timeout
+            )
+        except Exception:
+            log.warning(
+                "charge %s was not started with the processor; it is in doubt", attempt.charge_id, exc_info=True
+            )
+            raise ChargeInDoubt("your payment is being confirmed with the card processor") from None
+        await desk.db.write(partial(service.note_reference, charge_id=attempt.charge_id, reference=started.reference))
+        return Begun(attempt.charge_id, started.client_secret)
+
+
+@dataclass(frozen=True, slots=True)
 class SetupAttempt:
     """A try to save a card, recorded before the processor is asked: its id is the key."""
 
@@ -119,6 +155,32 @@ async def save_card(
             log.warning("setup %s has no answer from the processor; it is in doubt", attempt.setup_id, exc_info=True)
             raise ChargeInDoubt("your card is being confirmed with the card processor") from None
         return await desk.db.write(lambda tx: settle(tx, attempt, setup)), setup
+
+
+async def start_setup(
+    desk: PaymentDesk,
+    lock: str,
+    begin: Callable[[Tx], SetupAttempt | None],
+    customer_name: str,
+    note: Callable[[Tx, str, str], None],
+) -> Begun | None:
+    """Record the setup (one transaction), then start it with the processor for the page to
+    confirm in the browser; `note` keeps the processor's reference with the setup."""
+    processor = browser_confirmed(desk.processor)
+    assert processor is not None, "only a processor whose script takes the card starts setups"
+    async with desk.locks.hold(lock):
+        attempt = await desk.db.write(begin)
+        if attempt is None:
+            return None
+        try:
+            started = await asyncio.wait_for(
+                processor.start_setup(attempt.setup_id, customer_name, attempt.customer), desk.timeout
+            )
+        except Exception:
+            log.warning("setup %s was not started with the processor; it is in doubt", attempt.setup_id, exc_info=True)
+            raise ChargeInDoubt("your card is being confirmed with the card processor") from None
+        await desk.db.write(lambda tx: note(tx, attempt.setup_id, started.reference))
+        return Begun(attempt.setup_id, started.client_secret)
 
 
 async def settle_in_doubt(desk: PaymentDesk) -> int:

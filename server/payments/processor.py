@@ -16,7 +16,7 @@ setup for the page to confirm there instead, so card numbers never reach Flint.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from server.money import Money
 
@@ -87,6 +87,21 @@ class RefundRefused(Exception):
     """The processor answered that it will not give this money back (nothing was given back)."""
 
 
+@runtime_checkable
+class BrowserConfirmed(Protocol):
+    """A processor whose own script takes the card in the browser (Stripe.js): Flint starts the
+    charge or setup, the page confirms it there, and Flint reads the outcome back by its key."""
+
+    publishable_key: str
+    script_url: str
+
+    async def start_charge(self, amount: Money, idempotency_key: str, description: str) -> Started:
+        """A charge for the page to confirm, made once per key (asked again: the same one)."""
+
+    async def start_setup(self, idempotency_key: str, customer_name: str, customer: str | None) -> Started:
+        """A setup for the page to confirm, for the processor's customer (made when None)."""
+
+
 class Processor(Protocol):
     name: str  # `sandbox`, `stripe`: saved cards belong to the processor that saved them
 
@@ -116,20 +131,6 @@ class Processor(Protocol):
 
     async def find_refund(self, idempotency_key: str) -> str | None:
         """The reference of an earlier `refund` with this key, if the processor made it."""
-
-
-class BrowserConfirmed(Protocol):
-    """A processor whose own script takes the card in the browser (Stripe.js): Flint starts the
-    charge or setup, the page confirms it there, and Flint reads the outcome back by its key."""
-
-    publishable_key: str
-    script_url: str
-
-    async def start_charge(self, amount: Money, idempotency_key: str, description: str) -> Started:
-        """A charge for the page to confirm, made once per key (asked again: the same one)."""
-
-    async def start_setup(self, idempotency_key: str, customer_name: str, customer: str | None) -> Started:
-        """A setup for the page to confirm, for the processor's customer (made when None)."""
 
 
 def luhn_valid(number: str) -> bool:
