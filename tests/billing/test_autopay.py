@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from litestar.testing import AsyncTestClient
 
+from server.doctor import examine
 from server.payments.sandbox import SandboxProcessor, file_beside
 from tests.billing.office import a_customer, cycles, plan, run_billing, texts, trail_types
 from tests.conftest import OFFICE, FakeClock
@@ -183,3 +186,25 @@ async def test_three_failed_retries_make_the_plan_past_due_until_resumed(
     assert await run_billing(client) == 1
     june = (await cycles(client, made["id"]))[1]
     assert june["periodStart"] == "2026-06-01" and june["payment"]["status"] == "paid"
+
+
+async def test_flint_doctor_knows_saved_cards_autopay_attempts_and_retries(
+    client: AsyncTestClient[Any], clock: FakeClock, db_path: Path
+) -> None:
+    await autopay_plan(client, SAVES_THEN_DECLINES)
+    assert await run_billing(client) == 1
+    report = examine(db_path, clock.now)
+    assert report.clean, report.render()
+    assert report.counts["saved cards"] == 1 and report.counts["autopay attempts"] == 1
+    assert "1 card(s) on file" in report.notes
+    assert any("retry 1 of 3 is due 2026-05-02T14:00:00.000Z" in note for note in report.notes), report.notes
+
+    late = examine(db_path, clock.now + timedelta(days=1, minutes=30))  # the server never ran the retry
+    assert any("its autopay charge was due 2026-05-02T14:00:00.000Z and was not made" in p.what for p in late.problems)
+
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.execute("UPDATE autopay_attempts SET status = 'captured'")  # as a bug or a bad restore would
+    conn.close()
+    tampered = examine(db_path, clock.now)
+    assert any("is captured but its charge" in p.what for p in tampered.problems), tampered.render()
