@@ -178,6 +178,10 @@ class SandboxProcessor:
 
         return await self._call(find)
 
+    def save_now(self, card: CardDetails, idempotency_key: str, customer: str | None = None) -> Setup:
+        """`save_card` from code that cannot await (the demo's seeding, before the server runs)."""
+        return self._run(lambda conn: _save(conn, card, idempotency_key, customer))
+
     def charges(self) -> int:
         """How many charges it took (for tests: nothing is ever charged twice)."""
         taken = "SELECT count(*) FROM charges WHERE approved = 1"
