@@ -204,8 +204,9 @@ class StripeProcessor:
         if status == "requires_payment_method" and error:
             code = str(error.get("decline_code") or error.get("code") or "card_declined")
             return Charge(approved=False, brand="unknown", last4="", reference=intent["id"], decline_code=code)
-        if status == "canceled" and not self._abandoned(intent):
-            return Charge(approved=False, brand="unknown", last4="", reference=intent["id"], decline_code="canceled")
+        if status == "canceled":  # by Flint, once no browser finished it; or by someone at Stripe
+            code = "not_completed" if self._abandoned(intent) else "canceled"
+            return Charge(approved=False, brand="unknown", last4="", reference=intent["id"], decline_code=code)
         return None
 
     def _abandoned(self, intent: Json) -> bool:

@@ -38,6 +38,7 @@ log = logging.getLogger("flint.autopay")
 
 SYSTEM = Actor(kind="system", id="autopay")
 SOURCE = "autopay"
+NEVER_MADE = "not_completed"  # a charge in doubt the processor never saw (`charging.NOT_COMPLETED`)
 
 
 def lock_of(job_id: str) -> str:
@@ -120,6 +121,8 @@ def after_charge(tx: Tx, charge: Row, public_url: str, business: str) -> None:
         return
     code = charge["decline_code"] or "card_declined"
     store.settle_attempt(tx, attempt["n"], "declined", code)
+    if code == NEVER_MADE:
+        return  # the processor never saw it: tried again at the next run, the customer told nothing
     _declined(tx, plan, cycle, bool(attempt["scheduled"]), code, money, charge, public_url, business)
 
 
