@@ -719,9 +719,9 @@ def card_on_file(db: SqliteUtilsDatabase) -> None:
 
 def _widen_plan_checks(conn: sqlite3.Connection) -> None:
     """`service_plans` takes `billing: autopay` and `status: past_due`. SQLite cannot change a
-    CHECK in place, so the table is made again from its own definition (whatever columns later
-    versions gave it) with the two checks widened, its rows copied, and its indexes made again;
-    the plans' pauses and cycles point at it by id, checked when the migration commits."""
+    CHECK in place, so the table is made again from its own definition (whatever columns other
+    migrations gave it) with the two checks widened, its rows put back, and its indexes made
+    again; the plans' pauses and cycles point at it by id, checked when the migration commits."""
     table_sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'service_plans'")
     table_sql = table_sql.fetchone()[0]
     indexes = [
@@ -737,11 +737,14 @@ def _widen_plan_checks(conn: sqlite3.Connection) -> None:
         "CHECK (status IN ('active', 'paused', 'cancelled', 'past_due'))",
     )
     assert widened.count("'autopay'") == 1 and widened.count("'past_due'") == 1, "service_plans is not as 0007 made it"
+    # Dropping the table leaves its pauses and cycles pointing at nothing until the same rows are
+    # back under the same name; the checks wait for the commit, when they do again.
     conn.execute("PRAGMA defer_foreign_keys = ON")
-    conn.execute(widened.replace("CREATE TABLE service_plans", "CREATE TABLE service_plans_widened", 1))
-    conn.execute("INSERT INTO service_plans_widened SELECT * FROM service_plans")
+    conn.execute("CREATE TEMP TABLE service_plans_kept AS SELECT * FROM service_plans")
     conn.execute("DROP TABLE service_plans")
-    conn.execute("ALTER TABLE service_plans_widened RENAME TO service_plans")
+    conn.execute(widened)
+    conn.execute("INSERT INTO service_plans SELECT * FROM temp.service_plans_kept")
+    conn.execute("DROP TABLE temp.service_plans_kept")
     for index in indexes:
         conn.execute(index)
 

@@ -55,7 +55,12 @@ def an_old_store(path: Path) -> None:
 def test_an_old_store_is_brought_under_the_one_ledger(tmp_path: Path) -> None:
     path = tmp_path / "flint.db"
     an_old_store(path)
-    assert migrate(str(path)) == ["0009_one_ledger", "0010_web_sessions", "0011_events_and_webhooks"]
+    assert migrate(str(path)) == [
+        "0009_one_ledger",
+        "0010_web_sessions",
+        "0011_events_and_webhooks",
+        "0012_card_on_file",
+    ]
     conn = sqlite3.connect(path)
     conn.row_factory = sqlite3.Row
     lines = {
