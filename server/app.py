@@ -215,6 +215,8 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
             scheduler.shutdown()
             await worker.close()
             await hooks.worker.close()
+            if isinstance(processor, StripeProcessor):
+                await processor.close()
             if texts.sandbox is not None:
                 await texts.sandbox.state.close()
             await db.close()

@@ -211,6 +211,15 @@ class StripeDouble:
             )
         if len(path) >= 3 and path[:2] == ["v1", "payment_intents"] and path[2] in self.intents:
             intent = self.intents[path[2]]
+            if method == "POST" and path[3:] == ["cancel"]:
+                if intent["status"] == "succeeded":
+                    return (
+                        400,
+                        {"error": {"type": "invalid_request_error", "message": "already succeeded"}},
+                        "application/json",
+                    )
+                intent["status"] = "canceled"
+                return 200, intent, "application/json"
             if method == "POST" and path[3:] == ["confirm"]:
                 if form.get("client_secret") != intent["client_secret"]:
                     return (
