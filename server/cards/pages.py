@@ -16,12 +16,11 @@ from litestar.response import Template
 
 from server.cards import service
 from server.clock import parse_time
-from server.customers import store as customers_store
 from server.errors import FlintError
 from server.payments import checkout
 from server.payments.card_form import ECHOED
 from server.payments.desk import PaymentDesk
-from server.store import Row, Tx
+from server.store import Row
 from server.web.context import Ctx
 from server.web.customer_pages import (
     decline_message,
@@ -35,20 +34,7 @@ from server.web.customer_pages import (
 WHAT = "card request"
 
 
-def _page_of(tx: Tx, token: str) -> dict[str, Any]:
-    link = service.link_by_token(tx, token)
-    customer = customers_store.get(tx, link["customer_id"])
-    saved = service.saved_on(tx, link)
-    return {
-        "token": token,
-        "name": customer["name"] if customer else "",
-        "status": service.status_of(link, tx.now),
-        "saved": saved,
-        "confirming": service.confirming(tx, link),
-    }
-
-
-def _form(ctx: Ctx, model: dict[str, Any], status: int = 200, **context: Any) -> Template:
+def _form(ctx: Ctx, model: service.CardPage, status: int = 200, **context: Any) -> Template:
     context.setdefault("form", {})
     context.setdefault("errors", {})
     return page("card.html", ctx, status, page=model, stripe_mode="setup", **context)
@@ -66,21 +52,21 @@ def _confirming(ctx: Ctx) -> Template:
     )
 
 
-def _saved(ctx: Ctx, model: dict[str, Any], card: Row | None) -> Template:
+def _saved(ctx: Ctx, model: service.CardPage, card: Row | None) -> Template:
     return page("card_saved.html", ctx, page=model, card=card)
 
 
 @get("/cards/{token:str}", include_in_schema=False)
 async def card_page(token: FromPath[str], ctx: NamedDependency[Ctx]) -> Template:
     try:
-        model = await ctx.read(partial(_page_of, token=token))
+        model = await ctx.read(partial(service.page_model, token=token))
     except FlintError as err:
         return problem_page(ctx, err, WHAT)
-    if model["status"] == "used":
-        return _saved(ctx, model, model["saved"])
-    if model["status"] == "expired":
+    if model.status == "used":
+        return _saved(ctx, model, model.saved)
+    if model.status == "expired":
         return problem_page(ctx, service.expired(), WHAT)
-    if model["confirming"]:
+    if model.confirming:
         return _confirming(ctx)
     return _form(ctx, model)
 
@@ -91,11 +77,11 @@ async def save_card(
 ) -> Template:
     form = await read_form(request)
     echoed = {k: form.get(k, "") for k in ECHOED}
-    read = partial(_page_of, token=token)
+    read = partial(service.page_model, token=token)
     processor = desk.processor.name
     try:
         model = await ctx.read(read)
-        if model["status"] == "expired":
+        if model.status == "expired":
             return problem_page(ctx, service.expired(), WHAT)
         outcome = await checkout.save(
             desk,
@@ -123,7 +109,7 @@ async def save_card(
         case checkout.Saved(card):
             await desk.card_saved(card["customer_id"])
             return _saved(ctx, model, card)
-    return _saved(ctx, model, model["saved"])  # saved before this post: nothing more was done
+    return _saved(ctx, model, model.saved)  # saved before this post: nothing more was done
 
 
 @post("/cards/{token:str}/intent", include_in_schema=False, status_code=200)
@@ -132,8 +118,8 @@ async def start_setup(
 ) -> Response[Any]:
     """With Stripe: the page's script starts the setup its browser confirms."""
     try:
-        model = await ctx.read(partial(_page_of, token=token))
-        if model["status"] != "active" or model["confirming"]:
+        model = await ctx.read(partial(service.page_model, token=token))
+        if model.status != "active" or model.confirming:
             return started(None, None)
         outcome = await checkout.start_setup(
             desk,
@@ -142,7 +128,7 @@ async def start_setup(
             lock=service.lock_of(token),
             begin=partial(service.begin_setup, token=token, processor=desk.processor.name),
             note=service.note_reference,
-            customer_name=model["name"],
+            customer_name=model.name,
         )
     except FlintError:
         return started(None, None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
@@ -139,6 +140,29 @@ def link_by_token(tx: Tx, token: str) -> Row:
     if link is None:
         raise NotFound("there is no card request at this address")
     return link
+
+
+@dataclass(frozen=True, slots=True)
+class CardPage:
+    """A card link's page as the customer sees it."""
+
+    token: str
+    name: str  # the customer's
+    status: str  # active, used, expired
+    saved: Row | None  # the card saved through it
+    confirming: bool  # a setup through it waits for the processor's answer
+
+
+def page_model(tx: Tx, token: str) -> CardPage:
+    link = link_by_token(tx, token)
+    customer = customers_store.get(tx, link["customer_id"])
+    return CardPage(
+        token=token,
+        name=customer["name"] if customer else "",
+        status=status_of(link, tx.now),
+        saved=saved_on(tx, link),
+        confirming=confirming(tx, link),
+    )
 
 
 def expired() -> Gone:
