@@ -195,6 +195,10 @@ async def _confirmed_in_browser(
     if not attempt:
         # No attempt (scripts off, or the page asked what it would charge): the page is shown
         # again, with the new amount when it changed.
+        try:
+            attempts.allow(key)
+        except RateLimited as err:
+            return TooMany(err.retry_after)
         now = await desk.db.read(lambda tx: charging_now(tx))
         expected = expected_amount(form)
         if now is None:

@@ -59,6 +59,9 @@ def test_an_invoice_and_a_link_paid_through_stripe(tmp_path: Path) -> None:
         assert api.get(f"/v1/invoices/{made['id']}").json()["state"] == "paid"
         [intent] = stripe.intents.values()
         assert (intent["amount"], intent["metadata"]) == (150000, {"flint_attempt": started["attempt"]})
+        # The attempt's id, saved before Stripe was called, is the idempotency key (localstripe ignores keys).
+        [created] = [s for s in stripe.seen if (s.method, s.path) == ("POST", "/v1/payment_intents")]
+        assert f"Idempotency-Key: {started['attempt']}" in created.headers
         # The same attempt posted again (a reload): nothing more is charged.
         assert httpx.post(published["publicUrl"], data={"attempt": started["attempt"]}).status_code == 200
         assert len(stripe.intents) == 1
