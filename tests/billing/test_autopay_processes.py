@@ -104,3 +104,23 @@ def test_killed_while_the_saved_card_is_charged_and_restarted_charges_once(tmp_p
 def _quietly(api: httpx.Client) -> None:
     with contextlib.suppress(httpx.HTTPError):  # the server is killed under it
         api.post("/v1/billing/run", json={})
+
+
+def test_a_card_saved_with_no_answer_is_confirmed_by_the_scheduler(tmp_path: Path) -> None:
+    db = tmp_path / "flint.db"
+    processor = SandboxProcessor(file_beside(str(db)))
+    with ServerProcess(db, ENV) as server, httpx.Client(base_url=server.url, headers=OFFICE) as api:
+        who = api.post("/v1/customers", json={"name": "Ana Ruiz", "phone": "+15555550166", "kind": "residential"})
+        customer = who.json()
+        link = api.post(f"/v1/customers/{customer['id']}/card-links", json={}).json()
+        processor.add_fault("setup", "lost")  # the processor saves the card; its answer never comes back
+        first = httpx.post(link["url"], data=GOOD_CARD)
+        assert first.status_code == 202 and "being confirmed" in first.text
+        assert httpx.post(link["url"], data=GOOD_CARD).status_code == 202  # nothing is saved twice meanwhile
+        eventually(
+            lambda: api.get(f"/v1/customers/{customer['id']}").json()["cardOnFile"] is not None, "the setup settled"
+        )
+        assert api.get(f"/v1/card-links/{link['id']}").json()["status"] == "used"
+        page = httpx.get(link["url"])
+        assert page.status_code == 200 and "4242 is saved" in page.text
+    assert doctor(db).returncode == 0
