@@ -39,6 +39,7 @@ from server.payments.processor import (
 log = logging.getLogger("flint.stripe")
 
 ATTEMPT, SETUP, REFUND = "flint_attempt", "flint_setup", "flint_refund"
+OFF_SESSION = "flint_off_session"  # no customer is there to finish it: waiting for one is a decline
 ABANDONED_AFTER = timedelta(minutes=5)  # a started charge or setup no browser finished by then is cancelled
 SCAN_PAGES = 10  # how many pages of 100 of the newest objects a read-back looks through
 AWAITING = ("requires_payment_method", "requires_confirmation", "requires_action")
@@ -111,7 +112,7 @@ class StripeProcessor:
             "amount": amount.amount,
             "currency": amount.currency.lower(),
             "payment_method": card.reference,
-            "metadata": {ATTEMPT: idempotency_key},
+            "metadata": {ATTEMPT: idempotency_key, OFF_SESSION: "1"},
             "confirm": True,
             "off_session": True,
         }
@@ -207,6 +208,11 @@ class StripeProcessor:
                 reference=intent["id"],
             )
         error = intent.get("last_payment_error") or {}
+        if status in AWAITING and (intent.get("metadata") or {}).get(OFF_SESSION):
+            # The bank wants the customer (3-D Secure) and none is there: a decline, for dunning
+            # to text an update-card link, whose page can authenticate.
+            code = str(error.get("decline_code") or error.get("code") or "authentication_required")
+            return Charge(approved=False, brand="unknown", last4="", reference=intent["id"], decline_code=code)
         if status == "requires_payment_method" and error:
             code = str(error.get("decline_code") or error.get("code") or "card_declined")
             return Charge(approved=False, brand="unknown", last4="", reference=intent["id"], decline_code=code)

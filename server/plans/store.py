@@ -19,7 +19,7 @@ _CYCLE = (
     "n, plan_id, period, period_start, period_end, job_id, order_id, invoice_id, payment_link_id, sms_id, created_at,"
     " autopay, retries, first_declined_at, next_attempt_at,"
     " (SELECT count(*) FROM autopay_attempts a WHERE a.plan_id = service_plan_cycles.plan_id"
-    " AND a.period = service_plan_cycles.period) AS attempts"
+    " AND a.period = service_plan_cycles.period AND coalesce(a.decline_code, '') != 'not_completed') AS attempts"
 )
 _ATTEMPT = (
     "n, plan_id, period, attempt, charge_id, saved_card_id, scheduled, status, decline_code, created_at, settled_at"

@@ -124,3 +124,33 @@ def test_a_card_saved_with_no_answer_is_confirmed_by_the_scheduler(tmp_path: Pat
         page = httpx.get(link["url"])
         assert page.status_code == 200 and "4242 is saved" in page.text
     assert doctor(db).returncode == 0
+
+
+def test_a_charge_the_processor_never_saw_is_made_again_without_a_decline_text(tmp_path: Path) -> None:
+    db = tmp_path / "flint.db"
+    processor = SandboxProcessor(file_beside(str(db)))
+    env = {**ENV, "FLINT_PROCESSOR_TIMEOUT": "1"}  # in doubt for 2 s, then known never made
+    with ServerProcess(db, env) as server, httpx.Client(base_url=server.url, headers=OFFICE, timeout=30) as api:
+        made = autopay_plan(api)
+        processor.add_fault("charge", "down")  # no connection: the processor saw nothing
+        assert api.post("/v1/billing/run", json={}).json()["cyclesCreated"] == 1
+        in_doubt = payment_of(api, made["id"])
+        assert in_doubt is not None and (in_doubt["status"], in_doubt["attempts"]) == (None, 1)
+        eventually(
+            lambda: (
+                [p["declineCode"] for p in api.get("/v1/payments", params={"jobId": _job(api, made)}).json()["data"]]
+                == ["not_completed"]
+            ),
+            "the charge released",
+        )
+        assert (payment_of(api, made["id"]) or {})["attempts"] == 0  # no charge was made
+        api.post("/v1/billing/run", json={})
+        assert payment_of(api, made["id"]) == {"status": "paid", "attempts": 1, "nextAttemptAt": None}
+        texts = api.get("/v1/sms", params={"jobId": _job(api, made)}).json()["data"]
+        assert not any("declined" in t["body"] or "/cards/" in t["body"] for t in texts)
+        assert processor.charges() == 1
+
+
+def _job(api: httpx.Client, made: dict[str, Any]) -> str:
+    job_id: str = api.get(f"/v1/service-plans/{made['id']}/cycles").json()["data"][0]["jobId"]
+    return job_id

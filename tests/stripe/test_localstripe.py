@@ -48,7 +48,7 @@ def test_a_card_saved_through_stripe_and_each_cycle_charged_once(shop: Shop, loc
     assert (intent["status"], intent["amount"], intent["currency"]) == ("succeeded", 14900, "usd")
     [payment] = shop.get(f"/v1/payments?orderId={cycle['orderId']}")["data"]
     assert (payment["source"], payment["status"], payment["card"]["last4"]) == ("autopay", "captured", "4242")
-    assert intent["metadata"] == {"flint_attempt": payment["chargeId"]}  # the attempt's id, also the key
+    assert intent["metadata"] == {"flint_attempt": payment["chargeId"], "flint_off_session": "1"}  # the attempt's id
     eventually(lambda: any("receipt" in t["body"] for t in shop.texts(cycle["jobId"])), "the receipt text")
     assert shop.post("/v1/billing/run", {}, 200)["cyclesCreated"] == 0 and len(localstripe.intents()) == 1
 
