@@ -42,6 +42,7 @@ async def stripe_webhook(
     for field, read_back in desk.read_back.items():
         key = metadata.get(field)
         if isinstance(key, str) and 0 < len(key) <= 64:
+            log.info("Stripe webhook %s: reading %s back", str(event.get("type"))[:60], key)
             try:
                 await read_back(key)
             except Exception:  # the attempt is read back again by the next settling run

@@ -25,6 +25,14 @@ def today() -> str:
 
 
 def test_a_card_saved_through_stripe_and_each_cycle_charged_once(shop: Shop, localstripe: LocalStripe) -> None:
+    # localstripe's own webhooks, signed with Stripe-Signature, reach Flint and prompt its reads.
+    hook = {
+        "url": f"{shop.server.url}/v1/webhooks/stripe",
+        "secret": WEBHOOK_SECRET,
+        "events": ["payment_intent.succeeded"],
+    }
+    with localstripe.api() as stripe_config:
+        assert stripe_config.post("/_config/webhooks/flint", json=hook).status_code == 200
     who = shop.customer()
     saved = shop.save_card(who["id"])
     assert saved.status_code == 200 and "4242 is saved" in saved.text, saved.text
@@ -50,6 +58,10 @@ def test_a_card_saved_through_stripe_and_each_cycle_charged_once(shop: Shop, loc
     assert (payment["source"], payment["status"], payment["card"]["last4"]) == ("autopay", "captured", "4242")
     assert intent["metadata"] == {"flint_attempt": payment["chargeId"], "flint_off_session": "1"}  # the attempt's id
     eventually(lambda: any("receipt" in t["body"] for t in shop.texts(cycle["jobId"])), "the receipt text")
+    eventually(
+        lambda: f"Stripe webhook payment_intent.succeeded: reading {payment['chargeId']} back" in shop.server.output(),
+        "localstripe's webhook",
+    )
     assert shop.post("/v1/billing/run", {}, 200)["cyclesCreated"] == 0 and len(localstripe.intents()) == 1
 
     # Refunds go to Stripe; past what was paid Flint refuses, though localstripe would not.
