@@ -16,8 +16,9 @@ from litestar.testing import AsyncTestClient
 
 from server.doctor import examine
 from server.payments.sandbox import SandboxProcessor, file_beside
-from tests.billing.office import a_customer, cycles, plan, run_billing, texts, trail_types
+from tests.billing.office import a_customer, cycles, page_text, plan, run_billing, texts, trail_types
 from tests.conftest import OFFICE, FakeClock
+from tests.dispatch.conftest import log_in
 from tests.helpers import GOOD_CARD, get, post, usd
 
 SAVES_THEN_DECLINES = "4000000000000341"
@@ -170,6 +171,12 @@ async def test_three_failed_retries_make_the_plan_past_due_until_resumed(
     assert board["pastDuePlans"] == [
         {"servicePlanId": made["id"], "name": made["name"], "customerId": who["id"], "customerName": who["name"]}
     ]
+    await log_in(client)
+    board_page = page_text((await client.get("/dispatch")).text)
+    assert f"{who['name']} is past due on {made['name']}" in board_page
+    assert f"{who['name']} · Past due" in board_page  # beside each of the customer's jobs
+    trail_page = page_text((await client.get(f"/dispatch/jobs/{cycle['jobId']}")).text)
+    assert f"Plan past due: {made['name']}" in trail_page and "Autopay declined $99.00" in trail_page
 
     # The office resumes it: the owed cycle is tried at once (still declined: past due again).
     resumed = await post(client, f"/v1/service-plans/{made['id']}/resume", None, 200)
