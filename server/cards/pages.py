@@ -83,6 +83,8 @@ async def save_card(
         model = await ctx.read(read)
         if model.status == "expired":
             return problem_page(ctx, service.expired(), WHAT)
+        if model.confirming and not form.get(checkout.ATTEMPT):
+            return _confirming(ctx)  # a setup in flight, not this post's: it is read back, never made twice
         outcome = await checkout.save(
             desk,
             ctx.card_attempts,
