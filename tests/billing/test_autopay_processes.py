@@ -109,7 +109,8 @@ def _quietly(api: httpx.Client) -> None:
 def test_a_card_saved_with_no_answer_is_confirmed_by_the_scheduler(tmp_path: Path) -> None:
     db = tmp_path / "flint.db"
     processor = SandboxProcessor(file_beside(str(db)))
-    with ServerProcess(db, ENV) as server, httpx.Client(base_url=server.url, headers=OFFICE) as api:
+    env = {**ENV, "FLINT_SETTLE_EVERY": "5"}  # long enough to see the setup in doubt first
+    with ServerProcess(db, env) as server, httpx.Client(base_url=server.url, headers=OFFICE) as api:
         who = api.post("/v1/customers", json={"name": "Ana Ruiz", "phone": "+15555550166", "kind": "residential"})
         customer = who.json()
         link = api.post(f"/v1/customers/{customer['id']}/card-links", json={}).json()
