@@ -90,7 +90,8 @@ def test_killed_while_the_saved_card_is_charged_and_restarted_charges_once(tmp_p
         eventually(lambda: processor.charges() == 1, "the processor to take the charge")
         server.kill()
         server = ServerProcess(db, env, port=server.port).start()
-        eventually(lambda: (payment_of(api, made["id"]) or {}).get("status") == "paid", "the charge settled")
+        settled = lambda: (payment_of(api, made["id"]) or {}).get("status") == "paid"  # noqa: E731
+        eventually(settled, "the charge settled", timeout=60)
         assert payment_of(api, made["id"]) == {"status": "paid", "attempts": 1, "nextAttemptAt": None}
         assert api.post("/v1/billing/run", json={}).json()["cyclesCreated"] == 0
         assert processor.charges() == 1
@@ -136,7 +137,7 @@ def test_a_charge_the_processor_never_saw_is_made_again_without_a_decline_text(t
         processor.add_fault("charge", "down")  # no connection: the processor saw nothing
         assert api.post("/v1/billing/run", json={}).json()["cyclesCreated"] == 1
         in_doubt = payment_of(api, made["id"])
-        assert in_doubt is not None and (in_doubt["status"], in_doubt["attempts"]) == (None, 1)
+        assert in_doubt is not None and in_doubt["status"] is None  # charged or not: not known yet
         eventually(
             lambda: (
                 [p["declineCode"] for p in api.get("/v1/payments", params={"jobId": _job(api, made)}).json()["data"]]

@@ -35,7 +35,8 @@ def test_killed_between_stripes_answer_and_the_commit_charges_once(tmp_path: Pat
             shop.server.kill()
             proxy.release.set()
             shop.restart()
-            eventually(lambda: shop.cycles(made["id"])[0].get("payment", {}).get("status") == "paid", "the settle")
+            paid = lambda: shop.cycles(made["id"])[0].get("payment", {}).get("status") == "paid"  # noqa: E731
+            eventually(paid, "the settle", timeout=60)
             [cycle] = shop.cycles(made["id"])
             assert cycle["payment"] == {"status": "paid", "attempts": 1, "nextAttemptAt": None}
             assert len(localstripe.intents()) == 1
