@@ -17,6 +17,13 @@ from litestar.testing import AsyncTestClient
 
 from server.app import create_app
 from server.config import Settings
+from server.money import PositiveMoneyIn
+from server.payments import refunding
+from server.payments.desk import PaymentDesk
+from server.payments.stripe_processor import StripeProcessor
+from server.payments.types import CreateRefund
+from server.store import Database
+from server.wire import Actor
 from tests.billing.office import cycles, run_billing, texts
 from tests.conftest import OFFICE, OFFICE_KEY, FakeClock
 from tests.helpers import get, item, post
@@ -102,3 +109,45 @@ async def test_three_failed_retries_on_stripe_make_the_plan_past_due_until_resum
     assert len(succeeded) == 2
     response = await client.get(f"/v1/customers/{who['id']}", headers=OFFICE)
     assert response.json()["cardOnFile"]["last4"] == "4242"
+
+
+async def test_a_refund_stripe_answered_for_is_completed_never_sent_again(
+    stripe_client: AsyncTestClient[Any], localstripe: LocalStripe, db_path: Path, clock: FakeClock
+) -> None:
+    """The refund was given back and its answer kept, but the request's own completion has not
+    committed yet when the settling run looks (as happens under load): the run completes it and
+    sends nothing to Stripe again; localstripe would refund twice for the same key."""
+    client = stripe_client
+    who = await post(client, "/v1/customers", {"name": "Dana Whitfield", "phone": "+15555550177", "kind": "commercial"})
+    link = await post(client, f"/v1/customers/{who['id']}/card-links", {})
+    assert (await save_card(client, localstripe, card_path(link["url"]), "4242424242424242")).status_code == 200
+    plan = {
+        "customerId": who["id"],
+        "name": "Monthly boiler maintenance",
+        "lineItems": [item("Boiler service", 14900)],
+        "interval": "month",
+        "startDate": "2026-05-01",
+        "billing": "autopay",
+    }
+    made = await post(client, "/v1/service-plans", plan)
+    await run_billing(client)
+    [cycle] = await cycles(client, made["id"])
+    [payment] = (await get(client, f"/v1/payments?orderId={cycle['orderId']}"))["data"]
+
+    # The office's refund request and the settling run, as the server runs them, in this test's loop.
+    stripe = Settings.from_env({**stripe_env(localstripe.url), "FLINT_API_KEY": OFFICE_KEY}).stripe
+    assert stripe is not None
+    db = Database(db_path, clock)
+    await db.open()
+    processor = StripeProcessor(stripe, clock)
+    desk = PaymentDesk(db, processor)
+    try:
+        asked = CreateRefund(payment_id=payment["id"], amount_money=PositiveMoneyIn(4900, "USD"), reason="missed")
+        refund_id = await refunding.refund(desk, Actor(kind="office", id=None), asked, None)  # given back, not done
+        [done] = await refunding.settle_in_doubt(desk, Actor(kind="system", id="recovery"))
+        assert (done.id, done.status) == (refund_id, "completed")
+    finally:
+        await processor.close()
+        await db.close()
+    assert [r["amount"] for r in localstripe.refunds()] == [4900]
+    assert (await get(client, f"/v1/payments/{payment['id']}"))["refundedMoney"] == {"amount": 4900, "currency": "USD"}
