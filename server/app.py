@@ -23,6 +23,9 @@ from litestar.types import Receive, Scope, Send
 from server.approvals import answers as approval_answers
 from server.approvals import pages as approval_pages
 from server.approvals import routes as approvals_routes
+from server.cards import pages as card_pages
+from server.cards import service as cards
+from server.cards.routes import router as cards_router
 from server.clock import Clock, system_clock
 from server.config import Settings
 from server.customers.routes import router as customers_router
@@ -47,9 +50,13 @@ from server.money import display
 from server.orders.routes import router as orders_router
 from server.payments import charging, refunding
 from server.payments.desk import PaymentDesk, settled_within
+from server.payments.processor import Processor
 from server.payments.routes import router as payments_router
 from server.payments.sandbox import SandboxProcessor
 from server.payments.sandbox import file_beside as sandbox_file
+from server.payments.stripe_processor import ATTEMPT, SETUP, StripeProcessor
+from server.payments.webhook import router as stripe_webhook
+from server.plans import autopay
 from server.plans import routes as plans_routes
 from server.plans import service as plans
 from server.publishing import publisher
@@ -62,7 +69,7 @@ from server.trail import service as trail
 from server.web.attempts import card_attempts, key_attempts
 from server.web.auth import authenticate, identify_unrouted, office_guard
 from server.web.context import provide_ctx
-from server.web.customer_pages import customer_page_headers
+from server.web.customer_pages import customer_page_headers_for
 from server.web.mounted_forms import csrf_protected
 from server.web.openapi import created_location, finish, openapi_config
 from server.web.page_headers import page_headers
@@ -154,13 +161,28 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
     db = Database(settings.db_path, clock, readers=settings.db_readers)
     db.finishing.append(publisher(settings.public_url).finish)
     hooks: Webhooks = webhooks(settings, db, resolver)
+    processor: Processor = SandboxProcessor(sandbox_file(settings.db_path))
+    if settings.stripe is not None:
+        processor = StripeProcessor(settings.stripe, clock, settings.processor_timeout)
     desk = PaymentDesk(
         db,
-        processor=SandboxProcessor(sandbox_file(settings.db_path)),
+        processor=processor,
         business=settings.business_name,
         timeout=settings.processor_timeout,
         completions={"estimate": answers.complete},  # an estimate's deposit settles with its approval
     )
+    desk.after_settle[autopay.SOURCE] = partial(
+        autopay.after_charge, public_url=settings.public_url, business=settings.business_name
+    )
+    desk.on_card_saved.append(partial(autopay.card_saved, desk, settings.public_url))
+
+    async def setup_read_back(setup_id: str) -> None:
+        card = await cards.settle_pending(desk, setup_id)
+        if card is not None:
+            await desk.card_saved(card["customer_id"])
+
+    desk.read_back[ATTEMPT] = partial(charging.settle_pending, desk)
+    desk.read_back[SETUP] = setup_read_back
 
     async def settle_payments() -> None:
         """Charges and refunds in doubt, settled with the processor (which may be down: then
@@ -168,6 +190,8 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
         try:
             await charging.settle_in_doubt(desk)
             await refunding.settle_in_doubt(desk, RECOVERY)
+            for customer_id in await cards.settle_in_doubt(desk):
+                await desk.card_saved(customer_id)
         except Exception:
             log.exception("settling payments in doubt failed; trying again at the next run")
 
@@ -204,9 +228,12 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
             # Billing and reminders read what is due from the store by the app's clock; a
             # start-up run catches up on what was missed while the server was down.
             business, public_url, every = settings.business_name, settings.public_url, settings.billing_interval
-            scheduler.every(
-                every, "billing_run", lambda: plans.run_billing(db, None, public_url, business), at_start=True
-            )
+
+            async def billing_run() -> None:
+                await plans.run_billing(db, None, public_url, business)
+                await autopay.run_due(desk, public_url)
+
+            scheduler.every(every, "billing_run", billing_run, at_start=True)
             scheduler.every(every, "invoice_reminders", lambda: reminders.run(db, public_url, business), at_start=True)
             scheduler.every(every, "estimates_expired", lambda: db.write(answers.expire_due), at_start=True)
             scheduler.every(3600, "purge_approval_code_misses", lambda: db.write(approval_answers.purge_misses))
@@ -222,7 +249,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
             await hooks.worker.close()
             if texts.sandbox is not None:
                 await texts.sandbox.state.close()
-            desk.close()
+            await desk.close()
             await db.close()
 
     office = [
@@ -231,6 +258,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
         jobs_router,
         orders_router,
         links_router,
+        cards_router,
         payments_router,
         invoices_router,
         estimates_router,
@@ -247,7 +275,9 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
         invoice_pages,
         estimate_pages.router,
         approval_pages.router,
+        card_pages.router,
         messages_routes.webhooks,
+        stripe_webhook,
         sync_router,
         login_router,
         dispatch_pages.pages,
@@ -280,7 +310,7 @@ def create_app(settings: Settings, clock: Clock = system_clock, *, resolver: Res
         },
         lifespan=[lifespan],
         plugins=[problem_plugin()],
-        before_send=[customer_page_headers, page_headers],
+        before_send=[customer_page_headers_for(settings), page_headers],
         after_exception=[identify_unrouted],
         exception_handlers={**fallback_handlers(), LoginRequired: to_login, 413: too_large, IdTooLong: id_too_long},
         csrf_config=csrf_config(settings),

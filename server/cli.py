@@ -36,7 +36,11 @@ environment:
   TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER, TWILIO_API_URL
                       Twilio; with no TWILIO_ACCOUNT_SID the built-in sandbox is used
                       (signing with TWILIO_AUTH_TOKEN when it is set)
-  FLINT_PROCESSOR     the card processor: sandbox (the only one so far)
+  FLINT_PROCESSOR     the card processor: sandbox (default) or stripe
+  STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY, STRIPE_WEBHOOK_SECRET
+                      Stripe's keys and webhook signing secret (FLINT_PROCESSOR=stripe)
+  STRIPE_API_BASE     where the stripe library sends requests (default https://api.stripe.com)
+  STRIPE_JS_URL       where pages load Stripe.js (default https://js.stripe.com/v3/)
   FLINT_BILLING_INTERVAL
                       seconds between billing runs and between reminder runs (default 60)
   FLINT_WEBHOOK_ALLOW_PRIVATE
@@ -142,7 +146,8 @@ def serve(args: argparse.Namespace) -> int:
         forwarded_allow_ips=list(settings.trusted_proxies),
         server_header=False,
     )
-    logs.install(secrets=[settings.api_key])
+    stripe = settings.stripe
+    logs.install(secrets=[settings.api_key, *((stripe.secret_key, stripe.webhook_secret) if stripe else ())])
     server = Server(config)
     with contextlib.suppress(KeyboardInterrupt):  # the signal uvicorn handled, raised again on its way out
         server.run()

@@ -15,7 +15,21 @@ DEFAULT_BUSINESS_NAME = "Flint Field Services"
 
 
 SANDBOX_FROM_NUMBER = "+15005550006"
-PROCESSORS = ("sandbox",)  # card processors this server can use; the sandbox of contract §4 is the only one so far
+PROCESSORS = ("sandbox", "stripe")  # card processors this server can use (contract §4, §10)
+STRIPE_API = "https://api.stripe.com"
+STRIPE_JS = "https://js.stripe.com/v3/"
+
+
+@dataclass(frozen=True, slots=True)
+class StripeSettings:
+    """`FLINT_PROCESSOR=stripe` (contract §10): where the `stripe` library sends its requests, the
+    keys, the webhook signing secret, and where the pages load Stripe.js from."""
+
+    api_base: str
+    secret_key: str
+    publishable_key: str
+    webhook_secret: str
+    js_url: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +60,7 @@ class Settings:
     processor_timeout: float = 20.0  # seconds a card processor call may take before it is in doubt
     settle_every: float = 10.0  # how often charges and refunds in doubt are settled with the processor
     processor: str = "sandbox"
+    stripe: StripeSettings | None = None
 
     @property
     def sandbox_processor(self) -> bool:
@@ -81,10 +96,7 @@ class Settings:
         public_url = env.get("FLINT_PUBLIC_URL") or f"http://{host}:{port}"
         processor = env.get("FLINT_PROCESSOR") or "sandbox"
         if processor not in PROCESSORS:
-            raise ConfigError(
-                f"FLINT_PROCESSOR must be one of {', '.join(PROCESSORS)}, not {processor[:40]!r}"
-                " (no other card processor is supported yet)"
-            )
+            raise ConfigError(f"FLINT_PROCESSOR must be one of {', '.join(PROCESSORS)}, not {processor[:40]!r}")
         return cls(
             db_path=env.get("FLINT_DB") or "./flint.db",
             api_key=api_key,
@@ -103,6 +115,7 @@ class Settings:
             settle_every=_seconds(env, "FLINT_SETTLE_EVERY", 10.0),
             business_name=env.get("FLINT_BUSINESS_NAME") or DEFAULT_BUSINESS_NAME,
             processor=processor,
+            stripe=_stripe(env) if processor == "stripe" else None,
             billing_interval=_seconds(env, "FLINT_BILLING_INTERVAL", 60.0),
             webhook_allow_private=env.get("FLINT_WEBHOOK_ALLOW_PRIVATE") == "1",
             trusted_proxies=trusted_proxies(env.get("FLINT_TRUSTED_PROXIES", "")),
@@ -147,6 +160,21 @@ def _count(env: Mapping[str, str], name: str, default: int, most: int) -> int:
     if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= most:
         raise ConfigError(f"{name} must be a whole number from 1 to {most}, not {text[:20]!r}")
     return int(text)
+
+
+def _stripe(env: Mapping[str, str]) -> StripeSettings:
+    missing = [
+        name for name in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET") if not env.get(name)
+    ]
+    if missing:
+        raise ConfigError(f"FLINT_PROCESSOR=stripe needs {', '.join(missing)}")
+    return StripeSettings(
+        api_base=(env.get("STRIPE_API_BASE") or STRIPE_API).rstrip("/"),
+        secret_key=env["STRIPE_SECRET_KEY"],
+        publishable_key=env["STRIPE_PUBLISHABLE_KEY"],
+        webhook_secret=env["STRIPE_WEBHOOK_SECRET"],
+        js_url=env.get("STRIPE_JS_URL") or STRIPE_JS,
+    )
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:

@@ -28,7 +28,8 @@ from server.jobs.types import CreateJob, JobStatus, UpdateJob
 from server.orders import service as orders
 from server.orders.types import CreateOrder, LineItemIn, Metadata
 from server.payments import service as payments
-from server.payments.processor import Charge
+from server.payments.processor import CardDetails, Charge
+from server.payments.sandbox import SandboxProcessor, file_beside
 from server.payments.service import Collecting, Target
 from server.plans import service as plans
 from server.plans.types import Billing, CreateServicePlan, Interval
@@ -63,7 +64,8 @@ class DemoOrder(msgspec.Struct, rename="camel"):
 
 
 class DemoPlan(msgspec.Struct, rename="camel"):
-    """A service plan starting today, its first period billed."""
+    """A service plan starting today, its first period billed (an autopay plan's first charge is
+    made by the server's billing run at start-up, to the sandbox `card` its customer saved)."""
 
     customer: str
     name: str
@@ -71,6 +73,7 @@ class DemoPlan(msgspec.Struct, rename="camel"):
     interval: Interval
     billing: Billing
     address: str | None = None
+    card: str | None = None
 
 
 class DemoEstimate(msgspec.Struct, rename="camel"):
@@ -176,6 +179,8 @@ def seed(
             if j.status is not None:
                 jobs.update(tx, SYSTEM, job.id, UpdateJob(version=job.version, status=j.status))
         for p in data.plans:
+            if p.card is not None:
+                _card_on_file(tx, db_path, customer_ids[p.customer], p.card, now.year + 3)
             plan = plans.create(
                 tx,
                 SYSTEM,
@@ -221,6 +226,26 @@ def _paid_by_card(tx: Tx, order_id: str, customer_id: str | None) -> None:
     attempt = payments.reserve_card(tx, customer, Target(order_id=order_id), None, Collecting(source="pay_link"))
     approved = Charge(approved=True, brand="visa", last4="4242", reference=f"sbx_ch_demo_{attempt.charge_id}")
     payments.settle_card(tx, customer, attempt.charge_id, approved, DEFAULT_BUSINESS_NAME)
+
+
+def _card_on_file(tx: Tx, db_path: str, customer_id: str, number: str, exp_year: int) -> None:
+    """As if the customer had saved the card on a card link's page: the sandbox processor keeps it."""
+    card = CardDetails(number=number, exp_month=12, exp_year=exp_year, cvc="123", postal_code="94110")
+    setup = SandboxProcessor(file_beside(db_path)).save_now(card, f"demo-card-{customer_id}")
+    saved = setup.saved
+    assert saved is not None, "the demo's card is one the sandbox saves"
+    customers.save_card(
+        tx,
+        customer_id,
+        processor=SandboxProcessor.name,
+        reference=saved.reference,
+        processor_customer=saved.customer,
+        brand=saved.brand,
+        last4=saved.last4,
+        exp_month=saved.exp_month,
+        exp_year=saved.exp_year,
+        card_link_id=None,
+    )
 
 
 def _invoice(tx: Tx, order_id: str, demo: DemoInvoice, public_url: str, business: str) -> None:

@@ -13,7 +13,9 @@ rows read:
 - estimates and approvals (`server/estimates/audit.py`): an approval and its deposit both or
   neither, the evidence still hashing to what it recorded;
 - rows that point at nothing (payments, refunds, links, orders, texts, approvals);
-- card charges, payments and refunds left pending, and texts stuck in `sending`.
+- card charges, payments and refunds left pending, and texts stuck in `sending`;
+- card on file and autopay (`server/plans/audit.py`): each autopay attempt against its charge,
+  no cycle charged twice, setups left in flight, retries overdue, plans past due, saved cards.
 
 What it finds it says in words a person can act on. Exit 0 clean, 1 problems found, 2 the file
 cannot be opened as a Flint store.
@@ -31,6 +33,7 @@ from pathlib import Path
 from server.clock import format_time, parse_time, system_clock
 from server.estimates import audit as audit_approvals
 from server.orders import audit as audit_ledger
+from server.plans import audit as autopay_audit
 from server.store import audit
 from server.store.db import Row, Tx
 from sync import ledger
@@ -49,6 +52,9 @@ COUNTED = {
     "refunds": "refunds",
     "payment_links": "payment links",
     "sms_messages": "texts",
+    "saved_cards": "saved cards",
+    "card_links": "card links",
+    "autopay_attempts": "autopay attempts",
 }
 
 
@@ -172,6 +178,11 @@ def _examine(tx: Tx, path: str, now: datetime) -> Report:
     problems, notes = texts_stuck(audit.texts_sending(tx), now)
     report.problems += problems
     report.notes += notes
+    found, said = autopay_audit.check(
+        audit.autopay_attempts(tx), audit.autopay_cycles(tx), charges, audit.card_setups(tx), audit.saved_cards(tx), now
+    )
+    report.problems += [Problem(f.where, f.what, f.fix) for f in found]
+    report.notes += said
     waiting = audit.texts_awaiting_callbacks(tx)
     if waiting:
         report.notes.append(f"{waiting} text(s) were taken by Twilio and wait for its status callback")

@@ -12,10 +12,10 @@ import logging
 import re
 from collections.abc import Iterable
 
-# `/pay/<token>`, `/invoices/<token>`, `/estimates/<token>` and `/approvals/<token>` as the
+# `/pay/<token>`, `/invoices/<token>`, `/estimates/<token>`, `/approvals/<token>` and `/cards/<token>` as the
 # customer reaches them; the office API's `/v1/invoices/<id>` names an id, not a credential, and stays.
 # A token is URL-safe base64; the match stops at what cannot be part of one.
-_LINK = re.compile(r"(?<!/v1)/(pay|invoices|estimates|approvals)/[^\s/?#\"'<>;,.]+")
+_LINK = re.compile(r"(?<!/v1)/(pay|invoices|estimates|approvals|cards)/[^\s/?#\"'<>;,.]+")
 _DEVICE_TOKEN = re.compile(r"\bfdt_[A-Za-z0-9_-]{6,}")
 _WEBHOOK_SECRET = re.compile(r"\bwhsec_[A-Za-z0-9+/=]{6,}")
 MASK = "…"

@@ -166,3 +166,15 @@ def approval_not_possible(business: str) -> str:
         f"{_plain(business)}: that request can no longer be approved by text (the work or its price changed)."
         " Nothing was approved; we will send you a new one."
     )
+
+
+def save_card(business: str, url: str) -> str:
+    """`Flint Field Services: save a card for your visits and plan payments. Securely: https://…/cards/…`"""
+    return f"{_plain(business)}: save a card for your visits and plan payments. Securely: {url}"
+
+
+def update_card(business: str, amount: str, what: str, url: str) -> str:
+    """`Flint Field Services: your card was declined for $49.00 for Monthly maintenance. Update your
+    card: https://…/cards/…`"""
+    business = _plain(business)
+    return _fit(lambda w: f"{business}: your card was declined for {amount} for {w}. Update your card: {url}", what)

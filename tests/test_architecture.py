@@ -22,6 +22,7 @@ DOMAINS = [
     "jobs",
     "payments",
     "links",
+    "cards",
     "invoices",
     "plans",
     "approvals",

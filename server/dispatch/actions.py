@@ -9,8 +9,9 @@ import re
 from collections.abc import Callable, Mapping
 from functools import partial
 
+from server.cards import service as cards
 from server.dispatch import rules
-from server.errors import FieldError, InvalidRequest
+from server.errors import FieldError, InvalidRequest, NotFound
 from server.jobs import store as jobs_store
 from server.links import service as links
 from server.money import Money, PositiveMoneyIn, display
@@ -59,19 +60,36 @@ def _text(form: Mapping[str, str], name: str, max_length: int) -> str:
     return value
 
 
-def text_balance(tx: Tx, actor: Actor, job_id: str, form: Mapping[str, str], public_url: str, business: str) -> str:
-    """The job's balance link (the active one, or a new one), texted to the customer or to the
-    number given; it asks for what is due when the customer pays."""
+def _phone(form: Mapping[str, str]) -> str | None:
     to = re.sub(r"[\s().-]", "", form.get("to", ""))
     if to and not _PHONE.match(to):
         hint = "Enter the number with its country code, such as +15551234567."
         raise InvalidRequest("to: not E.164", [FieldError("to", hint)])
+    return to or None
+
+
+def text_balance(tx: Tx, actor: Actor, job_id: str, form: Mapping[str, str], public_url: str, business: str) -> str:
+    """The job's balance link (the active one, or a new one), texted to the customer or to the
+    number given; it asks for what is due when the customer pays."""
+    to = _phone(form)
     job = jobs_store.get(tx, job_id)
     name = f"Balance for {job['title'] if job else 'your job'}"[:200]
     link = links.open_link(tx, actor, Target(job_id=job_id), name=name, amount=None).link
-    text = links.text_link(tx, actor, link, to or None, public_url, business)
+    text = links.text_link(tx, actor, link, to, public_url, business)
     due = links.state_of(tx, link).amount
     return f"Texted a payment link for {display(Money(due, link['currency']))} to {text.to}."
+
+
+def text_card_link(tx: Tx, actor: Actor, job_id: str, form: Mapping[str, str], public_url: str, business: str) -> str:
+    """A card link for the job's customer (contract §10), texted to them or to the number given;
+    the text shows on this job's trail."""
+    to = _phone(form)
+    job = jobs_store.get(tx, job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    link = cards.open_link(tx, job["customer_id"], job_id=job_id)
+    text = cards.text_link(tx, actor, link, to, public_url, business)
+    return f"Texted a link to save a card to {text.to}."
 
 
 def record_offline(tx: Tx, actor: Actor, job_id: str, form: Mapping[str, str], business: str) -> str:

@@ -37,7 +37,7 @@ from server.web.session import (
     session_id,
 )
 
-FORMS = ("text", "cash", "refund")
+FORMS = ("text", "card", "cash", "refund")
 Technician = Annotated[str | None, QueryParameter(description="A technician's id, or `none`.")]
 Status = Annotated[str | None, QueryParameter()]
 PageCursor = Annotated[str | None, QueryParameter(max_length=200)]
@@ -227,6 +227,23 @@ async def text_link(
     return await _act(request, ctx, texting, job_id, "text", form, act)
 
 
+@post("/jobs/{job_id:str}/card-link", status_code=303)
+async def text_card_link(
+    job_id: FromPath[str], request: Request[Any, Any, Any], ctx: NamedDependency[Ctx], texting: NamedDependency[Texting]
+) -> Response[Any] | Template:
+    form = await _form(request)
+    unit = partial(
+        actions.text_card_link,
+        actor=ctx.actor,
+        job_id=job_id,
+        form=form,
+        public_url=ctx.public_url,
+        business=ctx.settings.business_name,
+    )
+    act = partial(ctx.write, partial(actions.once, key=actions.form_key(form), unit=unit))
+    return await _act(request, ctx, texting, job_id, "card", form, act)
+
+
 @post("/jobs/{job_id:str}/payments", status_code=303)
 async def record_payment(
     job_id: FromPath[str], request: Request[Any, Any, Any], ctx: NamedDependency[Ctx], texting: NamedDependency[Texting]
@@ -254,7 +271,7 @@ async def refund(
 
 pages = Router(
     "/dispatch",
-    route_handlers=[board_page, job_page, text_link, record_payment, refund],
+    route_handlers=[board_page, job_page, text_link, text_card_link, record_payment, refund],
     guards=[office_page_guard],
     response_headers=PAGE_HEADERS,
     exception_handlers={PermissionDeniedException: refused},

@@ -13,7 +13,7 @@ from server.approvals.types import ApprovalRequest
 from server.clock import parse_time
 from server.customers import store as customers_store
 from server.dispatch import rules, store, timeline
-from server.dispatch.types import Board, BoardJob, BoardTechnician
+from server.dispatch.types import Board, BoardJob, BoardTechnician, PastDuePlan
 from server.errors import NotFound
 from server.estimates import service as estimates
 from server.estimates.types import Estimate
@@ -33,6 +33,7 @@ from server.orders.types import Order
 from server.payments import service as payments
 from server.payments import store as payments_store
 from server.payments.types import Payment
+from server.plans import store as plans_store
 from server.store import Row, Tx
 from server.technicians import store as technicians_store
 from server.trail import service as trail
@@ -63,6 +64,7 @@ class JobLine:
     last_event_at: str | None
     last_event: str | None
     last_event_ago: str | None
+    past_due: bool = False  # the customer has an autopay plan past due
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,7 @@ class BoardView:
     technician: str | None
     status: str | None
     disabled_webhooks: list[WebhookEndpoint]  # switched off after 3 days of failed deliveries
+    past_due: list[PastDuePlan]  # autopay plans whose last retry failed
     cursor: str | None = None  # where this page starts (None: the first page)
     next_cursor: str | None = None  # where the next one does (None: this is the last)
 
@@ -94,15 +97,16 @@ def board(
     after: rules.BoardKey | None = None,
     limit: int = PAGE,
 ) -> BoardView:
-    """One page of the board, the same eleven queries however many jobs there are or which page
+    """One page of the board, the same queries however many jobs there are or which page
     it is: the page's jobs; their orders, lines, payments and refunds (the jobs domain's
     views); customers; technicians and their open jobs; each job's last event; the trail's
-    last `seq`; webhook endpoints switched off for failing."""
+    last `seq`; webhook endpoints switched off for failing; plans past due."""
     rows = store.board_jobs(tx, technician_id, status, after.row() if after else None, limit + 1)
     shown = rows[:limit]
     technicians = store.technicians(tx)
     names = {t["id"]: t["name"] for t in technicians}
-    lines = job_lines(tx, shown, names)
+    late = _past_due(tx)
+    lines = job_lines(tx, shown, names, late)
     owed: dict[Currency, int] = defaultdict(int)
     for line in lines:
         balance = line.job.payment.balance_money
@@ -118,6 +122,7 @@ def board(
         cursor=after.encode() if after else None,
         next_cursor=rules.BoardKey.of(shown[-1]).encode() if len(rows) > limit else None,
         disabled_webhooks=webhooks.disabled_for_failing(tx),
+        past_due=late,
     )
 
 
@@ -137,13 +142,21 @@ def technician_lines(tx: Tx, technicians: Sequence[Row] | None = None) -> list[T
     ]
 
 
-def job_lines(tx: Tx, rows: Sequence[Row], names: dict[str, str]) -> list[JobLine]:
+def job_lines(
+    tx: Tx, rows: Sequence[Row], names: dict[str, str], past_due: Sequence[PastDuePlan] | None = None
+) -> list[JobLine]:
     """The board's rows for these jobs: each with its money (the jobs domain's one answer),
-    customer and last event."""
+    customer, last event and whether the customer is past due (`past_due`: the plans past due,
+    when the caller has read them already)."""
     now = _now(tx)
     views = jobs.views(tx, rows)
     customers = customers_store.get_many(tx, list({r["customer_id"] for r in rows}))
     last = trail_store.last_for_jobs(tx, [r["id"] for r in rows], rules.QUIET_ON_THE_BOARD)
+    late = (
+        {plan.customer_id for plan in past_due}
+        if past_due is not None
+        else {plan["customer_id"] for plan in plans_store.past_due_for_customers(tx, list(customers))}
+    )
     look = timeline.Lookup(technicians=names)
     lines = []
     for job in views:
@@ -160,6 +173,7 @@ def job_lines(tx: Tx, rows: Sequence[Row], names: dict[str, str]) -> list[JobLin
                 last_event_at=event["at"] if event else None,
                 last_event=_event_title(event, look) if event else None,
                 last_event_ago=rules.ago(event["at"], now) if event else None,
+                past_due=job.customer_id in late,
             )
         )
     return lines
@@ -184,6 +198,20 @@ def rows(tx: Tx, job_ids: Sequence[str], technician_id: str | None, status: str 
         wanted = technician_id is None or row["technician_id"] == (technician_id or None)
         updates.append(RowUpdate(line, wanted and (status is None or row["status"] == status)))
     return updates
+
+
+def _past_due(tx: Tx) -> list[PastDuePlan]:
+    rows = plans_store.past_due(tx)
+    names = customers_store.get_many(tx, list({r["customer_id"] for r in rows}))
+    return [
+        PastDuePlan(
+            service_plan_id=r["id"],
+            name=r["name"],
+            customer_id=r["customer_id"],
+            customer_name=names[r["customer_id"]]["name"] if r["customer_id"] in names else "",
+        )
+        for r in rows
+    ]
 
 
 def _event_title(row: Row, look: timeline.Lookup) -> str:
@@ -215,6 +243,7 @@ def wire(view: BoardView) -> Board:
         ],
         disabled_webhook_endpoints=view.disabled_webhooks,
         next_cursor=view.next_cursor,
+        past_due_plans=view.past_due,
     )
 
 
@@ -253,6 +282,7 @@ class JobPage:
     status: str
     customer: str
     customer_phone: str | None
+    card_on_file: str | None  # `Visa •••• 4242, expires 12/2034`, or None
     technician: str | None
     scheduled: str | None
     net_paid: Money
@@ -268,6 +298,12 @@ class JobPage:
     @property
     def awaiting_approval(self) -> bool:
         return any(line.approval == "pending" for o in self.orders for line in o.order.line_items)
+
+
+def _card_words(card: Row | None) -> str | None:
+    if card is None:
+        return None
+    return f"{card['brand'].title()} •••• {card['last4']}, expires {card['exp_month']:02d}/{card['exp_year']}"
 
 
 def job_currency(tx: Tx, job_id: str) -> Currency:
@@ -357,6 +393,7 @@ def job_page(tx: Tx, job_id: str, public_url: str, sandboxed: bool) -> JobPage:
         status=rules.status_label(job.status),
         customer=customer["name"] if customer else "",
         customer_phone=customer["phone"] if customer else None,
+        card_on_file=_card_words(customers_store.active_card(tx, job.customer_id)),
         technician=technicians.get(job.technician_id) if job.technician_id else None,
         scheduled=rules.when(job.scheduled_at) if job.scheduled_at else None,
         net_paid=Money(pay.paid_money.amount - pay.refunded_money.amount, pay.paid_money.currency),

@@ -110,6 +110,7 @@ SYSTEM_NAMES = {
     "reminders": "Invoice reminders",
     "estimates": "Estimates",
     "approvals": "Approvals",
+    "autopay": "Autopay",
 }
 
 
@@ -358,8 +359,39 @@ def _cycle(d: dict[str, Any], look: Lookup) -> Said:
     said = Said(f"Service plan billed: {d.get('planName', 'a plan')}", "money", [f"Period {start} to {end}"])
     if total := money(d.get("totalMoney")):
         said.details.append(f"Total {total}")
-    said.details.append("By invoice" if d.get("billing") == "invoice" else "By a payment link texted to the customer")
+    said.details.append(
+        {"invoice": "By invoice", "autopay": "By autopay, to the card on file"}.get(
+            str(d.get("billing")), "By a payment link texted to the customer"
+        )
+    )
     return said
+
+
+def _autopay(verb: str, tone: str) -> Describe:
+    def said(d: dict[str, Any], look: Lookup) -> Said:
+        amount = money(d.get("amountMoney")) or ""
+        out = Said(f"Autopay {verb} {amount}".strip() + f": {d.get('planName', 'a plan')}", tone)
+        card = d.get("card")
+        if isinstance(card, dict) and card.get("last4"):
+            out.details.append(f"{str(card.get('brand', '')).title()} •••• {card['last4']}")
+        if d.get("declineCode"):
+            out.details.append(f"Reason: {str(d['declineCode']).replace('_', ' ')}")
+        if d.get("nextAttemptAt"):
+            again = when(str(d["nextAttemptAt"]))
+            out.details.append(f"Tried again {again}; the customer was texted a link to update the card")
+        elif verb == "declined":
+            out.details.append("No retry left; the customer was texted a link to update the card")
+        return out
+
+    return said
+
+
+def _past_due(d: dict[str, Any], look: Lookup) -> Said:
+    return Said(
+        f"Plan past due: {d.get('planName', 'a plan')}",
+        "bad",
+        ["Every retry was declined: nothing more is billed until the card is updated or the plan is resumed"],
+    )
 
 
 def _lines_moved(d: dict[str, Any], look: Lookup) -> Said:
@@ -472,6 +504,9 @@ DESCRIBE: dict[str, Describe] = {
     "approval.requested": _approval("put to the customer", "text", current=True),
     "approval.approved": _approval("approved", "money"),
     "approval.declined": _approval("declined", "bad"),
+    "autopay.charged": _autopay("charged", "money"),
+    "autopay.failed": _autopay("declined", "bad"),
+    "plan.past_due": _past_due,
 }
 
 

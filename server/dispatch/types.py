@@ -29,16 +29,27 @@ class BoardJob(msgspec.Struct, rename="camel"):
     last_event_at: Timestamp | None
 
 
+class PastDuePlan(msgspec.Struct, rename="camel"):
+    """An autopay plan whose last retry failed: its customer is past due."""
+
+    service_plan_id: str
+    name: str
+    customer_id: str
+    customer_name: str
+
+
 class Board(msgspec.Struct, rename="camel"):
     """One page of the board: `jobs` in its order (by when they are due, unscheduled last),
     `nextCursor` for the next page (null on the last); every technician on each page.
     `disabledWebhookEndpoints`: endpoints Flint switched off after 3 days of failed deliveries
-    (enable one again with `PATCH /v1/webhook-endpoints/{id}`)."""
+    (enable one again with `PATCH /v1/webhook-endpoints/{id}`). `pastDuePlans`: autopay plans
+    past due (`POST /v1/service-plans/{id}/resume` tries the owed cycle again)."""
 
     technicians: list[BoardTechnician]
     jobs: list[BoardJob]
     disabled_webhook_endpoints: list[WebhookEndpoint]
     next_cursor: str | None = None
+    past_due_plans: list[PastDuePlan] = []
 
 
 class TrailNotice(msgspec.Struct, rename="camel"):

@@ -52,6 +52,7 @@ KINDS: dict[str, Kind] = {
     "sms": Kind(SMS, "SmsMessage", "the text message, as `GET /v1/sms/{id}` shows it"),
     "invoice": Kind(INVOICE, "Invoice", "the invoice, as `GET /v1/invoices/{id}` shows it"),
     "plan": Kind(PLAN_CYCLE, "PlanCycleEventData", "the service plan with the cycle the event is about"),
+    "autopay": Kind(PLAN_CYCLE, "PlanCycleEventData", "the service plan with the cycle the event is about"),
     "mutation": Kind(REJECTION, "MutationRejectedEventData", "the device's change that was refused, and why"),
     "estimate": Kind(ESTIMATE, "Estimate", "the estimate, as `GET /v1/estimates/{id}` shows it"),
     "approval": Kind(APPROVAL, "ApprovalRequest", "the approval request, as `GET /v1/approval-requests/{id}` shows it"),
@@ -100,6 +101,9 @@ TYPES: dict[str, str] = {
     "approval.requested": "The customer was texted a link and a code to approve added work.",
     "approval.approved": "The customer approved added work (on the page, by code, or in person): it counts from now.",
     "approval.declined": "The customer declined added work.",
+    "autopay.charged": "An autopay cycle was charged to the card on file.",
+    "autopay.failed": "An autopay charge failed; the cycle says when it is tried again.",
+    "plan.past_due": "An autopay plan's last retry failed: nothing more is billed until it is paid or resumed.",
     "mutation.rejected": "A technician's device sent a change the server refused.",
 }
 ALL = "*"

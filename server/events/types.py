@@ -18,7 +18,7 @@ EventType = Literal[
     "payment_link.created", "payment_link.cancelled",
     "sms.queued", "sms.sent", "sms.delivered", "sms.failed", "sms.blocked",
     "invoice.created", "invoice.published", "invoice.cancelled", "invoice.paid", "invoice.reminder_sent",
-    "plan.cycle_billed",
+    "plan.cycle_billed", "plan.past_due", "autopay.charged", "autopay.failed",
     "estimate.created", "estimate.updated", "estimate.sent", "estimate.viewed", "estimate.approved",
     "estimate.declined", "estimate.expired", "estimate.voided",
     "approval.requested", "approval.approved", "approval.declined",

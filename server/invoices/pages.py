@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from litestar import Request, Router, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
@@ -30,6 +30,7 @@ from server.web.customer_pages import (
     page,
     problem_page,
     read_form,
+    started,
     too_many_attempts_page,
 )
 
@@ -73,7 +74,8 @@ async def pay_invoice(
         model = await ctx.read(read)
         checkout.check_payable(model.state)
         shown = next((r for r in model.requests if r.uid == request_uid), None)
-        if model.next is None or (shown is not None and shown.left.amount == 0):
+        confirmed = bool(form.get(card_checkout.ATTEMPT))  # a charge the browser confirmed: read it back first
+        if not confirmed and (model.next is None or (shown is not None and shown.left.amount == 0)):
             return _page(ctx, desk, model, notice="This payment has been made already. Nothing more was charged.")
         # A charge in flight may be another request's, about to settle: wait for it in line.
         outcome = await card_checkout.pay(
@@ -118,4 +120,34 @@ async def pay_invoice(
     return _page(ctx, desk, model, paid_now=paid_now)
 
 
-router = Router("/", route_handlers=[invoice_page, pay_invoice])
+@post("/invoices/{token:str}/intent", include_in_schema=False, status_code=200)
+async def start_payment(
+    token: FromPath[str], request: Request[Any, Any, Any], ctx: NamedDependency[Ctx], desk: NamedDependency[PaymentDesk]
+) -> Response[Any]:
+    """With Stripe: the page's script starts the charge of the request the page showed."""
+    form = await read_form(request)
+    request_uid = form.get("request", "")[:64] or None
+    try:
+        model = await ctx.read(partial(checkout.page_model, token=token))
+        checkout.check_payable(model.state)
+        if model.next is None or model.confirming is not None:
+            return started(None, None)
+        outcome = await card_checkout.start(
+            desk,
+            ctx.card_attempts,
+            form,
+            key=model.invoice_id,
+            lock=await ctx.read(partial(checkout.lock_of, token=token)),
+            charging_now=partial(
+                checkout.charging_now, token=token, public_url=ctx.public_url, request_uid=request_uid
+            ),
+            what=f"Invoice #{model.number}",
+        )
+    except FlintError:
+        return started(None, None)
+    if isinstance(outcome, card_checkout.Begun):
+        return started(outcome.attempt, outcome.client_secret)
+    return started(None, None)
+
+
+router = Router("/", route_handlers=[invoice_page, pay_invoice, start_payment])

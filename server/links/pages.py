@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from litestar import Request, Router, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
@@ -28,6 +28,7 @@ from server.web.customer_pages import (
     page,
     problem_page,
     read_form,
+    started,
     too_many_attempts_page,
 )
 
@@ -107,4 +108,31 @@ async def pay(
     return page("receipt.html", ctx, page=model)
 
 
-router = Router("/", route_handlers=[pay_page, pay])
+@post("/pay/{token:str}/intent", include_in_schema=False, status_code=200)
+async def start_payment(
+    token: FromPath[str], request: Request[Any, Any, Any], ctx: NamedDependency[Ctx], desk: NamedDependency[PaymentDesk]
+) -> Response[Any]:
+    """With Stripe: the page's script starts the charge for the amount the page showed."""
+    form = await read_form(request)
+    try:
+        model = await ctx.read(partial(checkout.page_model, token=token))
+        checkout.check_payable(model.status)
+        if model.status == "paid" or model.confirming:
+            return started(None, None)
+        outcome = await card_checkout.start(
+            desk,
+            ctx.card_attempts,
+            form,
+            key=model.link_id,
+            lock=(await ctx.read(partial(checkout.paying, token=token))).lock,
+            charging_now=partial(checkout.charging_now, token=token, public_url=ctx.public_url),
+            what=model.name,
+        )
+    except FlintError:
+        return started(None, None)
+    if isinstance(outcome, card_checkout.Begun):
+        return started(outcome.attempt, outcome.client_secret)
+    return started(None, None)
+
+
+router = Router("/", route_handlers=[pay_page, pay, start_payment])

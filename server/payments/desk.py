@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from server.config import DEFAULT_BUSINESS_NAME
 from server.locks import KeyedLocks
 from server.payments.processor import Processor
-from server.store import Database
+from server.store import Database, Row, Tx
 
 
 @dataclass
@@ -27,11 +28,27 @@ class PaymentDesk:
     # the domains that reserve them sit above payments, so the app wires them in.
     completions: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
-    def close(self) -> None:
-        """Let go of what the processor holds (the sandbox's thread and file), if anything."""
+    async def close(self) -> None:
+        """Let go of what the processor holds (the sandbox's thread and file, Stripe's
+        connections), if anything."""
         closing = getattr(self.processor, "close", None)
         if callable(closing):
-            closing()
+            done = closing()
+            if inspect.isawaitable(done):
+                await done
+
+    # What a domain above does in the transaction that settles a card charge of its source (the
+    # plans' autopay keeps its cycle), registered at wiring time: payments sits below them.
+    after_settle: dict[str, Callable[[Tx, Row], None]] = field(default_factory=dict)
+    # What happens once a customer saves a card on a card page (autopay tries what is owed).
+    on_card_saved: list[Callable[[str], Awaitable[object]]] = field(default_factory=list)
+    # How a processor's notice about an attempt (a Stripe webhook) is followed up: by the
+    # metadata field that names it (`flint_attempt`, `flint_setup`), read the attempt back.
+    read_back: dict[str, Callable[[str], Awaitable[object]]] = field(default_factory=dict)
+
+    async def card_saved(self, customer_id: str) -> None:
+        for hook in self.on_card_saved:
+            await hook(customer_id)
 
     @property
     def settled_after(self) -> timedelta:

@@ -2,8 +2,10 @@
 
 A processor call that fails or takes too long leaves the refund in doubt, not failed: it stays
 reserved (no second refund takes the same money) until `settle_in_doubt`, run at start-up and by
-the scheduler, asks the processor again under the same key, which gives the money back at most
-once. Only a definite no from the processor fails a refund."""
+the scheduler, reads it back from the processor and, only when the processor has none, asks
+again under the same key: the money is given back at most once even by a processor that does
+not honour keys. A refund the processor answered for is never sent again, only completed. Only a
+definite no from the processor fails a refund."""
 
 from __future__ import annotations
 
@@ -40,6 +42,8 @@ def _lock(payment_id: str) -> str:
 async def _give_back(desk: PaymentDesk, plan: RefundPlan) -> None:
     if plan.status != "pending" or plan.charge_reference is None:
         return
+    if plan.reference is not None:
+        return  # the processor gave it back already (its answer is kept): only completing is left
     try:
         reference = await asyncio.wait_for(
             desk.processor.refund(plan.charge_reference, plan.amount, plan.refund_id), desk.timeout
@@ -62,6 +66,18 @@ async def settle_in_doubt(desk: PaymentDesk, actor: Actor) -> list[Refund]:
             current = await desk.db.read(partial(service.plan_of, refund_id=plan.refund_id))
             if current.status != "pending":
                 continue
+            if current.reference is None and current.charge_reference is not None:
+                # Read back before asking again: not every processor honours the key (localstripe).
+                try:
+                    found = await asyncio.wait_for(desk.processor.find_refund(plan.refund_id), desk.timeout)
+                except Exception:
+                    log.warning("could not ask the processor about refund %s; asking again later", plan.refund_id)
+                    continue
+                if found is not None:
+                    await desk.db.write(
+                        partial(service.note_processor_ref, refund_id=plan.refund_id, processor_ref=found)
+                    )
+                    current = await desk.db.read(partial(service.plan_of, refund_id=plan.refund_id))
             try:
                 await _give_back(desk, current)
             except (RefundInDoubt, RuleViolation):

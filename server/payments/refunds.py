@@ -38,6 +38,7 @@ class RefundPlan:
     status: str
     charge_reference: str | None
     amount: Money
+    reference: str | None = None  # the processor's refund, once it said it gave the money back
 
 
 def plan_refund(tx: Tx, data: CreateRefund, key: IdempotencyKey | None = None) -> RefundPlan:
@@ -89,7 +90,12 @@ def _plan_of(tx: Tx, refund: Row | None) -> RefundPlan:
     payment = load_payment(tx, refund["payment_id"])
     charge = payment["processor_ref"] if payment["method"] == "card" else None
     return RefundPlan(
-        refund["id"], refund["payment_id"], refund["status"], charge, Money(refund["amount"], refund["currency"])
+        refund["id"],
+        refund["payment_id"],
+        refund["status"],
+        charge,
+        Money(refund["amount"], refund["currency"]),
+        refund["processor_ref"],
     )
 
 

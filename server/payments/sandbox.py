@@ -4,6 +4,12 @@
 declines `insufficient_funds`, `4000000000000119` fails with `processing_error` (nothing
 captured; the customer may try again), any other Luhn-valid number captures. It moves no money.
 
+It saves cards for later (contract §10) as a real processor does: a setup with `4000000000000002`
+is refused `card_declined` and with `4000000000000119` fails `processing_error` (nothing saved);
+any other Luhn-valid number is saved, and `4000000000000341` (like `4000000000009995`) saves
+fine, then every charge on it declines. A saved card is kept by reference with what its charges
+will do, never its number.
+
 Like a real processor it keeps what it did, in a SQLite file of its own beside the store, so a
 server that died during a charge or refund can ask it afterwards. Faults for tests and the soak
 are queued in the same file (`SandboxProcessor.add_fault`, or a row in its `faults` table):
@@ -25,10 +31,10 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from server.money import Money
-from server.payments.processor import CardDetails, Charge, card_brand, luhn_valid
+from server.payments.processor import CardDetails, Charge, SavedCard, Setup, card_brand, luhn_valid
 
 T = TypeVar("T")
-Op = Literal["charge", "refund", "find", "any"]  # `find`: asking about an earlier charge or refund
+Op = Literal["charge", "refund", "setup", "find", "any"]  # `find`: asking about an earlier charge or refund
 FaultKind = Literal["down", "slow", "lost"]
 
 DECLINING_CARDS = {
@@ -36,14 +42,24 @@ DECLINING_CARDS = {
     "4000000000009995": "insufficient_funds",
     "4000000000000119": "processing_error",
 }
+# Saved fine; every charge on the saved card declines with this code.
+DECLINING_WHEN_CHARGED = {"4000000000000341": "card_declined", "4000000000009995": "insufficient_funds"}
+REFUSED_WHEN_SAVED = {"4000000000000002": "card_declined", "4000000000000119": "processing_error"}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS charges (
     key TEXT PRIMARY KEY, approved INTEGER NOT NULL, brand TEXT NOT NULL, last4 TEXT NOT NULL,
-    reference TEXT, decline_code TEXT, amount INTEGER NOT NULL, currency TEXT NOT NULL
+    reference TEXT, decline_code TEXT, amount INTEGER NOT NULL, currency TEXT NOT NULL, saved_card TEXT
 );
 CREATE TABLE IF NOT EXISTS refunds (
     key TEXT PRIMARY KEY, charge_reference TEXT NOT NULL, amount INTEGER NOT NULL, reference TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS setups (
+    key TEXT PRIMARY KEY, reference TEXT, decline_code TEXT
+);
+CREATE TABLE IF NOT EXISTS saved_cards (
+    reference TEXT PRIMARY KEY, customer TEXT NOT NULL, brand TEXT NOT NULL, last4 TEXT NOT NULL,
+    exp_month INTEGER NOT NULL, exp_year INTEGER NOT NULL, declines TEXT
 );
 CREATE TABLE IF NOT EXISTS faults (
     n INTEGER PRIMARY KEY, op TEXT NOT NULL, kind TEXT NOT NULL, seconds REAL NOT NULL DEFAULT 0
@@ -69,6 +85,8 @@ class SandboxProcessor:
     so tests and `flint doctor` read it beside the server): the processor's bookkeeping is never
     a queue of connections contending for its lock while customers pay at once."""
 
+    name = "sandbox"
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._ready = False
@@ -81,6 +99,8 @@ class SandboxProcessor:
         conn.execute("PRAGMA synchronous = NORMAL")  # a sandbox: it survives a crash of the server, moves no money
         if not self._ready:
             conn.executescript(_SCHEMA)
+            if "saved_card" not in {row[1] for row in conn.execute("PRAGMA table_info(charges)")}:
+                conn.execute("ALTER TABLE charges ADD COLUMN saved_card TEXT")  # a file from before saved cards
             self._ready = True
         return conn
 
@@ -153,9 +173,25 @@ class SandboxProcessor:
         await self._after(fault)
         return result
 
-    async def find_charge(self, idempotency_key: str) -> Charge | None:
+    async def find_charge(self, idempotency_key: str, reference: str | None = None) -> Charge | None:
         await self._after(await self._fault("find"))
         return await self._call(lambda conn: _found_charge(conn, idempotency_key))
+
+    async def charge_saved(self, card: SavedCard, amount: Money, idempotency_key: str) -> Charge:
+        fault = await self._fault("charge")
+        result = await self._call(lambda conn: _charge_saved(conn, card, amount, idempotency_key))
+        await self._after(fault)
+        return result
+
+    async def save_card(self, card: CardDetails, idempotency_key: str, customer: str | None) -> Setup:
+        fault = await self._fault("setup")
+        result = await self._call(lambda conn: _save(conn, card, idempotency_key, customer))
+        await self._after(fault)
+        return result
+
+    async def find_setup(self, idempotency_key: str, reference: str | None = None) -> Setup | None:
+        await self._after(await self._fault("find"))
+        return await self._call(lambda conn: _found_setup(conn, idempotency_key))
 
     async def refund(self, charge_reference: str, amount: Money, idempotency_key: str) -> str:
         fault = await self._fault("refund")
@@ -172,10 +208,19 @@ class SandboxProcessor:
 
         return await self._call(find)
 
+    def save_now(self, card: CardDetails, idempotency_key: str, customer: str | None = None) -> Setup:
+        """`save_card` from code that cannot await (the demo's seeding, before the server runs)."""
+        return self._run(lambda conn: _save(conn, card, idempotency_key, customer))
+
     def charges(self) -> int:
         """How many charges it took (for tests: nothing is ever charged twice)."""
         taken = "SELECT count(*) FROM charges WHERE approved = 1"
         return int(self._run(lambda conn: conn.execute(taken).fetchone()[0]))
+
+    def charges_on(self, reference: str) -> int:
+        """How many charges a saved card took."""
+        taken = "SELECT count(*) FROM charges WHERE approved = 1 AND saved_card = ?"
+        return int(self._run(lambda conn: conn.execute(taken, (reference,)).fetchone()[0]))
 
     def refund_count(self) -> int:
         return int(self._run(lambda conn: conn.execute("SELECT count(*) FROM refunds").fetchone()[0]))
@@ -202,6 +247,82 @@ def _found_charge(conn: sqlite3.Connection, key: str) -> Charge | None:
     return Charge(approved=bool(row[0]), brand=row[1], last4=row[2], reference=row[3], decline_code=row[4])
 
 
+def _record(conn: sqlite3.Connection, key: str, result: Charge, amount: Money, saved_card: str | None = None) -> None:
+    conn.execute(
+        "INSERT INTO charges (key, approved, brand, last4, reference, decline_code, amount, currency, saved_card)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            key,
+            int(result.approved),
+            result.brand,
+            result.last4,
+            result.reference,
+            result.decline_code,
+            amount.amount,
+            amount.currency,
+            saved_card,
+        ),
+    )
+
+
+def _charge_saved(conn: sqlite3.Connection, card: SavedCard, amount: Money, key: str) -> Charge:
+    earlier = _found_charge(conn, key)
+    if earlier is not None:
+        return earlier
+    row = conn.execute("SELECT declines FROM saved_cards WHERE reference = ?", (card.reference,)).fetchone()
+    decline = "card_declined" if row is None else row[0]  # a card it never saved is no card at all
+    reference = None if decline else "sbx_ch_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+    result = Charge(decline is None, card.brand, card.last4, reference, decline)
+    _record(conn, key, result, amount, card.reference)
+    return result
+
+
+def _found_setup(conn: sqlite3.Connection, key: str) -> Setup | None:
+    row = conn.execute(
+        "SELECT s.reference, s.decline_code, c.customer, c.brand, c.last4, c.exp_month, c.exp_year FROM setups s"
+        " LEFT JOIN saved_cards c ON c.reference = s.reference WHERE s.key = ?",
+        (key,),
+    ).fetchone()
+    if row is None:
+        return None
+    if row[0] is None:
+        return Setup(saved=None, decline_code=row[1])
+    saved = SavedCard(reference=row[0], customer=row[2], brand=row[3], last4=row[4], exp_month=row[5], exp_year=row[6])
+    return Setup(saved=saved, reference="sbx_seti_" + hashlib.sha256(key.encode()).hexdigest()[:24])
+
+
+def _save(conn: sqlite3.Connection, card: CardDetails, key: str, customer: str | None) -> Setup:
+    earlier = _found_setup(conn, key)
+    if earlier is not None:
+        return earlier
+    assert luhn_valid(card.number), "the card form checks the number before a setup"
+    refused = REFUSED_WHEN_SAVED.get(card.number)
+    if refused == "processing_error":
+        return Setup(saved=None, decline_code=refused)  # nothing left behind: try again
+    if refused is not None:
+        conn.execute("INSERT INTO setups (key, reference, decline_code) VALUES (?, NULL, ?)", (key, refused))
+        return Setup(saved=None, decline_code=refused)
+    reference = "sbx_pm_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+    owner = customer or "sbx_cus_" + hashlib.sha256(("customer:" + key).encode()).hexdigest()[:24]
+    conn.execute(
+        "INSERT INTO saved_cards (reference, customer, brand, last4, exp_month, exp_year, declines)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            reference,
+            owner,
+            card_brand(card.number),
+            card.last4,
+            card.exp_month,
+            card.exp_year,
+            DECLINING_WHEN_CHARGED.get(card.number),
+        ),
+    )
+    conn.execute("INSERT INTO setups (key, reference, decline_code) VALUES (?, ?, NULL)", (key, reference))
+    found = _found_setup(conn, key)
+    assert found is not None
+    return found
+
+
 def _charge(conn: sqlite3.Connection, card: CardDetails, amount: Money, key: str) -> Charge:
     earlier = _found_charge(conn, key)
     if earlier is not None:
@@ -212,11 +333,7 @@ def _charge(conn: sqlite3.Connection, card: CardDetails, amount: Money, key: str
     brand = card_brand(card.number)
     result = Charge(approved=decline is None, brand=brand, last4=card.last4, reference=reference, decline_code=decline)
     if decline != "processing_error":  # a processing error leaves nothing behind: try again
-        conn.execute(
-            "INSERT INTO charges (key, approved, brand, last4, reference, decline_code, amount, currency)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (key, int(result.approved), result.brand, result.last4, reference, decline, amount.amount, amount.currency),
-        )
+        _record(conn, key, result, amount)
     return result
 
 

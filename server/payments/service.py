@@ -465,6 +465,15 @@ def owed_after(tx: Tx, job_id: str | None, order_id: str) -> tuple[str, int]:
     return (lines[0]["name"] if lines else "your order"), ledger.order_now(order).balance
 
 
+def note_reference(tx: Tx, charge_id: str, reference: str) -> None:
+    """The processor's own id for a charge it started (a PaymentIntent), kept before its outcome."""
+    store.note_reference(tx, charge_id, reference)
+
+
+def charge_by_id(tx: Tx, charge_id: str) -> Row | None:
+    return store.get_charge(tx, charge_id)
+
+
 def charge_row(tx: Tx, charge_id: str) -> Row:
     row = store.get_charge(tx, charge_id)
     if row is None:

@@ -57,6 +57,10 @@ def settle_charge(tx: Tx, charge_id: str, **fields: Any) -> None:
 _PART_FIELDS = frozenset({"status", "card_brand", "card_last4", "decline_code", "processor_ref"})
 
 
+def note_reference(tx: Tx, charge_id: str, reference: str) -> None:
+    tx.run("UPDATE charges SET processor_ref = ? WHERE id = ? AND status = 'pending'", (reference, charge_id))
+
+
 def charges_in_status(tx: Tx, status: str) -> list[Row]:
     return tx.all(f"SELECT {_CHARGE} FROM charges WHERE status = ? ORDER BY n", (status,))
 

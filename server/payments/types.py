@@ -10,7 +10,7 @@ from server.wire import Id, Request, Text, Timestamp
 PaymentStatus = Literal["captured", "declined"]
 PaymentMethod = Literal["card", "cash", "check"]
 OfflineMethod = Literal["cash", "check"]
-PaymentSource = Literal["pay_link", "invoice", "device", "office", "estimate"]
+PaymentSource = Literal["pay_link", "invoice", "device", "office", "estimate", "autopay"]
 
 
 class Card(msgspec.Struct, frozen=True):

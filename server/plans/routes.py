@@ -8,10 +8,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from server.clock import parse_date, today
-from server.errors import FieldError, InvalidRequest, RuleViolation
+from server.errors import FieldError, FlintError, InvalidRequest, RuleViolation
 from server.invoices import reminders
 from server.invoices.types import RemindersRun
-from server.plans import rules, service
+from server.payments.desk import PaymentDesk
+from server.plans import autopay, rules, service
 from server.plans.types import BillingRun, BillingRunResult, CreateServicePlan, Cycle, ServicePlan
 from server.store import Tx
 from server.store.paging import Page, decode_cursor
@@ -46,8 +47,22 @@ async def pause_plan(plan_id: FromPath[str], ctx: NamedDependency[Ctx]) -> Respo
 
 
 @post("/{plan_id:str}/resume", status_code=200)
-async def resume_plan(plan_id: FromPath[str], ctx: NamedDependency[Ctx]) -> Response[ServicePlan]:
-    return await ctx.commit(partial(service.resume, actor=ctx.actor, plan_id=plan_id))
+async def resume_plan(
+    plan_id: FromPath[str], ctx: NamedDependency[Ctx], desk: NamedDependency[PaymentDesk]
+) -> Response[ServicePlan]:
+    """A paused plan bills again. A past-due autopay plan too, and its owed cycle is charged at
+    once: the answer is the plan after that charge."""
+    replay = await ctx.replayed()
+    if replay is not None:
+        return replay
+    try:
+        await ctx.write(partial(service.resume, actor=ctx.actor, plan_id=plan_id))
+    except FlintError as err:
+        if err.status >= 500:
+            raise
+        return await ctx.refuse(err)
+    await autopay.try_owed(desk, ctx.public_url, plan_id)
+    return await ctx.commit(partial(service.get, plan_id=plan_id))
 
 
 @post("/{plan_id:str}/cancel", status_code=200)
@@ -75,8 +90,10 @@ plans = Router(
 
 @post("/run", dto=StrictBody, return_dto=None, status_code=200)
 async def run_billing(
-    ctx: NamedDependency[Ctx], data: JSONBody[BillingRun | None] = None
+    ctx: NamedDependency[Ctx], desk: NamedDependency[PaymentDesk], data: JSONBody[BillingRun | None] = None
 ) -> Response[BillingRunResult]:
+    """Bill every period due, then charge every autopay cycle whose charge is due (new cycles
+    and retries whose day came), once each however many runs overlap."""
     replay = await ctx.replayed()
     if replay is not None:
         return replay
@@ -92,6 +109,7 @@ async def run_billing(
             return await ctx.refuse(err)
     settings = ctx.settings
     created = await service.run_billing(ctx.db, as_of, settings.public_url, settings.business_name)
+    await autopay.run_due(desk, settings.public_url)
 
     def answer(tx: Tx) -> BillingRunResult:
         return BillingRunResult(cycles_created=created)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from server.errors import RuleViolation
 
@@ -99,3 +99,30 @@ def check_as_of(as_of: date, today: date) -> None:
         raise RuleViolation(
             "as_of_too_far", f"asOf may be at most {ASK_AHEAD.days} days from today ({today.isoformat()})"
         )
+
+
+# Dunning (contract §10): a declined autopay charge is tried again 1, 3 and 7 days after the first
+# decline; when the last of them fails, the plan is past due.
+RETRY_AFTER = (timedelta(days=1), timedelta(days=3), timedelta(days=7))
+
+
+@dataclass(frozen=True, slots=True)
+class AfterDecline:
+    status: str  # the cycle's autopay: `retrying` or `failed`
+    retries: int  # scheduled retries made so far
+    next_attempt_at: datetime | None
+
+
+def after_decline(
+    first_declined_at: datetime, retries: int, scheduled: bool, status: str, next_attempt_at: datetime | None
+) -> AfterDecline:
+    """Where a cycle stands after a declined charge. `retries`: scheduled retries made before this
+    charge; `status`: the cycle's autopay before it (`due` until its first charge settles). The
+    first charge's decline starts the schedule and each scheduled retry's decline moves it on; a
+    charge made at once (a new card saved, the office resumed the plan) leaves it as it was."""
+    if not scheduled and status in ("retrying", "failed"):
+        return AfterDecline(status, retries, next_attempt_at)
+    done = 0 if status == "due" else retries + 1  # the first charge is no retry
+    if done >= len(RETRY_AFTER):
+        return AfterDecline("failed", done, None)
+    return AfterDecline("retrying", done, first_declined_at + RETRY_AFTER[done])

@@ -38,7 +38,7 @@ from server.orders.lines import line_of
 from server.orders.types import CreateOrder, LineItemIn
 from server.payments.service import Target
 from server.plans import rules, store, texts
-from server.plans.types import CreateServicePlan, Cycle, PlanLine, ServicePlan
+from server.plans.types import CreateServicePlan, Cycle, CyclePayment, PlanLine, ServicePlan
 from server.store import Database, Row, Tx
 from server.store.paging import Page, each, paginate
 from server.trail import service as trail
@@ -138,6 +138,11 @@ def create(tx: Tx, actor: Actor, data: CreateServicePlan) -> ServicePlan:
         raise InvalidRequest(f"startDate: {exc}", [FieldError("startDate", str(exc))]) from None
     if customers_store.get(tx, data.customer_id) is None:
         raise RuleViolation("unknown_customer", f"no customer {data.customer_id}")
+    if data.billing == "autopay" and customers_store.active_card(tx, data.customer_id) is None:
+        raise RuleViolation(
+            "no_card_on_file",
+            f"customer {data.customer_id} has no card on file; text them a card link first",
+        )
     items = data.line_items
     currency = items[0].unit_price_money.currency
     order_rules.check_currency(currency, (i.unit_price_money.currency for i in items), of="this plan")
@@ -172,15 +177,19 @@ def pause(tx: Tx, actor: Actor, plan_id: str) -> ServicePlan:
     """Bill nothing until resumed. Periods that start while paused are skipped (`rules.skipped`)."""
     row = load(tx, plan_id)
     rules.check_not_cancelled(row["status"], plan_id)
-    if row["status"] == "active":
+    if row["status"] in ("active", "past_due"):
         store.pause(tx, plan_id, today(tx.now).isoformat())
         store.update(tx, plan_id, status="paused")
     return get(tx, plan_id)
 
 
 def resume(tx: Tx, actor: Actor, plan_id: str) -> ServicePlan:
+    """A paused plan bills again; a past-due one too, and its owed cycle is tried at once (by the
+    caller, once this commits: `autopay.try_owed`)."""
     row = load(tx, plan_id)
     rules.check_not_cancelled(row["status"], plan_id)
+    if row["status"] == "past_due":
+        store.update(tx, plan_id, status="active")
     if row["status"] == "paused":
         store.resume(tx, plan_id, today(tx.now).isoformat())
         store.update(tx, plan_id, status="active")
@@ -197,8 +206,16 @@ def cancel(tx: Tx, actor: Actor, plan_id: str) -> ServicePlan:
     return get(tx, plan_id)
 
 
+def _payment(row: Row) -> CyclePayment | None:
+    if row["autopay"] is None:
+        return None
+    status = None if row["autopay"] == "due" else row["autopay"]
+    return CyclePayment(status=status, attempts=row["attempts"], next_attempt_at=row["next_attempt_at"])
+
+
 def _cycle(row: Row) -> Cycle:
     return Cycle(
+        payment=_payment(row),
         period_start=row["period_start"],
         period_end=row["period_end"],
         order_id=row["order_id"],
@@ -283,7 +300,10 @@ def _bill(tx: Tx, plan: Row, n: int, begins: date, ends: date, public_url: str, 
         CreateOrder(line_items=_decode_lines(plan["line_items"]), metadata=metadata, customer_id=customer["id"]),
     )
     invoice_id = link_id = None
-    if plan["billing"] == "invoice":
+    autopay = next_attempt_at = None
+    if plan["billing"] == "autopay":
+        autopay, next_attempt_at = "due", tx.now  # charged by the autopay run, once this commits
+    elif plan["billing"] == "invoice":
         due = max(begins, today(tx.now)) + timedelta(days=plan["due_in_days"])
         made = invoices.create(
             tx,
@@ -318,6 +338,8 @@ def _bill(tx: Tx, plan: Row, n: int, begins: date, ends: date, public_url: str, 
         invoice_id=invoice_id,
         payment_link_id=link_id,
         sms_id=None,  # set by the text that tells the customer (`texts.tell_customer`)
+        autopay=autopay,
+        next_attempt_at=next_attempt_at,
     )
     trail.record(
         tx,

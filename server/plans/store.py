@@ -16,7 +16,13 @@ _PLAN = (
     " (SELECT count(*) FROM service_plan_cycles c WHERE c.plan_id = service_plans.id) AS cycles"
 )
 _CYCLE = (
-    "n, plan_id, period, period_start, period_end, job_id, order_id, invoice_id, payment_link_id, sms_id, created_at"
+    "n, plan_id, period, period_start, period_end, job_id, order_id, invoice_id, payment_link_id, sms_id, created_at,"
+    " autopay, retries, first_declined_at, next_attempt_at,"
+    " (SELECT count(*) FROM autopay_attempts a WHERE a.plan_id = service_plan_cycles.plan_id"
+    " AND a.period = service_plan_cycles.period AND coalesce(a.decline_code, '') != 'not_completed') AS attempts"
+)
+_ATTEMPT = (
+    "n, plan_id, period, attempt, charge_id, saved_card_id, scheduled, status, decline_code, created_at, settled_at"
 )
 
 
@@ -106,3 +112,82 @@ def mark_texted(tx: Tx, plan_id: str, periods: Sequence[int], sms_id: str) -> No
         "UPDATE service_plan_cycles SET sms_id = ? WHERE plan_id = ? AND period = ?",
         [(sms_id, plan_id, period) for period in periods],
     )
+
+
+def past_due_for_customers(tx: Tx, customer_ids: Sequence[str]) -> list[Row]:
+    """Plans past due of these customers (the board marks them)."""
+    return tx.all_in(
+        f"SELECT {_PLAN} FROM service_plans WHERE status = 'past_due' AND customer_id IN ({{in}}) ORDER BY n",
+        customer_ids,
+    )
+
+
+def past_due(tx: Tx) -> list[Row]:
+    return tx.all(f"SELECT {_PLAN} FROM service_plans WHERE status = 'past_due' ORDER BY n")
+
+
+# Autopay: each cycle's charges, and when it is next tried.
+
+
+def cycle_by_period(tx: Tx, plan_id: str, period: int) -> Row | None:
+    return tx.one(f"SELECT {_CYCLE} FROM service_plan_cycles WHERE plan_id = ? AND period = ?", (plan_id, period))
+
+
+def update_cycle(tx: Tx, plan_id: str, period: int, **fields: Any) -> None:
+    assignments = ", ".join(f"{column} = :{column}" for column in fields)
+    tx.run(
+        f"UPDATE service_plan_cycles SET {assignments} WHERE plan_id = :plan AND period = :period",
+        {**fields, "plan": plan_id, "period": period},
+    )
+
+
+def autopay_due(tx: Tx, now: str) -> list[Row]:
+    """Autopay cycles of active plans whose next charge is due."""
+    return tx.all(
+        "SELECT c.plan_id, c.period, c.job_id, c.next_attempt_at FROM service_plan_cycles c"
+        " JOIN service_plans p ON p.id = c.plan_id"
+        " WHERE c.autopay IN ('due', 'retrying') AND c.next_attempt_at <= ? AND p.status = 'active' ORDER BY c.n",
+        (now,),
+    )
+
+
+def owed_cycles(tx: Tx, plan_id: str) -> list[Row]:
+    """The plan's autopay cycles not paid yet."""
+    return tx.all(
+        f"SELECT {_CYCLE} FROM service_plan_cycles WHERE plan_id = ? AND autopay IN ('due', 'retrying', 'failed')"
+        " ORDER BY period",
+        (plan_id,),
+    )
+
+
+def autopay_plans_of(tx: Tx, customer_id: str) -> list[Row]:
+    return tx.all(
+        f"SELECT {_PLAN} FROM service_plans WHERE customer_id = ? AND billing = 'autopay'"
+        " AND status IN ('active', 'past_due') ORDER BY n",
+        (customer_id,),
+    )
+
+
+def insert_attempt(tx: Tx, **row: Any) -> None:
+    tx.insert("autopay_attempts", {**row, "created_at": tx.now})
+
+
+def attempts_of(tx: Tx, plan_id: str, period: int) -> list[Row]:
+    return tx.all(
+        f"SELECT {_ATTEMPT} FROM autopay_attempts WHERE plan_id = ? AND period = ? ORDER BY attempt", (plan_id, period)
+    )
+
+
+def attempt_of_charge(tx: Tx, charge_id: str) -> Row | None:
+    return tx.one(f"SELECT {_ATTEMPT} FROM autopay_attempts WHERE charge_id = ?", (charge_id,))
+
+
+def settle_attempt(tx: Tx, n: int, status: str, decline_code: str | None) -> None:
+    tx.run(
+        "UPDATE autopay_attempts SET status = ?, decline_code = ?, settled_at = ? WHERE n = ?",
+        (status, decline_code, tx.now, n),
+    )
+
+
+def attempts(tx: Tx) -> list[Row]:
+    return tx.all(f"SELECT {_ATTEMPT} FROM autopay_attempts ORDER BY n")

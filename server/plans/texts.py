@@ -27,7 +27,10 @@ SYSTEM = Actor(kind="system", id="billing")
 def tell_customer(tx: Tx, plan: Row, public_url: str, business: str) -> None:
     """Text the plan's customer about every cycle not texted yet: one period as its invoice or
     link always was; several (a catch-up after a gap, or a backfill) in one text with their
-    total and the latest one's page, never a text per period."""
+    total and the latest one's page, never a text per period. An autopay plan's customer is
+    texted by its charges instead (a receipt, or the update-card link after a decline)."""
+    if plan["billing"] == "autopay":
+        return
     billed = store.untexted_cycles(tx, plan["id"])
     if not billed:
         return

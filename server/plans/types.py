@@ -12,16 +12,19 @@ from server.orders.types import LineItemIn, LineItemKind
 from server.wire import Date, Id, Name, Request, Text, Timestamp
 
 Interval = Literal["week", "month", "quarter", "year"]
-Billing = Literal["invoice", "text_to_pay"]
-PlanStatus = Literal["active", "paused", "cancelled"]
+Billing = Literal["invoice", "text_to_pay", "autopay"]
+PlanStatus = Literal["active", "paused", "cancelled", "past_due"]
+CyclePaymentStatus = Literal["paid", "retrying", "failed"]
 MAX_PLAN_LINES = 100
 DueInDays = Annotated[int, msgspec.Meta(ge=0, le=365, description="Days from billing to the due date.")]
 
 
 class CreateServicePlan(Request):
     """Each period from `startDate` (a week, a month, a quarter or a year) is billed once: an
-    order of `lineItems` on a visit job, then a published invoice due in `dueInDays` (`invoice`)
-    or the order's balance link texted to the customer (`text_to_pay`). `address` is where the
+    order of `lineItems` on a visit job, then a published invoice due in `dueInDays` (`invoice`),
+    the order's balance link texted to the customer (`text_to_pay`), or a charge to the
+    customer's card on file (`autopay`; none: 422 `no_card_on_file`), retried 1, 3 and 7 days
+    after a decline. `address` is where the
     visits happen (without it, each visit job says "Address on file").
 
     A `startDate` in the past sets the calendar; billing begins with the period that contains
@@ -49,7 +52,9 @@ class PlanLine(msgspec.Struct, rename="camel"):
 
 class ServicePlan(msgspec.Struct, rename="camel"):
     """`nextBillingDate`: the start of the next period to bill (null unless active). A period
-    that starts while the plan is paused is skipped, not billed on resume."""
+    that starts while the plan is paused is skipped, not billed on resume. An autopay plan whose
+    last retry failed is `past_due`: nothing more is billed until a charge succeeds (a card saved
+    on the update-card link) or the office resumes it, which tries the owed cycle at once."""
 
     id: str
     customer_id: str
@@ -69,9 +74,19 @@ class ServicePlan(msgspec.Struct, rename="camel"):
     cancelled_at: Timestamp | None
 
 
+class CyclePayment(msgspec.Struct, rename="camel"):
+    """How an autopay cycle's charge went: `status` null until the first charge settles;
+    `attempts` counts every charge, the first included; `nextAttemptAt` the next try, if any."""
+
+    status: CyclePaymentStatus | None
+    attempts: int
+    next_attempt_at: Timestamp | None
+
+
 class Cycle(msgspec.Struct, rename="camel", omit_defaults=True):
     """One period billed: `periodEnd` is its last day. The order and the visit job were made for
-    it, with the invoice or the payment link that asks for the money."""
+    it, with the invoice or the payment link that asks for the money; an autopay cycle has
+    `payment` instead."""
 
     period_start: str
     period_end: str
@@ -80,6 +95,7 @@ class Cycle(msgspec.Struct, rename="camel", omit_defaults=True):
     created_at: Timestamp
     invoice_id: str | None = None
     payment_link_id: str | None = None
+    payment: CyclePayment | None = None
 
 
 class BillingRun(Request):

@@ -12,7 +12,12 @@ from pathlib import Path
 from server.store.db import Row, Tx
 from server.store.migrations import names as known_migrations
 
-COUNTED = frozenset({"customers", "jobs", "orders", "payments", "charges", "refunds", "payment_links", "sms_messages"})
+COUNTED = frozenset(
+    {
+        *("customers", "jobs", "orders", "payments", "charges", "refunds", "payment_links", "sms_messages"),
+        *("saved_cards", "card_links", "autopay_attempts"),
+    }
+)
 MIGRATIONS_TABLE = "_sqlite_migrations"
 FIRST_MIGRATION = "0001_core"
 
@@ -184,3 +189,30 @@ def count(tx: Tx, table: str) -> int:
     assert table in COUNTED
     row = tx.one(f"SELECT count(*) AS n FROM {table}")
     return int(row["n"]) if row else 0
+
+
+# Card on file and autopay (contract §10).
+
+
+def saved_cards(tx: Tx) -> list[Row]:
+    return tx.all(
+        "SELECT id, customer_id, processor, brand, last4, exp_month, exp_year, status FROM saved_cards ORDER BY n"
+    )
+
+
+def card_setups(tx: Tx) -> list[Row]:
+    return tx.all("SELECT id, card_link_id, customer_id, status, saved_card_id, created_at FROM card_setups ORDER BY n")
+
+
+def autopay_attempts(tx: Tx) -> list[Row]:
+    return tx.all(
+        "SELECT plan_id, period, attempt, charge_id, status, decline_code, created_at FROM autopay_attempts ORDER BY n"
+    )
+
+
+def autopay_cycles(tx: Tx) -> list[Row]:
+    return tx.all(
+        "SELECT c.plan_id, c.period, c.period_start, c.order_id, c.autopay, c.retries, c.next_attempt_at, p.status"
+        " AS plan_status, p.name AS plan_name FROM service_plan_cycles c JOIN service_plans p ON p.id = c.plan_id"
+        " WHERE c.autopay IS NOT NULL ORDER BY c.n"
+    )

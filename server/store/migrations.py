@@ -773,6 +773,125 @@ def estimates_and_approvals(db: SqliteUtilsDatabase) -> None:
     )
 
 
+@migrations(name="0014_card_on_file")
+def card_on_file(db: SqliteUtilsDatabase) -> None:
+    """Card on file, autopay and dunning (contract §10). A customer's saved card (one active at a
+    time) is the processor's reference and what a person reads (brand, last four, expiry), never
+    the number. A card link is a one-use page that saves one; each try to save a card (a setup)
+    is a row written before the processor is asked, its id the processor's idempotency key, like
+    a charge. Plans take `billing: autopay` and the status `past_due`; each cycle keeps how its
+    autopay went (every charge is a charge row with source `autopay`; `autopay_attempts` ties each
+    to its cycle, unique by cycle and attempt, so concurrent runs never charge a cycle twice)."""
+    _statements(
+        db,
+        """
+        CREATE TABLE saved_cards (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            customer_id TEXT NOT NULL REFERENCES customers(id),
+            processor TEXT NOT NULL,
+            reference TEXT NOT NULL,
+            processor_customer TEXT,
+            brand TEXT NOT NULL,
+            last4 TEXT NOT NULL,
+            exp_month INTEGER NOT NULL,
+            exp_year INTEGER NOT NULL,
+            card_link_id TEXT,
+            status TEXT NOT NULL CHECK (status IN ('active', 'replaced', 'removed')),
+            created_at TEXT NOT NULL,
+            ended_at TEXT
+        ) STRICT;
+        CREATE UNIQUE INDEX saved_cards_one_active ON saved_cards(customer_id) WHERE status = 'active';
+
+        CREATE TABLE card_links (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            token TEXT NOT NULL UNIQUE,
+            customer_id TEXT NOT NULL REFERENCES customers(id),
+            plan_id TEXT REFERENCES service_plans(id),
+            job_id TEXT REFERENCES jobs(id),
+            expires_at TEXT NOT NULL,
+            used_at TEXT,
+            last_texted_to TEXT,
+            created_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX card_links_customer ON card_links(customer_id);
+
+        CREATE TABLE card_setups (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            card_link_id TEXT NOT NULL REFERENCES card_links(id),
+            customer_id TEXT NOT NULL REFERENCES customers(id),
+            status TEXT NOT NULL CHECK (status IN ('pending', 'saved', 'declined')),
+            processor_ref TEXT,
+            decline_code TEXT,
+            saved_card_id TEXT REFERENCES saved_cards(id),
+            created_at TEXT NOT NULL,
+            settled_at TEXT
+        ) STRICT;
+        CREATE INDEX card_setups_status ON card_setups(status);
+        CREATE UNIQUE INDEX card_setups_one_saved_per_link ON card_setups(card_link_id) WHERE status = 'saved';
+
+        CREATE TABLE autopay_attempts (
+            n INTEGER PRIMARY KEY,
+            plan_id TEXT NOT NULL REFERENCES service_plans(id),
+            period INTEGER NOT NULL,
+            attempt INTEGER NOT NULL,
+            charge_id TEXT UNIQUE REFERENCES charges(id),
+            saved_card_id TEXT REFERENCES saved_cards(id),
+            scheduled INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'captured', 'declined')),
+            decline_code TEXT,
+            created_at TEXT NOT NULL,
+            settled_at TEXT,
+            UNIQUE (plan_id, period, attempt)
+        ) STRICT;
+        CREATE UNIQUE INDEX autopay_one_pending_per_cycle ON autopay_attempts(plan_id, period) WHERE status = 'pending';
+
+        ALTER TABLE service_plan_cycles ADD COLUMN autopay TEXT
+            CHECK (autopay IS NULL OR autopay IN ('due', 'paid', 'retrying', 'failed'));
+        ALTER TABLE service_plan_cycles ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE service_plan_cycles ADD COLUMN first_declined_at TEXT;
+        ALTER TABLE service_plan_cycles ADD COLUMN next_attempt_at TEXT;
+        CREATE INDEX service_plan_cycles_autopay_due ON service_plan_cycles(next_attempt_at)
+            WHERE autopay IN ('due', 'retrying')
+        """,
+    )
+    _widen_plan_checks(db.conn)
+
+
+def _widen_plan_checks(conn: sqlite3.Connection) -> None:
+    """`service_plans` takes `billing: autopay` and `status: past_due`. SQLite cannot change a
+    CHECK in place, so the table is made again from its own definition (whatever columns other
+    migrations gave it) with the two checks widened, its rows put back, and its indexes made
+    again; the plans' pauses and cycles point at it by id, checked when the migration commits."""
+    table_sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'service_plans'")
+    table_sql = table_sql.fetchone()[0]
+    indexes = [
+        row[0]
+        for row in conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'service_plans' AND sql IS NOT NULL"
+        )
+    ]
+    widened = table_sql.replace(
+        "CHECK (billing IN ('invoice', 'text_to_pay'))", "CHECK (billing IN ('invoice', 'text_to_pay', 'autopay'))"
+    ).replace(
+        "CHECK (status IN ('active', 'paused', 'cancelled'))",
+        "CHECK (status IN ('active', 'paused', 'cancelled', 'past_due'))",
+    )
+    assert widened.count("'autopay'") == 1 and widened.count("'past_due'") == 1, "service_plans is not as 0007 made it"
+    # Dropping the table leaves its pauses and cycles pointing at nothing until the same rows are
+    # back under the same name; the checks wait for the commit, when they do again.
+    conn.execute("PRAGMA defer_foreign_keys = ON")
+    conn.execute("CREATE TEMP TABLE service_plans_kept AS SELECT * FROM service_plans")
+    conn.execute("DROP TABLE service_plans")
+    conn.execute(widened)
+    conn.execute("INSERT INTO service_plans SELECT * FROM temp.service_plans_kept")
+    conn.execute("DROP TABLE temp.service_plans_kept")
+    for index in indexes:
+        conn.execute(index)
+
+
 def names() -> list[str]:
     """Every migration this version of Flint knows, in order (sqlite-utils keeps the list)."""
     return [migration.name for migration in migrations._migrations]

@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from litestar import Request
+from litestar import Request, Response
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
@@ -29,9 +30,9 @@ from server.web.context import Ctx
 from server.web.problems import clip
 from sync.checks import MAX_NAME
 
-# Where customer pages live: `/pay/<token>`, `/invoices/<token>`, `/estimates/<token>` and
-# `/approvals/<token>` (never the office's `/v1/...`).
-CUSTOMER_PATHS = re.compile(r"^/(pay|invoices|estimates|approvals)(/|$)")
+# Where customer pages live: `/pay/<token>`, `/invoices/<token>`, `/estimates/<token>`,
+# `/approvals/<token>` and `/cards/<token>` (never the office's `/v1/...`).
+CUSTOMER_PATHS = re.compile(r"^/(pay|invoices|estimates|approvals|cards)(/|$)")
 SCRIPTED_PATHS = re.compile(r"^/estimates(/|$)")  # the estimate page's own script keeps its amounts current
 
 # Styles from this site's stylesheet only, no script at all, forms posted back here, never framed.
@@ -68,14 +69,50 @@ def is_customer_path(path: str) -> bool:
 
 async def customer_page_headers(message: Message, scope: Scope) -> None:
     """`before_send` hook: every answer under a customer path gets the group's headers."""
+    await _set_headers(message, scope, HEADERS)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def headers_for(settings: Settings) -> dict[str, str]:
+    """The group's headers; with Stripe, its script may run, frame its card field and be talked
+    to (Stripe.js from `STRIPE_JS_URL`, the API at `STRIPE_API_BASE`): still no inline script."""
+    stripe = settings.stripe
+    if stripe is None:
+        return HEADERS
+    script, api = _origin(stripe.js_url), _origin(stripe.api_base)
+    frames = f"{script} https://hooks.stripe.com" if script == "https://js.stripe.com" else script
+    policy = (
+        f"default-src 'none'; script-src 'self' {script}; style-src 'self'; img-src 'self' data:;"
+        f" connect-src 'self' {api} {script}; frame-src {frames}; form-action 'self';"
+        " frame-ancestors 'none'; base-uri 'none'"
+    )
+    return {**HEADERS, "Content-Security-Policy": policy}
+
+
+def customer_page_headers_for(settings: Settings) -> Callable[[Message, Scope], Awaitable[None]]:
+    """`customer_page_headers` with the processor's sources (`headers_for`)."""
+    headers = headers_for(settings)
+
+    async def hook(message: Message, scope: Scope) -> None:
+        await _set_headers(message, scope, headers)
+
+    return hook
+
+
+async def _set_headers(message: Message, scope: Scope, group: Mapping[str, str]) -> None:
     if message["type"] != "http.response.start" or scope["type"] != ScopeType.HTTP:
         return
     if not is_customer_path(scope["path"]):
         return
     headers = MutableScopeHeaders.from_message(message)
-    for name, value in HEADERS.items():
+    for name, value in group.items():
         headers[name] = value
-    if SCRIPTED_PATHS.match(scope["path"]) is not None:
+    if group is HEADERS and SCRIPTED_PATHS.match(scope["path"]) is not None:
+        # With Stripe every page's policy already lets this site's own script in and be talked to.
         headers["Content-Security-Policy"] = SCRIPTED_POLICY
 
 
@@ -84,8 +121,14 @@ def decline_message(code: str) -> str:
 
 
 def page_context(settings: Settings) -> dict[str, Any]:
-    """What base.html needs: whose page it is, and whether the card processor is the sandbox."""
-    return {"business": settings.business_name, "sandbox": settings.sandbox_processor}
+    """What base.html needs: whose page it is, and whether the card processor is the sandbox; with
+    Stripe, what its script needs (`_card_fields.html`)."""
+    stripe = settings.stripe
+    return {
+        "business": settings.business_name,
+        "sandbox": settings.sandbox_processor,
+        "stripe": {"key": stripe.publishable_key, "script": stripe.js_url} if stripe else None,
+    }
 
 
 def page(name: str, ctx: Ctx, status: int = 200, **context: Any) -> Template:
@@ -171,6 +214,14 @@ def read_consent(form: Mapping[str, str], request: Request[Any, Any, Any]) -> Co
         return errors
     agent = request.headers.get("user-agent")
     return Consent(name, client_address(request.scope), agent[:MAX_USER_AGENT] if agent else None)
+
+
+def started(attempt: str | None, client_secret: str | None, status: int = 200) -> Response[Any]:
+    """The answer to a page's script asking to start a charge or setup (Stripe.js): the attempt and
+    its client secret, or (none) a sign to post the form and read the page's own answer."""
+    if attempt is None or client_secret is None:
+        return Response({"attempt": None, "clientSecret": None}, status_code=409 if status == 200 else status)
+    return Response({"attempt": attempt, "clientSecret": client_secret}, status_code=status)
 
 
 async def read_form(request: Request[Any, Any, Any]) -> Mapping[str, str]:

@@ -117,6 +117,7 @@ CREATED_AT = {
     "job_": "/v1/jobs/",
     "ord_": "/v1/orders/",
     "plink_": "/v1/payment-links/",
+    "clink_": "/v1/card-links/",
     "pay_": "/v1/payments/",
     "ref_": "/v1/refunds/",
     "inv_": "/v1/invoices/",

@@ -117,6 +117,26 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Texts the link (202, the message): to `to`, else the customer's phone. The same link to the same number "
         "for the same amount within 10 minutes sends nothing new.",
     ),
+    # Card on file (contract §10).
+    ("post", "/v1/customers/{customer_id}/card-links"): (
+        "Make a card link",
+        "A one-use page (`url`, 7 days unless `expiresAt` says otherwise) where the customer saves a card without "
+        "being charged; autopay plans charge the card on file. With Stripe, the card is entered in Stripe.js.",
+    ),
+    ("get", "/v1/card-links/{link_id}"): (
+        "Get a card link",
+        "The link with its status: `active`, `used` once a card was saved on it, or `expired`.",
+    ),
+    ("post", "/v1/card-links/{link_id}/send-sms"): (
+        "Text a card link",
+        "Texts the link (202, the message): to `to`, else the customer's phone. A link no longer active: 422 "
+        "`link_not_active`.",
+    ),
+    ("delete", "/v1/customers/{customer_id}/card"): (
+        "Remove the card on file",
+        "Nothing is charged to the card any more (204); autopay plans wait for a new one, texting a card link "
+        "at their next charge. No card on file: 404.",
+    ),
     # Payments and refunds.
     ("get", "/v1/payments"): (
         "List payments",

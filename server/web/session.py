@@ -42,15 +42,15 @@ CSRF_COOKIE = "flint_csrf"
 SESSION_HOURS = 12
 HOME = "/dispatch"
 
-# No CSRF check here: the API takes a bearer key, pay and invoice forms carry their link's
-# token. The sandbox is an app mounted under this one, whose forms (the phone's reply form)
-# `server.web.mounted_forms` checks instead, since Litestar's middleware cannot read a mounted
+# No CSRF check here: the API takes a bearer key, pay, invoice, estimate, approval and card forms
+# carry their link's token. The sandbox is an app mounted under this one, whose forms (the
+# phone's reply form) `server.web.mounted_forms` checks instead, since Litestar's middleware cannot read a mounted
 # app's form; its Messages API stands in for Twilio (Basic auth), and its control routes take
 # a change only with the office key as a bearer header (`office_or_login`). The technician app's
 # files are static (the app speaks only to the sync API, with its device token).
 OPEN_PATHS = [
-    r"^/v1/", r"^/pay/", r"^/invoices/", r"^/estimates/", r"^/approvals/", r"^/sandbox(/|$)", r"^/healthz$",
-    r"^/schema", r"^/static/", r"^/tech(/|$)",
+    r"^/v1/", r"^/pay/", r"^/invoices/", r"^/estimates/", r"^/approvals/", r"^/cards/",
+    r"^/sandbox(/|$)", r"^/healthz$", r"^/schema", r"^/static/", r"^/tech(/|$)",
 ]  # fmt: skip
 # No session either: those requests never read one. The sandbox keeps it, to guard its pages.
 SESSIONLESS_PATHS = [path for path in OPEN_PATHS if "sandbox" not in path]

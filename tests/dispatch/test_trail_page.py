@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 
 from tests.conftest import OFFICE
 from tests.dispatch.conftest import form_key, log_in
-from tests.helpers import get, item, job, link, order, pay, post, usd
+from tests.helpers import GOOD_CARD, get, item, job, link, order, pay, post, usd
 from tests.sync.conftest import assigned_job, phone_for
 
 
@@ -180,3 +180,43 @@ async def test_an_event_type_the_page_has_not_met_still_shows(client: AsyncTestC
     assert "warranty.claimed Flint (warranty) warranty.claimed Claim: $45.00 Part: Capacitor" in words
     board = await client.get("/v1/dispatch/board", headers=OFFICE)
     assert board.json()["jobs"][0]["lastEventAt"] == "2026-05-01T14:00:00.000Z"
+
+
+async def test_text_a_card_link_from_the_trail_and_see_autopay_on_it(client: AsyncTestClient[Any]) -> None:
+    the_job = await job(client)
+    token = await log_in(client)
+    page = (await client.get(f"/dispatch/jobs/{the_job['id']}")).text
+    assert "No card on file." in text_of(page)
+    texted = await client.post(
+        f"/dispatch/jobs/{the_job['id']}/card-link",
+        data={"_csrf_token": token, "formKey": form_key(page, "card")},
+        follow_redirects=False,
+    )
+    assert texted.status_code == 303
+    [sent] = [m for m in (await get(client, f"/v1/sms?jobId={the_job['id']}"))["data"] if "/cards/" in m["body"]]
+    assert sent["to"] == "+15555550101" and "save a card" in sent["body"]
+    card_page = "/cards/" + sent["body"].rsplit("/cards/", 1)[1]
+    saved = await client.post(card_page, data={**GOOD_CARD, "cardNumber": "4000000000000341"})
+    assert saved.status_code == 200
+    words = text_of((await client.get(f"/dispatch/jobs/{the_job['id']}")).text)
+    assert "Texted a link to save a card to +15555550101." in words
+    assert "On file: Visa •••• 0341, expires 12/2034." in words
+
+    made = await post(
+        client,
+        "/v1/service-plans",
+        {
+            "customerId": the_job["customerId"],
+            "name": "Monthly filter service",
+            "lineItems": [item("Filter service", 4900)],
+            "interval": "month",
+            "startDate": "2026-05-01",
+            "billing": "autopay",
+        },
+    )
+    await post(client, "/v1/billing/run", {}, 200)
+    [cycle] = (await get(client, f"/v1/service-plans/{made['id']}/cycles"))["data"]
+    words = text_of((await client.get(f"/dispatch/jobs/{cycle['jobId']}")).text)
+    assert "Service plan billed: Monthly filter service" in words and "By autopay, to the card on file" in words
+    assert "Autopay declined $49.00: Monthly filter service" in words
+    assert "Reason: card declined" in words and "the customer was texted a link to update the card" in words

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -46,6 +47,16 @@ def test_the_demo_serves_its_fixtures_and_prints_how_to_use_them(tmp_path: Path)
         assert f"{server.url}/dispatch" in output
         assert f"{server.url}/sandbox/phone/{customers[0]['phone']}" in output
         assert "fdt_demo" in output
+        # The autopay plan's first cycle is charged to its customer's card by the start-up billing run.
+        [autopay] = [p for p in httpx.get(f"{server.url}/v1/service-plans", headers=office).json()["data"]
+                     if p["billing"] == "autopay"]  # fmt: skip
+        cycles = f"{server.url}/v1/service-plans/{autopay['id']}/cycles"
+        deadline = time.monotonic() + 20
+        while httpx.get(cycles, headers=office).json()["data"][0].get("payment", {}).get("status") != "paid":
+            assert time.monotonic() < deadline, "the demo's autopay cycle was never charged"
+            time.sleep(0.1)
+        chen = httpx.get(f"{server.url}/v1/customers/{autopay['customerId']}", headers=office).json()
+        assert chen["cardOnFile"]["last4"] == "4242"
 
     # A second start does not seed twice.
     with ServerProcess(tmp_path / "demo.db", demo=True) as again:

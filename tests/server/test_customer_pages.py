@@ -94,12 +94,18 @@ async def test_pages_use_the_stylesheet_and_say_the_processor_is_a_sandbox(clien
     assert css.status_code == 200 and ".card" in css.text and ".sandbox" in css.text
 
 
-def test_only_the_sandbox_processor_is_accepted() -> None:
+def test_the_processor_is_the_sandbox_or_stripe_with_its_keys() -> None:
     env = {"FLINT_API_KEY": "k" * 32}
     assert Settings.from_env(env).processor == "sandbox"
     assert Settings.from_env({**env, "FLINT_PROCESSOR": "sandbox"}).sandbox_processor
-    with pytest.raises(ConfigError, match="FLINT_PROCESSOR must be one of sandbox"):
+    with pytest.raises(ConfigError, match="FLINT_PROCESSOR must be one of sandbox, stripe"):
+        Settings.from_env({**env, "FLINT_PROCESSOR": "square"})
+    with pytest.raises(ConfigError, match="needs STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY, STRIPE_WEBHOOK_SECRET"):
         Settings.from_env({**env, "FLINT_PROCESSOR": "stripe"})
+    keys = {"STRIPE_SECRET_KEY": "sk_test_1", "STRIPE_PUBLISHABLE_KEY": "pk_test_1", "STRIPE_WEBHOOK_SECRET": "whsec_1"}
+    stripe = Settings.from_env({**env, "FLINT_PROCESSOR": "stripe", **keys})
+    assert not stripe.sandbox_processor and stripe.stripe is not None
+    assert (stripe.stripe.api_base, stripe.stripe.js_url) == ("https://api.stripe.com", "https://js.stripe.com/v3/")
 
 
 async def test_a_page_keeps_working_without_inline_style(client: AsyncTestClient[Any]) -> None:

@@ -59,6 +59,11 @@ def test_a_real_servers_output_holds_no_secret(tmp_path: Path) -> None:
         assert http.get(f"/pay/{token}/extra?x=1").status_code == 404
         invoice_token = "inv" + uuid.uuid4().hex
         assert http.get(f"/invoices/{invoice_token}").status_code == 404
+        # A card link texted and its page used: its token is the customer's credential too.
+        card_link = http.post(f"/v1/customers/{customer['id']}/card-links", headers=office, json={}).json()
+        card_token = card_link["url"].rsplit("/cards/", 1)[1]
+        assert http.post(f"/v1/card-links/{card_link['id']}/send-sms", headers=office).status_code == 202
+        assert http.post(f"/cards/{card_token}", data=card).status_code == 200
         # A body too large, sent in chunks with no length announced: refused as it arrives.
         too_large = http.post(
             f"/pay/{token}", content=big_chunks(), headers={"content-type": "application/x-www-form-urlencoded"}
@@ -83,9 +88,9 @@ def test_a_real_servers_output_holds_no_secret(tmp_path: Path) -> None:
     output = server.output()
     assert '"GET /pay/… HTTP/1.1" 200' in output  # the access log is there, cleaned
     assert '"POST /pay/… HTTP/1.1" 402' in output
-    assert "/invoices/…" in output
+    assert "/invoices/…" in output and '"POST /cards/… HTTP/1.1" 200' in output
     assert "could not connect" in output  # the failed deliveries are logged, without their signatures
-    for secret in (token, invoice_token, device_token, KEY, *hook_secrets, *(s[6:] for s in hook_secrets)):
+    for secret in (token, invoice_token, card_token, device_token, KEY, *hook_secrets, *(s[6:] for s in hook_secrets)):
         assert secret not in output, secret
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from tests.helpers import cash, get, item, job, link, order, pay, pay_path, usd
+from tests.helpers import GOOD_CARD, cash, get, item, job, link, order, pay, pay_path, post, usd
 
 
 def page_text(html: str) -> str:
@@ -171,6 +171,14 @@ async def test_the_card_number_never_reaches_the_database(client: AsyncTestClien
     number, cvc = "4000056655665556", "987"
     await pay(client, await link(client, the_order["id"], 5000), cardNumber="4000 0566 5566 5556", cvc=cvc)
     await pay(client, await link(client, the_order["id"], 5000), cardNumber="4000000000000002", cvc=cvc)
+    # A card saved for later on a card link's page (contract §10): kept by the processor's reference.
+    who = await post(client, "/v1/customers", {"name": "Ana", "phone": "+15555550199", "kind": "residential"})
+    card_link = await post(client, f"/v1/customers/{who['id']}/card-links", {})
+    saved = await client.post(
+        "/cards/" + card_link["url"].rsplit("/cards/", 1)[1],
+        data={**GOOD_CARD, "cardNumber": "5200 8282 8282 8210", "cvc": cvc},
+    )
+    assert saved.status_code == 200
     files = sorted(db_path.parent.glob(db_path.name + "*"))
     assert any(f.name.endswith("-wal") for f in files)
     for path in files:  # the WAL as written, before any checkpoint
@@ -178,6 +186,7 @@ async def test_the_card_number_never_reaches_the_database(client: AsyncTestClien
         assert number.encode() not in data, path
         assert b"4000000000000002" not in data, path
         assert b"4000 0566 5566 5556" not in data, path
+        assert b"5200828282828210" not in data and b"5200 8282 8282 8210" not in data, path
     conn = sqlite3.connect(db_path)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -25,12 +26,25 @@ def replica(
     return held
 
 
-async def test_a_first_pull_is_the_whole_scope(client: AsyncTestClient[Any], phone: Phone) -> None:
+async def _texts_tried(db_path: Path) -> None:
+    """Until the text worker has tried every queued text once (each try changes the text's row,
+    which a pull would then carry); with no scheduler in tests, a failed try is not retried."""
+    for _ in range(200):
+        with sqlite3.connect(db_path) as conn:
+            waiting = "SELECT count(*) FROM sms_messages WHERE attempts = 0 OR status = 'sending'"
+            if conn.execute(waiting).fetchone()[0] == 0:
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the text worker never tried the queued texts")
+
+
+async def test_a_first_pull_is_the_whole_scope(client: AsyncTestClient[Any], phone: Phone, db_path: Path) -> None:
     job, order = await assigned_job(client, phone)
     made = await link(client, order["id"], 1000)
     await cash(client, order["id"], 500)
     other = await phone_for(client, "Priya Nair")
     await assigned_job(client, other)
+    await _texts_tried(db_path)
 
     page = await phone.pull()
     assert page["reset"] is True and page["hasMore"] is False
