@@ -4,15 +4,18 @@ terms before the consent, a typed name, and the card form when a deposit is aske
 with scripts off: the server works every amount out, and a post whose `expectedAmount` is not
 the deposit for the choice posted is the page again (409) with that choice's deposit, nothing
 charged. The page's own script (`/static/estimate.js`) asks `/estimates/<token>/quote` as the
-customer chooses and keeps the amounts and `expectedAmount` current."""
+customer chooses and keeps the amounts and `expectedAmount` current. With Stripe the card is
+typed into Stripe.js's field: the card script (`/static/stripe-checkout.js`) starts the deposit
+of the form's choice (`/estimates/<token>/intent`), confirms it, and posts the form with the
+attempt, which is read back from Stripe and approves as the sandbox's capture does."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from litestar import Request, Router, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath
@@ -27,6 +30,7 @@ from server.estimates.types import Quote
 from server.money import display
 from server.payments import checkout as card_checkout
 from server.payments.card_form import ECHOED
+from server.payments.checkout import Charging
 from server.payments.desk import PaymentDesk
 from server.store import Tx
 from server.web.context import Ctx
@@ -37,6 +41,7 @@ from server.web.customer_pages import (
     page,
     problem_page,
     read_consent,
+    started,
     too_many_attempts_page,
 )
 
@@ -107,37 +112,51 @@ async def approve(
     echoed["signerName"] = echoed["signerName"][:200]
     read = partial(checkout.page_model, token=token, public_url=ctx.public_url)
     chosen = partial(read, choice=(option_id, optional))
+    # A deposit the browser confirmed (Stripe.js) is read back first, whatever the page shows
+    # meanwhile (being confirmed, or approved by the scheduler's settling): its choice and
+    # signature were checked and kept beside its charge when it was started (`start_deposit`).
+    confirmed = bool(fields.get(card_checkout.ATTEMPT))
     try:
         shown = await ctx.read(read)
         checkout.check_shown_state(shown.state)
-        if shown.state == "approved":
+        if shown.state == "approved" and not confirmed:
             return _page(ctx, shown, 409, notice="This estimate was approved already. Nothing more was charged.")
-        if shown.state != "open":
+        if shown.state not in ("open", "approved"):
             return _page(ctx, shown, 409)
-        if shown.confirming is not None:
+        if shown.confirming is not None and not confirmed:
             return confirming_page(ctx, display(shown.confirming))
         try:
             model = await ctx.read(chosen)
         except InvalidRequest as err:
             return _page(ctx, shown, 400, notice=err.detail, form=echoed)
-        consent = read_consent(fields, request)
-        if not isinstance(consent, Consent):
-            return _page(ctx, model, 400, errors=consent, form=echoed)
-        expected = card_checkout.expected_amount(fields)
-        if expected is not None and expected != model.deposit.amount:
-            return _page(ctx, model, 409, notice=_changed(display(model.deposit)), form=echoed)
-        if model.deposit.amount == 0:
-            await ctx.write(
-                partial(
-                    checkout.approve_without_deposit,
-                    token=token,
-                    option_id=option_id,
-                    optional_uids=optional,
-                    consent=consent,
-                    expected=expected,
+        charging_now: Callable[[Tx], Charging | None] = _read_back_only
+        if not confirmed:
+            consent = read_consent(fields, request)
+            if not isinstance(consent, Consent):
+                return _page(ctx, model, 400, errors=consent, form=echoed)
+            expected = card_checkout.expected_amount(fields)
+            if expected is not None and expected != model.deposit.amount:
+                return _page(ctx, model, 409, notice=_changed(display(model.deposit)), form=echoed)
+            if model.deposit.amount == 0:
+                await ctx.write(
+                    partial(
+                        checkout.approve_without_deposit,
+                        token=token,
+                        option_id=option_id,
+                        optional_uids=optional,
+                        consent=consent,
+                        expected=expected,
+                    )
                 )
+                return _page(ctx, await ctx.read(read))
+            charging_now = partial(
+                checkout.charging_now,
+                token=token,
+                option_id=option_id,
+                optional_uids=optional,
+                consent=consent,
+                public_url=ctx.public_url,
             )
-            return _page(ctx, await ctx.read(read))
         outcome = await card_checkout.pay(
             desk,
             ctx.card_attempts,
@@ -145,14 +164,7 @@ async def approve(
             key=model.estimate.id,
             lock=await ctx.read(partial(checkout.lock_of, token=token)),
             actor=await ctx.read(_payer(token)),
-            charging_now=partial(
-                checkout.charging_now,
-                token=token,
-                option_id=option_id,
-                optional_uids=optional,
-                consent=consent,
-                public_url=ctx.public_url,
-            ),
+            charging_now=charging_now,
             today=parse_time(ctx.db.now()).date(),
         )
         after = await ctx.read(chosen)
@@ -176,6 +188,53 @@ async def approve(
         case card_checkout.Declined(code):
             return _page(ctx, after, 402, declined=decline_message(code) + " Nothing was approved.", form=echoed)
     return _page(ctx, after)
+
+
+def _read_back_only(tx: Tx) -> None:
+    """What a post naming a confirmed deposit would charge anew: nothing, it is only read back."""
+    return None
+
+
+@post("/estimates/{token:str}/intent", include_in_schema=False, status_code=200)
+async def start_deposit(
+    token: FromPath[str], request: Request[Any, Any, Any], ctx: NamedDependency[Ctx], desk: NamedDependency[PaymentDesk]
+) -> Response[Any]:
+    """With Stripe: the page's script starts the deposit of the choice its form posts, checked as
+    the form's post checks it, and reserved with the signature beside it; anything else (a choice
+    or name to correct, the deposit changed, none due) is the form's post to say."""
+    fields, ticked = await _form(request)
+    option_id, optional = _choice(fields, ticked)
+    read = partial(checkout.page_model, token=token, public_url=ctx.public_url)
+    try:
+        shown = await ctx.read(read)
+        checkout.check_shown_state(shown.state)
+        if shown.state != "open" or shown.confirming is not None:
+            return started(None, None)
+        model = await ctx.read(partial(read, choice=(option_id, optional)))
+        consent = read_consent(fields, request)
+        if not isinstance(consent, Consent) or model.deposit.amount == 0:
+            return started(None, None)
+        outcome = await card_checkout.start(
+            desk,
+            ctx.card_attempts,
+            fields,
+            key=model.estimate.id,
+            lock=await ctx.read(partial(checkout.lock_of, token=token)),
+            charging_now=partial(
+                checkout.charging_now,
+                token=token,
+                option_id=option_id,
+                optional_uids=optional,
+                consent=consent,
+                public_url=ctx.public_url,
+            ),
+            what=f"Estimate #{model.estimate.number} deposit",
+        )
+    except FlintError:
+        return started(None, None)
+    if isinstance(outcome, card_checkout.Begun):
+        return started(outcome.attempt, outcome.client_secret)
+    return started(None, None)
 
 
 def _payer(token: str) -> Any:
@@ -205,4 +264,4 @@ async def decline(token: FromPath[str], request: Request[Any, Any, Any], ctx: Na
     return _page(ctx, await ctx.read(read))
 
 
-router = Router("/", route_handlers=[estimate_page, quote, approve, decline])
+router = Router("/", route_handlers=[estimate_page, quote, approve, start_deposit, decline])

@@ -125,7 +125,8 @@ async def pay(
 
     With a processor whose script takes the card (Stripe.js), the card never comes here: the page
     started the charge (`start`) and its browser confirmed it; the form names that attempt, and
-    this reads its outcome back from the processor."""
+    this reads its outcome back from the processor (only a charge made for `key`: the page's link,
+    invoice or estimate)."""
     if charging.browser_confirmed(desk.processor) is not None:
         return await _confirmed_in_browser(desk, attempts, form, key, charging_now)
     card = _card(attempts, form, key, today)
@@ -209,7 +210,7 @@ async def _confirmed_in_browser(
             return Changed(now.amount)
         return Invalid(dict(NO_SCRIPT))
     charge = await desk.db.read(lambda tx: payments.charge_by_id(tx, attempt))
-    if charge is None or key not in (charge["payment_link_id"], charge["invoice_id"]):
+    if charge is None or key not in (charge["payment_link_id"], charge["invoice_id"], charge["estimate_id"]):
         return Invalid(dict(NO_SCRIPT))
     settled = await charging.settle_pending(desk, attempt, Actor(kind=charge["actor_kind"], id=charge["actor_id"]))
     if settled is None:

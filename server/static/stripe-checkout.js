@@ -1,10 +1,12 @@
 // The card field of a customer page when the processor is Stripe (contract §10). The card is
 // typed into Stripe.js's own field, so its number never reaches Flint: on submit this asks Flint
 // to start the charge or setup for the amount the page shows (`<form action>/intent`, with the
-// form's hidden fields: `expectedAmount`, the invoice's `request`), confirms it with Stripe.js,
-// then posts the form with the attempt's id only; Flint reads the outcome back from Stripe and
-// answers with the page. When Flint has something else to say (the amount changed, too many
-// tries, a payment being confirmed), the form is posted without an attempt and Flint's page says it.
+// form's own fields, none of them the card's: `expectedAmount`, the invoice's `request`, the
+// estimate's choice and signature), confirms it with Stripe.js, then posts the form with the
+// attempt's id; Flint reads the outcome back from Stripe and answers with the page. When Flint
+// has something else to say (the amount changed, too many tries, a payment being confirmed), the
+// form is posted without an attempt and Flint's page says it. A card field the page hides (an
+// estimate's choice that asks no deposit) takes no part: the form is posted as it is.
 (function () {
   "use strict";
   var field = document.getElementById("stripe-card");
@@ -28,16 +30,15 @@
 
   form.addEventListener("submit", function (event) {
     if (form.elements.attempt.value) return; // posting the confirmed attempt
+    if (field.closest("[hidden]")) return; // no card asked now
     event.preventDefault();
     if (!complete) {
       errors.textContent = "Enter the card number, expiry, security code and postal code.";
       return;
     }
     button.disabled = true;
-    var fields = new URLSearchParams();
-    ["expectedAmount", "request"].forEach(function (name) {
-      if (form.elements[name]) fields.append(name, form.elements[name].value);
-    });
+    var fields = new URLSearchParams(new FormData(form));
+    fields.delete("attempt");
     fetch(form.getAttribute("action") + "/intent", {
       method: "POST",
       body: fields,
